@@ -9,5 +9,6 @@ import (
 	_ "github.com/emersion/go-message"
 	_ "github.com/emersion/go-sasl"
 	_ "github.com/emersion/go-smtp"
+	_ "github.com/mailkit-go/mailkit"
 	_ "github.com/miekg/dns"
 )

@@ -9,6 +9,7 @@ require (
 	github.com/emersion/go-message v0.18.2
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
 	github.com/emersion/go-smtp v0.26.0
+	github.com/mailkit-go/mailkit v0.0.0-00010101000000-000000000000
 	github.com/miekg/dns v1.1.73
 )
 
