@@ -1,0 +1,437 @@
+package spf
+
+import (
+	"net/netip"
+)
+
+// SyntaxError describes why a record does not conform to RFC 7208 §12.
+// It matches [ErrSyntax] with errors.Is.
+type SyntaxError struct {
+	Term string // the offending term ("" for record-level problems)
+	Msg  string
+}
+
+func (e *SyntaxError) Error() string {
+	if e.Term == "" {
+		return "spf: syntax error: " + e.Msg
+	}
+	return "spf: syntax error in " + quoteTerm(e.Term) + ": " + e.Msg
+}
+
+// Is makes errors.Is(err, ErrSyntax) true.
+func (e *SyntaxError) Is(target error) bool { return target == ErrSyntax }
+
+func quoteTerm(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	return "\"" + s + "\""
+}
+
+func synErr(term, msg string) error { return &SyntaxError{Term: term, Msg: msg} }
+
+// maxRecordLen bounds the input of Parse. DNS TXT data of one RR can not
+// exceed 64 KiB, so this never rejects a record that could be served.
+const maxRecordLen = 1 << 16
+
+// Parse parses an SPF record ("v=spf1 ..."), case-insensitively, following
+// the ABNF of RFC 7208 §12. The whole record is checked, so an error
+// anywhere makes it invalid (a permerror at evaluation).
+func Parse(s string) (*Record, error) {
+	if !hasVersion(s) {
+		return nil, synErr("", "record does not start with \"v=spf1\"")
+	}
+	return parseTerms("v=spf1", s[6:])
+}
+
+// IsRecord reports whether a TXT string is an SPF version 1 record, that is,
+// starts with "v=spf1" followed by a space or the end (RFC 7208 §4.5).
+func IsRecord(txt string) bool { return hasVersion(txt) }
+
+func hasVersion(s string) bool {
+	if len(s) < 6 {
+		return false
+	}
+	if !asciiEqualFold(s[:6], "v=spf1") {
+		return false
+	}
+	return len(s) == 6 || s[6] == ' '
+}
+
+// ParseTerms parses the terms that follow a version section, with the
+// syntax of RFC 7208 §12, and stores version in the Record. It exists for
+// record variants with the same term syntax, such as the Sender ID
+// "spf2.0/<scopes>" records of RFC 4406 (package senderid).
+func ParseTerms(version, terms string) (*Record, error) {
+	return parseTerms(version, terms)
+}
+
+func parseTerms(version, s string) (*Record, error) {
+	if len(s) > maxRecordLen {
+		return nil, synErr("", "record too long")
+	}
+	// Terms are separated by one or more SP; count them first so that the
+	// slice is allocated once.
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == ' ' {
+			i++
+			continue
+		}
+		if i > 0 && s[i-1] != ' ' {
+			return nil, synErr("", "missing space before term")
+		}
+		for i < len(s) && s[i] != ' ' {
+			if s[i] < 0x21 || s[i] > 0x7e {
+				return nil, synErr("", "record contains a byte outside printable ASCII")
+			}
+			i++
+		}
+		n++
+	}
+	if len(s) > 0 && s[0] != ' ' {
+		return nil, synErr("", "missing space after version")
+	}
+	r := &Record{Version: version}
+	if n > 0 {
+		r.Terms = make([]Term, n)
+	}
+	k := 0
+	for i := 0; i < len(s); {
+		if s[i] == ' ' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && s[j] != ' ' {
+			j++
+		}
+		t := &r.Terms[k]
+		if err := parseTerm(s[i:j], t); err != nil {
+			return nil, err
+		}
+		if t.Mechanism == MechanismNone {
+			switch t.Modifier.Name {
+			case "redirect":
+				if r.redirect != 0 {
+					return nil, synErr(s[i:j], "redirect modifier appears twice")
+				}
+				r.redirect = k + 1
+			case "exp":
+				if r.exp != 0 {
+					return nil, synErr(s[i:j], "exp modifier appears twice")
+				}
+				r.exp = k + 1
+			}
+		}
+		k++
+		i = j
+	}
+	return r, nil
+}
+
+func isAlpha(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func parseTerm(s string, t *Term) error {
+	t.CIDR4, t.CIDR6 = -1, -1
+	q := QualifierNone
+	rest := s
+	switch rest[0] {
+	case '+', '-', '~', '?':
+		q = Qualifier(rest[0])
+		rest = rest[1:]
+	}
+	// name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." )
+	i := 0
+	if i < len(rest) && isAlpha(rest[i]) {
+		i++
+		for i < len(rest) {
+			c := rest[i]
+			if isAlpha(c) || isDigit(c) || c == '-' || c == '_' || c == '.' {
+				i++
+				continue
+			}
+			break
+		}
+	}
+	if i == 0 {
+		return synErr(s, "term does not start with a name")
+	}
+	name := rest[:i]
+	rest = rest[i:]
+	if len(rest) > 0 && rest[0] == '=' {
+		if q != QualifierNone {
+			return synErr(s, "qualifier on a modifier")
+		}
+		val := rest[1:]
+		switch {
+		case asciiEqualFold(name, "redirect"):
+			t.Modifier = Modifier{Name: "redirect", Value: val}
+			if !validDomainSpec(val) {
+				return synErr(s, "invalid domain-spec")
+			}
+		case asciiEqualFold(name, "exp"):
+			t.Modifier = Modifier{Name: "exp", Value: val}
+			if !validDomainSpec(val) {
+				return synErr(s, "invalid domain-spec")
+			}
+		default:
+			t.Modifier = Modifier{Name: name, Value: val}
+			if _, ok := scanMacroString(val, false); !ok {
+				return synErr(s, "invalid macro-string")
+			}
+		}
+		return nil
+	}
+	t.Qualifier = q
+	m := lookupMechanism(name)
+	if m == MechanismNone {
+		return synErr(s, "unknown mechanism")
+	}
+	t.Mechanism = m
+	switch m {
+	case MechanismAll:
+		if rest != "" {
+			return synErr(s, "all takes no argument")
+		}
+	case MechanismInclude, MechanismExists:
+		if len(rest) < 2 || rest[0] != ':' || !validDomainSpec(rest[1:]) {
+			return synErr(s, "missing or invalid domain-spec")
+		}
+		t.Domain = rest[1:]
+	case MechanismPTR:
+		if rest == "" {
+			return nil
+		}
+		if rest[0] != ':' || !validDomainSpec(rest[1:]) {
+			return synErr(s, "invalid domain-spec")
+		}
+		t.Domain = rest[1:]
+	case MechanismA, MechanismMX:
+		if rest == "" {
+			return nil
+		}
+		if rest[0] != ':' && rest[0] != '/' {
+			return synErr(s, "unexpected characters after mechanism name")
+		}
+		dom, c4, c6, ok := splitDualCIDR(rest)
+		if !ok {
+			return synErr(s, "invalid cidr-length")
+		}
+		t.CIDR4, t.CIDR6 = c4, c6
+		if dom != "" {
+			if dom[0] != ':' || !validDomainSpec(dom[1:]) {
+				return synErr(s, "invalid domain-spec")
+			}
+			t.Domain = dom[1:]
+		}
+	case MechanismIP4, MechanismIP6:
+		if len(rest) < 2 || rest[0] != ':' {
+			return synErr(s, "missing address")
+		}
+		addrText := rest[1:]
+		bits := -1
+		for k := len(addrText) - 1; k >= 0; k-- {
+			if addrText[k] == '/' {
+				max := 32
+				if m == MechanismIP6 {
+					max = 128
+				}
+				var ok bool
+				bits, ok = parseCIDR(addrText[k+1:], max)
+				if !ok {
+					return synErr(s, "invalid cidr-length")
+				}
+				addrText = addrText[:k]
+				break
+			}
+		}
+		a, err := netip.ParseAddr(addrText)
+		if err != nil || a.Zone() != "" {
+			return synErr(s, "invalid address")
+		}
+		if m == MechanismIP4 {
+			if !a.Is4() {
+				return synErr(s, "not an IPv4 address")
+			}
+			if bits < 0 {
+				bits = 32
+			}
+		} else {
+			if !a.Is6() {
+				return synErr(s, "not an IPv6 address")
+			}
+			if bits < 0 {
+				bits = 128
+			}
+		}
+		t.Prefix = netip.PrefixFrom(a, bits)
+	}
+	return nil
+}
+
+func lookupMechanism(name string) Mechanism {
+	switch len(name) {
+	case 1:
+		if name[0]|0x20 == 'a' {
+			return MechanismA
+		}
+	case 2:
+		if asciiEqualFold(name, "mx") {
+			return MechanismMX
+		}
+	case 3:
+		switch {
+		case asciiEqualFold(name, "all"):
+			return MechanismAll
+		case asciiEqualFold(name, "ptr"):
+			return MechanismPTR
+		case asciiEqualFold(name, "ip4"):
+			return MechanismIP4
+		case asciiEqualFold(name, "ip6"):
+			return MechanismIP6
+		}
+	case 6:
+		if asciiEqualFold(name, "exists") {
+			return MechanismExists
+		}
+	case 7:
+		if asciiEqualFold(name, "include") {
+			return MechanismInclude
+		}
+	}
+	return MechanismNone
+}
+
+// parseCIDR parses a cidr-length without leading zeros, at most max.
+func parseCIDR(s string, max int) (int, bool) {
+	if s == "" || len(s) > 3 || (s[0] == '0' && len(s) > 1) {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	if n > max {
+		return 0, false
+	}
+	return n, true
+}
+
+// splitDualCIDR strips a trailing dual-cidr-length ("/n", "//n", "/n//m")
+// from s. A trailing "/" group that is not all digits is left in place
+// (the domain-spec check then rejects it); digits out of range are an
+// error.
+func splitDualCIDR(s string) (rest string, c4, c6 int, ok bool) {
+	c4, c6 = -1, -1
+	slash := lastDigitGroup(s)
+	if slash < 0 {
+		return s, c4, c6, true
+	}
+	if slash > 0 && s[slash-1] == '/' {
+		if c6, ok = parseCIDR(s[slash+1:], 128); !ok {
+			return "", 0, 0, false
+		}
+		s = s[:slash-1]
+		slash = lastDigitGroup(s)
+		if slash < 0 {
+			return s, c4, c6, true
+		}
+	}
+	if c4, ok = parseCIDR(s[slash+1:], 32); !ok {
+		return "", 0, 0, false
+	}
+	return s[:slash], c4, c6, true
+}
+
+// lastDigitGroup returns the index of the '/' that starts a trailing
+// "/DIGITS" group of s, or -1.
+func lastDigitGroup(s string) int {
+	i := len(s)
+	for i > 0 && isDigit(s[i-1]) {
+		i--
+	}
+	if i == len(s) || i == 0 || s[i-1] != '/' {
+		return -1
+	}
+	return i - 1
+}
+
+// validDomainSpec checks domain-spec = macro-string domain-end with
+// domain-end = ( "." toplabel [ "." ] ) / macro-expand.
+func validDomainSpec(s string) bool {
+	lastMacro, ok := scanMacroString(s, false)
+	if !ok || s == "" {
+		return false
+	}
+	if lastMacro == len(s) {
+		return true // ends with a macro-expand
+	}
+	end := len(s)
+	if s[end-1] == '.' {
+		end--
+	}
+	dot := -1
+	for i := end - 1; i >= 0; i-- {
+		if s[i] == '.' {
+			dot = i
+			break
+		}
+	}
+	if dot < 0 || dot < lastMacro {
+		return false
+	}
+	return validTopLabel(s[dot+1 : end])
+}
+
+// validTopLabel: toplabel = ( *alphanum ALPHA *alphanum ) /
+// ( 1*alphanum "-" *( alphanum / "-" ) alphanum ).
+func validTopLabel(s string) bool {
+	if s == "" {
+		return false
+	}
+	alpha, hyphen := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isAlpha(c):
+			alpha = true
+		case isDigit(c):
+		case c == '-':
+			hyphen = true
+		default:
+			return false
+		}
+	}
+	if !hyphen {
+		return alpha
+	}
+	return s[0] != '-' && s[len(s)-1] != '-'
+}
+
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
