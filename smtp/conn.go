@@ -1,0 +1,941 @@
+package smtp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mailkit-go/mailkit/esmtp"
+	"github.com/mailkit-go/mailkit/tlsutil"
+)
+
+// Sizes of the per-connection buffers. The read buffer holds a whole text
+// line (1000 octets) so that data lines can be checked without copying.
+const (
+	readBufSize  = 1024 + 16
+	writeBufSize = 512
+)
+
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufSize) }}
+
+// errInterrupted is returned by reads cut short by Shutdown.
+var errInterrupted = errors.New("smtp: interrupted by shutdown")
+
+// errCloseConn makes the command loop close the connection after the
+// reply already written.
+var errCloseConn = errors.New("smtp: closing connection")
+
+type conn struct {
+	srv *Server
+	cfg *serverConfig
+
+	raw net.Conn // the accepted socket
+	nc  net.Conn // raw or the TLS conn on top of it
+	br  *bufio.Reader
+	bw  *bufio.Writer
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	info   ConnInfo
+	sess   Session
+	start  time.Time
+	endAt  time.Time
+
+	// protocol state
+	helo       bool
+	enhanced   bool // replies carry enhanced codes
+	strict     bool // bare CR/LF policy for this client
+	bad        int
+	inTx       bool
+	from       string
+	mailOpts   MailOptions
+	rcpts      []string
+	txID       string
+	bdat       *bdatState
+	lineBuf    []byte
+	pendingCmd []byte // command read while a BDAT transfer was open
+
+	// shutdown coordination
+	mu          sync.Mutex
+	idle        bool
+	interrupted bool
+	readTimeout time.Duration
+}
+
+func newConn(s *Server, cfg *serverConfig, nc net.Conn, ip netip.Addr) *conn {
+	c := &conn{srv: s, cfg: cfg, raw: nc, nc: nc}
+	c.info = ConnInfo{LocalAddr: nc.LocalAddr(), RemoteAddr: nc.RemoteAddr(), RemoteIP: ip, Profile: s.Profile}
+	c.strict = s.LineEndings == LineEndingsStrict && !prefixesContain(s.LineEndingExemptions, ip)
+	return c
+}
+
+// connReader is the bufio.Reader's source: it flushes pending replies
+// before it blocks (RFC 2920 reply batching: replies go out exactly when
+// the server needs more input) and applies read deadlines.
+type connReader struct{ c *conn }
+
+func (r connReader) Read(p []byte) (int, error) {
+	c := r.c
+	if c.bw != nil && c.bw.Buffered() > 0 {
+		if err := c.flush(); err != nil {
+			return 0, err
+		}
+	}
+	c.mu.Lock()
+	if c.interrupted {
+		c.mu.Unlock()
+		return 0, errInterrupted
+	}
+	d := c.cfg.now().Add(c.readTimeout)
+	if d.After(c.endAt) {
+		d = c.endAt
+	}
+	_ = c.nc.SetReadDeadline(d)
+	c.mu.Unlock()
+	n, err := c.nc.Read(p)
+	if err != nil {
+		c.mu.Lock()
+		if c.interrupted {
+			err = errInterrupted
+		}
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+func (c *conn) writer() *bufio.Writer {
+	if c.bw == nil {
+		c.bw = writerPool.Get().(*bufio.Writer)
+		c.bw.Reset(c.nc)
+	}
+	return c.bw
+}
+
+// flush writes pending replies and returns the writer to the pool.
+func (c *conn) flush() error {
+	if c.bw == nil {
+		return nil
+	}
+	_ = c.nc.SetWriteDeadline(c.cfg.now().Add(c.cfg.limits.WriteTimeout))
+	err := c.bw.Flush()
+	c.bw.Reset(nil)
+	writerPool.Put(c.bw)
+	c.bw = nil
+	return err
+}
+
+func (c *conn) interruptIfIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idle {
+		c.interrupted = true
+		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+func (c *conn) forceClose() {
+	c.mu.Lock()
+	c.interrupted = true
+	c.mu.Unlock()
+	c.raw.Close()
+}
+
+func (c *conn) logger() *slog.Logger { return c.cfg.logger }
+
+// serve runs the connection until QUIT, an error or shutdown.
+func (c *conn) serve() {
+	c.start = c.cfg.now()
+	c.endAt = c.start.Add(c.cfg.limits.ConnLifetime)
+	c.readTimeout = c.cfg.limits.CommandTimeout
+	c.ctx, c.cancel = context.WithDeadline(context.Background(), c.endAt)
+	defer func() {
+		if p := recover(); p != nil {
+			c.logger().Error("smtp: panic serving connection", "remote", c.info.RemoteAddr, "panic", p, "stack", string(debug.Stack()))
+			c.writeReply(421, esmtp.EnhancedCode{Class: 4, Subject: 3, Detail: 0}, c.cfg.hostname+" Error: internal server error")
+			_ = c.flush()
+		}
+		if c.sess != nil {
+			func() {
+				defer func() { _ = recover() }()
+				if err := c.sess.Logout(c.ctx); err != nil {
+					c.logger().Debug("smtp: logout", "err", err)
+				}
+			}()
+		}
+		c.cancel()
+		if c.bw != nil {
+			c.bw.Reset(nil)
+			writerPool.Put(c.bw)
+			c.bw = nil
+		}
+		c.nc.Close()
+		c.raw.Close()
+	}()
+	if c.srv.ImplicitTLS {
+		if err := c.handshake(); err != nil {
+			c.logger().Debug("smtp: implicit TLS handshake", "remote", c.info.RemoteAddr, "err", err)
+			return
+		}
+	} else {
+		c.br = bufio.NewReaderSize(connReader{c}, readBufSize)
+	}
+	if !c.newSession() {
+		return
+	}
+	c.writeRaw("220 " + c.cfg.hostname + " " + c.cfg.greeting)
+	c.loop()
+}
+
+func (c *conn) newSession() bool {
+	sess, err := c.srv.Backend.NewSession(c.ctx, &c.info)
+	if err != nil {
+		var se *Error
+		if errors.As(err, &se) {
+			c.writeError(err)
+		} else {
+			c.logger().Warn("smtp: NewSession failed", "remote", c.info.RemoteAddr, "err", err)
+			c.writeReply(421, esmtp.EnhancedCode{Class: 4, Subject: 3, Detail: 0}, c.cfg.hostname+" Service not available, closing transmission channel")
+		}
+		_ = c.flush()
+		return false
+	}
+	c.sess = sess
+	return true
+}
+
+func (c *conn) handshake() error {
+	tc := tls.Server(c.raw, c.srv.TLSConfig)
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.limits.TLSHandshakeTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return err
+	}
+	st := tc.ConnectionState()
+	c.mu.Lock()
+	c.nc = tc
+	c.mu.Unlock()
+	c.info.TLS = &st
+	if c.br == nil {
+		c.br = bufio.NewReaderSize(connReader{c}, readBufSize)
+	} else {
+		c.br.Reset(connReader{c})
+	}
+	return nil
+}
+
+// loop reads and executes commands.
+func (c *conn) loop() {
+	for {
+		if c.srv.shutdown.Load() {
+			c.writeReply(421, esmtp.EnhancedCode{Class: 4, Subject: 3, Detail: 2}, c.cfg.hostname+" Service shutting down, closing transmission channel")
+			_ = c.flush()
+			return
+		}
+		var line []byte
+		var err error
+		if c.pendingCmd != nil {
+			line, c.pendingCmd = c.pendingCmd, nil
+		} else {
+			line, err = c.readCommand()
+		}
+		if errors.Is(err, ErrLineTooLong) {
+			c.bad++
+			c.writeReply(500, enh(5, 5, 2), "Error: line too long")
+			continue
+		}
+		if err != nil {
+			c.handleReadError(err)
+			return
+		}
+		if err := c.dispatch(line); err != nil {
+			_ = c.flush()
+			return
+		}
+		if c.bad >= c.cfg.limits.BadCommands {
+			c.writeReply(421, esmtp.EnhancedCode{Class: 4, Subject: 7, Detail: 0}, c.cfg.hostname+" Error: too many errors")
+			_ = c.flush()
+			return
+		}
+	}
+}
+
+func (c *conn) handleReadError(err error) {
+	switch {
+	case errors.Is(err, errInterrupted):
+		c.writeReply(421, esmtp.EnhancedCode{Class: 4, Subject: 3, Detail: 2}, c.cfg.hostname+" Service shutting down, closing transmission channel")
+	case errors.Is(err, ErrBareLF), errors.Is(err, ErrBareCR), errors.Is(err, ErrNUL):
+		r, _ := ReplyFor(err, c.cfg.hostname)
+		c.writeError(r)
+	case isTimeout(err):
+		c.writeReply(421, esmtp.EnhancedCode{Class: 4, Subject: 4, Detail: 2}, c.cfg.hostname+" Error: timeout exceeded")
+	default:
+		// EOF or a broken connection: nobody to answer.
+		return
+	}
+	_ = c.flush()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// readLine reads one CRLF-terminated line of at most max octets (including
+// CRLF) and returns it without the line ending. Longer lines are consumed
+// and reported as ErrLineTooLong. A bare CR or LF is ErrBareCR/ErrBareLF in
+// strict mode; in normalize mode a bare LF ends the line.
+func (c *conn) readLine(max int) ([]byte, error) {
+	c.lineBuf = c.lineBuf[:0]
+	tooLong := false
+	for {
+		frag, err := c.br.ReadSlice('\n')
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return nil, err
+		}
+		if !tooLong {
+			if len(c.lineBuf)+len(frag) > max {
+				tooLong = true
+				c.lineBuf = c.lineBuf[:0]
+			} else {
+				c.lineBuf = append(c.lineBuf, frag...)
+			}
+		}
+		if err == nil {
+			break
+		}
+	}
+	if tooLong {
+		return nil, ErrLineTooLong
+	}
+	line := c.lineBuf
+	n := len(line)
+	crlf := n >= 2 && line[n-2] == '\r'
+	if crlf {
+		line = line[:n-2]
+	} else {
+		line = line[:n-1]
+		if c.strict {
+			return nil, ErrBareLF
+		}
+	}
+	if bytes.IndexByte(line, '\r') >= 0 {
+		return nil, ErrBareCR
+	}
+	return line, nil
+}
+
+func (c *conn) readCommand() ([]byte, error) {
+	c.mu.Lock()
+	c.idle = true
+	c.mu.Unlock()
+	c.readTimeout = c.cfg.limits.CommandTimeout
+	line, err := c.readLine(c.cfg.limits.AuthLine)
+	c.mu.Lock()
+	c.idle = false
+	c.mu.Unlock()
+	return line, err
+}
+
+// writeRaw queues one reply line.
+func (c *conn) writeRaw(s string) {
+	w := c.writer()
+	w.WriteString(s)
+	w.WriteString("\r\n")
+}
+
+// writeReply queues a (possibly multi-line) reply. Enhanced codes are
+// only written after EHLO with ENHANCEDSTATUSCODES (RFC 2034).
+func (c *conn) writeReply(code int, enh esmtp.EnhancedCode, text string) {
+	w := c.writer()
+	var num [3]byte
+	strconv.AppendInt(num[:0], int64(code), 10)
+	for {
+		line, rest, more := strings.Cut(text, "\n")
+		line = strings.TrimSuffix(line, "\r")
+		w.Write(num[:])
+		if more {
+			w.WriteByte('-')
+		} else {
+			w.WriteByte(' ')
+		}
+		if c.enhanced && !enh.IsZero() {
+			w.WriteString(enh.String())
+			if line != "" {
+				w.WriteByte(' ')
+			}
+		}
+		w.WriteString(line)
+		w.WriteString("\r\n")
+		if !more {
+			return
+		}
+		text = rest
+	}
+}
+
+func enh(class, subject, detail int) esmtp.EnhancedCode {
+	return esmtp.EnhancedCode{Class: class, Subject: subject, Detail: detail}
+}
+
+// writeError replies with a backend error: a *Error is sent as is, anything
+// else becomes 451 4.3.0 and is logged.
+func (c *conn) writeError(err error) {
+	var se *Error
+	if errors.As(err, &se) && se.Code >= 200 && se.Code <= 599 {
+		msg := se.Message
+		if msg == "" {
+			msg = "Error"
+		}
+		c.writeReply(se.Code, se.Enhanced, msg)
+		return
+	}
+	c.logger().Warn("smtp: backend error", "remote", c.info.RemoteAddr, "err", err)
+	c.writeReply(451, enh(4, 3, 0), "Requested action aborted: local error in processing")
+}
+
+func (c *conn) syntaxError(text string) {
+	c.bad++
+	c.writeReply(501, enh(5, 5, 4), text)
+}
+
+func (c *conn) badSequence(text string) {
+	c.bad++
+	c.writeReply(503, enh(5, 5, 1), text)
+}
+
+// dispatch executes one command line. A non-nil error closes the
+// connection.
+func (c *conn) dispatch(line []byte) error {
+	cmd, err := ParseCommand(line)
+	if err != nil {
+		c.bad++
+		r, closeConn := ReplyFor(err, c.cfg.hostname)
+		c.writeError(r)
+		if closeConn {
+			return errCloseConn
+		}
+		return nil
+	}
+	verb, arg := cmd.Verb, cmd.Arg
+	if verb != VerbAUTH && len(line)+2 > c.cfg.limits.CommandLine {
+		c.bad++
+		c.writeReply(500, enh(5, 5, 2), "Error: line too long")
+		return nil
+	}
+	lmtp := c.srv.Profile == ProfileLMTP
+	switch verb {
+	case "HELO", "EHLO", "LHLO":
+		if lmtp != (verb == "LHLO") {
+			c.bad++
+			c.writeReply(500, enh(5, 5, 1), "Error: command not recognized")
+			return nil
+		}
+		c.cmdHelo(verb, arg)
+	case "MAIL":
+		c.cmdMail(arg)
+	case "RCPT":
+		c.cmdRcpt(arg)
+	case "DATA":
+		return c.cmdData(arg)
+	case "BDAT":
+		return c.cmdBdat(arg)
+	case "RSET":
+		if arg != "" {
+			c.syntaxError("Syntax: RSET")
+			return nil
+		}
+		c.resetTx()
+		c.writeReply(250, enh(2, 0, 0), "Ok")
+	case "NOOP":
+		c.writeReply(250, enh(2, 0, 0), "Ok")
+	case "QUIT":
+		c.writeReply(221, enh(2, 0, 0), "Bye")
+		_ = c.flush()
+		return errCloseConn
+	case "VRFY":
+		if arg == "" {
+			c.syntaxError("Syntax: VRFY address")
+			return nil
+		}
+		c.writeReply(252, enh(2, 5, 0), "Cannot VRFY user, but will accept message and attempt delivery")
+	case "HELP":
+		if !c.cfg.extSet["HELP"] {
+			c.bad++
+			c.writeReply(502, enh(5, 5, 1), "Error: command not implemented")
+			return nil
+		}
+		c.writeReply(214, enh(2, 0, 0), "Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH\nSee RFC 5321")
+	case "STARTTLS":
+		return c.cmdStartTLS(arg)
+	case "AUTH":
+		return c.cmdAuth(arg)
+	case "XCLIENT":
+		return c.cmdXclient(arg)
+	default:
+		c.bad++
+		c.writeReply(500, enh(5, 5, 2), "Error: command not recognized")
+	}
+	return nil
+}
+
+// lineEndings is the bare CR/LF policy for this client.
+func (c *conn) lineEndings() LineEndings {
+	if c.strict {
+		return LineEndingsStrict
+	}
+	return LineEndingsNormalize
+}
+
+func (c *conn) resetTx() {
+	if c.inTx || c.bdat != nil {
+		c.sessReset()
+	}
+	c.inTx = false
+	c.from = ""
+	c.mailOpts = MailOptions{}
+	c.rcpts = c.rcpts[:0]
+	c.bdat = nil
+}
+
+func (c *conn) sessReset() {
+	if c.sess != nil {
+		c.sess.Reset(c.ctx)
+	}
+}
+
+func (c *conn) cmdHelo(verb, arg string) {
+	if arg == "" || strings.ContainsAny(arg, " \t") && verb == "HELO" {
+		c.syntaxError("Syntax: " + verb + " hostname")
+		return
+	}
+	if strings.ContainsAny(arg, " \t") {
+		// EHLO domain [ehlo-param]: be lenient and keep the first word.
+		arg, _, _ = strings.Cut(arg, " ")
+	}
+	c.resetTx()
+	c.helo = true
+	c.info.Helo = arg
+	c.info.ESMTP = verb != "HELO"
+	c.enhanced = c.info.ESMTP && c.cfg.extSet["ENHANCEDSTATUSCODES"]
+	if verb == "HELO" {
+		text := c.cfg.hostname
+		if c.srv.HeloReply != nil {
+			text = c.srv.HeloReply(&c.info)
+		}
+		c.writeRaw("250 " + text)
+		return
+	}
+	first := c.cfg.hostname + " at your service, [" + c.info.RemoteIP.String() + "]"
+	if c.srv.EhloReply != nil {
+		first = c.srv.EhloReply(&c.info)
+	}
+	lines := append(make([]string, 0, 16), first)
+	lines = append(lines, c.extensionLines()...)
+	for i, l := range lines {
+		sep := "-"
+		if i == len(lines)-1 {
+			sep = " "
+		}
+		c.writeRaw("250" + sep + l)
+	}
+}
+
+// offers reports whether an extension is advertised right now.
+func (c *conn) offers(ext string) bool {
+	if !c.cfg.extSet[ext] {
+		return false
+	}
+	tlsOn := c.info.TLS != nil
+	switch ext {
+	case "STARTTLS":
+		return c.srv.TLSConfig != nil && !tlsOn && !c.srv.ImplicitTLS
+	case "AUTH":
+		return c.cfg.auth != nil && c.info.AuthUser == "" && (tlsOn || c.srv.AllowInsecureAuth) &&
+			len(c.authMechanisms()) > 0
+	case "XCLIENT":
+		return prefixesContain(c.srv.TrustedNetworks, addrIP(c.raw.RemoteAddr()))
+	case "REQUIRETLS":
+		return tlsOn
+	case "BINARYMIME":
+		return c.cfg.extSet["CHUNKING"]
+	}
+	return true
+}
+
+func (c *conn) extensionLines() []string {
+	var out []string
+	for _, e := range c.cfg.exts {
+		if !c.offers(e) {
+			continue
+		}
+		switch e {
+		case "SIZE":
+			out = append(out, "SIZE "+strconv.FormatInt(c.cfg.limits.MessageBytes, 10))
+		case "AUTH":
+			out = append(out, "AUTH "+strings.Join(c.authMechanisms(), " "))
+		case "XCLIENT":
+			out = append(out, "XCLIENT NAME ADDR PORT PROTO HELO LOGIN")
+		default:
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (c *conn) cmdMail(arg string) {
+	switch {
+	case !c.helo:
+		c.badSequence("Error: send HELO/EHLO first")
+		return
+	case c.inTx:
+		c.badSequence("Error: nested MAIL command")
+		return
+	case c.srv.Profile == ProfileSubmission && c.info.AuthUser == "":
+		c.bad++
+		c.writeReply(530, enh(5, 7, 0), "Authentication required")
+		return
+	}
+	addr, params, err := parsePathArg(arg, "FROM:", true)
+	if err != nil {
+		c.bad++
+		r, _ := ReplyFor(err, c.cfg.hostname)
+		c.writeError(r)
+		return
+	}
+	if len(params) > 0 && !c.info.ESMTP {
+		c.syntaxError("Error: parameters need EHLO")
+		return
+	}
+	var opts MailOptions
+	for _, p := range params {
+		if rerr := c.mailParam(&opts, p); rerr != nil {
+			c.bad++
+			c.writeError(rerr)
+			return
+		}
+	}
+	if !isASCII(addr) && !opts.SMTPUTF8 {
+		c.bad++
+		c.writeReply(553, enh(5, 6, 7), "Error: non-ASCII address needs SMTPUTF8")
+		return
+	}
+	if err := c.sess.Mail(c.ctx, addr, &opts); err != nil {
+		c.writeError(err)
+		return
+	}
+	c.inTx = true
+	c.from = addr
+	c.mailOpts = opts
+	c.rcpts = c.rcpts[:0]
+	c.writeReply(250, enh(2, 1, 0), "Ok")
+}
+
+func paramErr(code int, e esmtp.EnhancedCode, msg string) *Error {
+	return &Error{Code: code, Enhanced: e, Message: msg}
+}
+
+func (c *conn) mailParam(o *MailOptions, p param) *Error {
+	bad := func(msg string) *Error { return paramErr(501, enh(5, 5, 4), msg) }
+	switch p.key {
+	case "SIZE":
+		if !c.offers("SIZE") {
+			return paramErr(555, enh(5, 5, 4), "Error: SIZE not supported")
+		}
+		n, err := strconv.ParseInt(p.value, 10, 64)
+		if err != nil || n < 0 || len(p.value) > 20 {
+			return bad("Error: bad SIZE value")
+		}
+		if n > c.cfg.limits.MessageBytes {
+			return paramErr(552, enh(5, 3, 4), "Error: message size exceeds fixed limit")
+		}
+		o.Size = n
+	case "BODY":
+		switch strings.ToUpper(p.value) {
+		case "7BIT":
+			o.Body = Body7Bit
+		case "8BITMIME":
+			if !c.offers("8BITMIME") {
+				return paramErr(555, enh(5, 5, 4), "Error: 8BITMIME not supported")
+			}
+			o.Body = Body8BitMIME
+		case "BINARYMIME":
+			if !c.offers("BINARYMIME") {
+				return paramErr(555, enh(5, 5, 4), "Error: BINARYMIME not supported")
+			}
+			o.Body = BodyBinaryMIME
+		default:
+			return bad("Error: bad BODY value")
+		}
+	case "SMTPUTF8":
+		if !c.offers("SMTPUTF8") || p.value != "" {
+			return paramErr(555, enh(5, 5, 4), "Error: SMTPUTF8 not supported")
+		}
+		o.SMTPUTF8 = true
+	case "REQUIRETLS":
+		if !c.offers("REQUIRETLS") || p.value != "" {
+			return paramErr(555, enh(5, 5, 4), "Error: REQUIRETLS not supported")
+		}
+		o.RequireTLS = true
+	case "RET":
+		if !c.offers("DSN") {
+			return paramErr(555, enh(5, 5, 4), "Error: DSN not supported")
+		}
+		switch strings.ToUpper(p.value) {
+		case "FULL":
+			o.Return = ReturnFull
+		case "HDRS":
+			o.Return = ReturnHeaders
+		default:
+			return bad("Error: bad RET value")
+		}
+	case "ENVID":
+		if !c.offers("DSN") {
+			return paramErr(555, enh(5, 5, 4), "Error: DSN not supported")
+		}
+		v, err := decodeXtext(p.value)
+		if err != nil || len(v) > 100 {
+			return bad("Error: bad ENVID value")
+		}
+		o.EnvelopeID = v
+	case "AUTH":
+		if c.cfg.auth == nil {
+			return paramErr(555, enh(5, 5, 4), "Error: AUTH not supported")
+		}
+		v, err := decodeXtext(p.value)
+		if err != nil {
+			return bad("Error: bad AUTH value")
+		}
+		// RFC 4954 §5: only trust AUTH= from authenticated clients.
+		if c.info.AuthUser != "" {
+			o.Auth = v
+		} else {
+			o.Auth = "<>"
+		}
+	default:
+		return paramErr(555, enh(5, 5, 4), "Error: unsupported parameter "+p.key)
+	}
+	return nil
+}
+
+func (c *conn) cmdRcpt(arg string) {
+	if !c.inTx {
+		c.badSequence("Error: need MAIL command")
+		return
+	}
+	if len(c.rcpts) >= c.cfg.limits.Recipients {
+		c.writeReply(452, enh(4, 5, 3), "Error: too many recipients")
+		return
+	}
+	addr, params, err := parsePathArg(arg, "TO:", false)
+	if err != nil {
+		c.bad++
+		r, _ := ReplyFor(err, c.cfg.hostname)
+		c.writeError(r)
+		return
+	}
+	if len(params) > 0 && !c.info.ESMTP {
+		c.syntaxError("Error: parameters need EHLO")
+		return
+	}
+	var opts RcptOptions
+	for _, p := range params {
+		if rerr := c.rcptParam(&opts, p); rerr != nil {
+			c.bad++
+			c.writeError(rerr)
+			return
+		}
+	}
+	if !isASCII(addr) && !c.mailOpts.SMTPUTF8 {
+		c.bad++
+		c.writeReply(553, enh(5, 6, 7), "Error: non-ASCII address needs SMTPUTF8")
+		return
+	}
+	if rerr := c.relayCheck(addr); rerr != nil {
+		c.bad++
+		c.writeError(rerr)
+		return
+	}
+	if err := c.sess.Rcpt(c.ctx, addr, &opts); err != nil {
+		c.writeError(err)
+		return
+	}
+	c.rcpts = append(c.rcpts, addr)
+	c.writeReply(250, enh(2, 1, 5), "Ok")
+}
+
+func (c *conn) rcptParam(o *RcptOptions, p param) *Error {
+	if !c.offers("DSN") {
+		return paramErr(555, enh(5, 5, 4), "Error: unsupported parameter "+p.key)
+	}
+	bad := func(msg string) *Error { return paramErr(501, enh(5, 5, 4), msg) }
+	switch p.key {
+	case "NOTIFY":
+		for _, v := range strings.Split(strings.ToUpper(p.value), ",") {
+			switch DSNNotify(v) {
+			case NotifyNever, NotifySuccess, NotifyFailure, NotifyDelay:
+				o.Notify = append(o.Notify, DSNNotify(v))
+			default:
+				return bad("Error: bad NOTIFY value")
+			}
+		}
+		if len(o.Notify) > 1 {
+			for _, n := range o.Notify {
+				if n == NotifyNever {
+					return bad("Error: NOTIFY=NEVER cannot be combined")
+				}
+			}
+		}
+	case "ORCPT":
+		typ, v, ok := strings.Cut(p.value, ";")
+		if !ok || typ == "" {
+			return bad("Error: bad ORCPT value")
+		}
+		dec, err := decodeXtext(v)
+		if err != nil || len(p.value) > 500 {
+			return bad("Error: bad ORCPT value")
+		}
+		o.OriginalRecipientType = typ
+		o.OriginalRecipient = dec
+	default:
+		return paramErr(555, enh(5, 5, 4), "Error: unsupported parameter "+p.key)
+	}
+	return nil
+}
+
+// relayCheck applies the profile's relay policy to one recipient.
+func (c *conn) relayCheck(addr string) *Error {
+	if c.srv.Profile != ProfileMX || c.srv.OpenRelay || c.info.AuthUser != "" ||
+		prefixesContain(c.srv.RelayNetworks, c.info.RemoteIP) {
+		return nil
+	}
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		if strings.EqualFold(addr, "postmaster") {
+			return nil
+		}
+		return paramErr(550, enh(5, 1, 3), "Error: recipient address needs a domain")
+	}
+	domain := strings.ToLower(addr[at+1:])
+	ok, err := c.cfg.localDomain.IsLocalDomain(c.ctx, domain)
+	if err != nil {
+		c.logger().Warn("smtp: IsLocalDomain", "domain", domain, "err", err)
+		return paramErr(451, enh(4, 3, 0), "Requested action aborted: local error in processing")
+	}
+	if !ok {
+		return paramErr(550, enh(5, 7, 1), "<"+addr+">: Relay access denied")
+	}
+	return nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *conn) cmdStartTLS(arg string) error {
+	if !c.offers("STARTTLS") {
+		c.bad++
+		c.writeReply(502, enh(5, 5, 1), "Error: command not implemented")
+		return nil
+	}
+	if arg != "" {
+		c.syntaxError("Syntax: STARTTLS")
+		return nil
+	}
+	if c.br.Buffered() > 0 {
+		// CVE-2011-0411: anything behind STARTTLS in the same packet
+		// would be executed as if it came over TLS.
+		c.writeReply(554, enh(5, 5, 1), "Error: commands pipelined after STARTTLS")
+		_ = c.flush()
+		return errCloseConn
+	}
+	c.writeReply(220, enh(2, 0, 0), "Ready to start TLS")
+	if err := c.flush(); err != nil {
+		return err
+	}
+	if err := c.handshake(); err != nil {
+		c.logger().Debug("smtp: STARTTLS handshake", "remote", c.info.RemoteAddr, "err", err)
+		return err
+	}
+	// RFC 3207 §4.2: forget everything learned before TLS.
+	c.resetTx()
+	c.helo = false
+	c.info.Helo = ""
+	c.info.ESMTP = false
+	c.enhanced = false
+	return nil
+}
+
+// received returns the Received header field for the current transaction.
+func (c *conn) received() string {
+	var b strings.Builder
+	b.Grow(256)
+	b.WriteString("Received: from ")
+	helo := c.info.Helo
+	if helo == "" {
+		helo = "unknown"
+	}
+	b.WriteString(sanitizeHeaderWord(helo))
+	b.WriteString(" (")
+	if c.info.RemoteName != "" {
+		b.WriteString(sanitizeHeaderWord(c.info.RemoteName))
+		b.WriteByte(' ')
+	}
+	b.WriteByte('[')
+	if c.info.RemoteIP.IsValid() {
+		if c.info.RemoteIP.Is6() {
+			b.WriteString("IPv6:")
+		}
+		b.WriteString(c.info.RemoteIP.String())
+	} else {
+		b.WriteString("unknown")
+	}
+	b.WriteString("])\r\n\tby ")
+	b.WriteString(c.cfg.hostname)
+	b.WriteString(" with ")
+	b.WriteString(c.info.Protocol())
+	if c.info.TLS != nil {
+		b.WriteString(" (")
+		b.WriteString(tlsutil.Summary(*c.info.TLS))
+		b.WriteByte(')')
+	}
+	b.WriteString(" id ")
+	b.WriteString(c.txID)
+	if len(c.rcpts) == 1 {
+		b.WriteString("\r\n\tfor <")
+		b.WriteString(sanitizeHeaderWord(c.rcpts[0]))
+		b.WriteByte('>')
+	}
+	b.WriteString("; ")
+	b.WriteString(c.cfg.now().Format("Mon, 02 Jan 2006 15:04:05 -0700"))
+	b.WriteString("\r\n")
+	return b.String()
+}
+
+// sanitizeHeaderWord keeps client-supplied words from breaking the header.
+func sanitizeHeaderWord(s string) string {
+	if !strings.ContainsAny(s, "()\\\r\n<>;\t ") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '(', ')', '\\', '\r', '\n', '<', '>', ';', '\t', ' ':
+			return '_'
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,429 @@
+package smtp
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Errors returned by [Server.Serve] and friends.
+var (
+	// ErrServerClosed is returned by Serve after Shutdown or Close.
+	ErrServerClosed = errors.New("smtp: server closed")
+	// ErrNoBackend is returned when Server.Backend is nil.
+	ErrNoBackend = errors.New("smtp: server has no Backend")
+	// ErrNoLocalDomains is returned for ProfileMX when the backend does not
+	// implement LocalDomainBackend and OpenRelay is not set.
+	ErrNoLocalDomains = errors.New("smtp: ProfileMX needs a LocalDomainBackend (or the explicit OpenRelay opt-in)")
+	// ErrNoAuth is returned for ProfileSubmission when the backend does not
+	// implement AuthBackend.
+	ErrNoAuth = errors.New("smtp: ProfileSubmission needs an AuthBackend")
+	// ErrNoTLS is returned when TLS is required by the configuration
+	// (ImplicitTLS, ProfileSubmission) but TLSConfig is nil.
+	ErrNoTLS = errors.New("smtp: configuration needs a TLSConfig")
+	// ErrNoLMTP is returned for ProfileLMTP when sessions cannot be checked
+	// for LMTPSession; see Server.Serve.
+	ErrNoLMTP = errors.New("smtp: ProfileLMTP needs sessions implementing LMTPSession")
+)
+
+// Server is an SMTP (or LMTP) server. Set its fields, then call
+// [Server.Serve] or [Server.ListenAndServe]. Fields must not be changed
+// once serving started. The zero value (with a Backend) is an MX-profile
+// server without TLS.
+type Server struct {
+	// Backend creates sessions. Required.
+	Backend Backend
+	// Profile selects the relay/AUTH policy; the zero value is ProfileMX.
+	Profile Profile
+
+	// Hostname is the server's name in the greeting, EHLO reply and
+	// Received header (default: os.Hostname, else "localhost").
+	Hostname string
+	// Greeting is the text after the host name in the 220 greeting
+	// (default "ESMTP mailkit", "LMTP mailkit" for LMTP). It should
+	// contain "ESMTP" so clients try EHLO (RFC 5321 §4.2 practice).
+	Greeting string
+	// HeloReply returns the text of the 250 reply to HELO (default
+	// "<Hostname>").
+	HeloReply func(c *ConnInfo) string
+	// EhloReply returns the text of the first line of the 250 reply to
+	// EHLO/LHLO (default "<Hostname> at your service, [<client IP>]").
+	EhloReply func(c *ConnInfo) string
+
+	// TLSConfig enables STARTTLS (or implicit TLS). nil disables TLS.
+	TLSConfig *tls.Config
+	// ImplicitTLS makes the server start TLS right after accepting
+	// (RFC 8314, port 465); STARTTLS is then not offered.
+	ImplicitTLS bool
+	// AllowInsecureAuth offers and accepts AUTH without TLS. Off by
+	// default: AUTH is only advertised after TLS.
+	AllowInsecureAuth bool
+
+	// Extensions, when non-nil, is the exact list and order of EHLO
+	// keywords to advertise, chosen among: SIZE, PIPELINING, 8BITMIME,
+	// BINARYMIME, CHUNKING, DSN, SMTPUTF8, STARTTLS, AUTH,
+	// ENHANCEDSTATUSCODES, REQUIRETLS, HELP, XCLIENT. An extension not
+	// listed is neither advertised nor accepted. Keywords that do not
+	// apply at the moment (STARTTLS after TLS, AUTH before TLS, XCLIENT
+	// to untrusted clients) are skipped. nil means the default list:
+	// PIPELINING SIZE STARTTLS AUTH ENHANCEDSTATUSCODES 8BITMIME DSN
+	// SMTPUTF8 CHUNKING BINARYMIME REQUIRETLS HELP XCLIENT.
+	Extensions []string
+
+	// Limits bounds each client; zero fields take defaults.
+	Limits Limits
+	// LineEndings is the bare CR/LF policy (default strict).
+	LineEndings LineEndings
+	// LineEndingExemptions lists client networks that get
+	// LineEndingsNormalize even when LineEndings is strict (legacy
+	// clients, like Postfix's smtpd_forbid_bare_newline_exclusions).
+	LineEndingExemptions []netip.Prefix
+
+	// RelayNetworks lists client networks that may relay on ProfileMX
+	// (like Postfix's permit_mynetworks).
+	RelayNetworks []netip.Prefix
+	// OpenRelay lets anybody relay to any domain. DANGEROUS: an open
+	// relay is abused for spam within hours. It exists for tests and for
+	// servers that sit behind another policy layer; it is the only way to
+	// run ProfileMX without a LocalDomainBackend.
+	OpenRelay bool
+	// TrustedNetworks lists proxies allowed to use XCLIENT (Postfix's
+	// smtpd_authorized_xclient_hosts). Empty: XCLIENT is refused.
+	TrustedNetworks []netip.Prefix
+
+	// Now returns the current time (default time.Now).
+	Now func() time.Time
+	// NewID returns a transaction id for the Received header and the
+	// 250 reply (default 12 random hex digits).
+	NewID func() string
+	// Logger receives diagnostics (nil discards). Protocol traces are not
+	// logged; secrets never are.
+	Logger *slog.Logger
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	perIP     map[netip.Addr]int
+	shutdown  atomic.Bool
+	wg        sync.WaitGroup
+	cfgOnce   sync.Once
+	cfg       *serverConfig
+	cfgErr    error
+}
+
+// serverConfig is the validated, defaulted configuration shared by conns.
+type serverConfig struct {
+	hostname    string
+	greeting    string
+	limits      Limits
+	exts        []string
+	extSet      map[string]bool
+	localDomain LocalDomainBackend
+	auth        AuthBackend
+	logger      *slog.Logger
+	now         func() time.Time
+	newID       func() string
+}
+
+var knownExtensions = []string{
+	"PIPELINING", "SIZE", "STARTTLS", "AUTH", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN",
+	"SMTPUTF8", "CHUNKING", "BINARYMIME", "REQUIRETLS", "HELP", "XCLIENT",
+}
+
+func (s *Server) config() (*serverConfig, error) {
+	s.cfgOnce.Do(func() { s.cfg, s.cfgErr = s.buildConfig() })
+	return s.cfg, s.cfgErr
+}
+
+func (s *Server) buildConfig() (*serverConfig, error) {
+	if s.Backend == nil {
+		return nil, ErrNoBackend
+	}
+	c := &serverConfig{
+		hostname: s.Hostname,
+		greeting: s.Greeting,
+		limits:   s.Limits.withDefaults(),
+		logger:   s.Logger,
+		now:      s.Now,
+		newID:    s.NewID,
+	}
+	if c.hostname == "" {
+		if h, err := os.Hostname(); err == nil && h != "" {
+			c.hostname = h
+		} else {
+			c.hostname = "localhost"
+		}
+	}
+	if c.greeting == "" {
+		if s.Profile == ProfileLMTP {
+			c.greeting = "LMTP mailkit"
+		} else {
+			c.greeting = "ESMTP mailkit"
+		}
+	}
+	if c.logger == nil {
+		c.logger = slog.New(discardHandler{})
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.newID == nil {
+		c.newID = randomID
+	}
+	exts := s.Extensions
+	if exts == nil {
+		exts = knownExtensions
+	}
+	c.extSet = map[string]bool{}
+	for _, e := range exts {
+		found := false
+		for _, k := range knownExtensions {
+			if k == e {
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("smtp: unknown extension %q in Server.Extensions", e)
+		}
+		c.extSet[e] = true
+		c.exts = append(c.exts, e)
+	}
+	if ld, ok := s.Backend.(LocalDomainBackend); ok {
+		c.localDomain = ld
+	}
+	if ab, ok := s.Backend.(AuthBackend); ok {
+		c.auth = ab
+	}
+	if (s.ImplicitTLS || s.Profile == ProfileSubmission) && s.TLSConfig == nil {
+		return nil, ErrNoTLS
+	}
+	switch s.Profile {
+	case ProfileMX:
+		if c.localDomain == nil && !s.OpenRelay {
+			return nil, ErrNoLocalDomains
+		}
+	case ProfileSubmission:
+		if c.auth == nil {
+			return nil, ErrNoAuth
+		}
+	case ProfileLMTP:
+	default:
+		return nil, fmt.Errorf("smtp: unknown profile %d", s.Profile)
+	}
+	return c, nil
+}
+
+func randomID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+type discardHandler struct{}
+
+func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
+func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
+func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discardHandler) WithGroup(string) slog.Handler           { return d }
+
+// ListenAndServe listens on the TCP address addr and calls Serve.
+func (s *Server) ListenAndServe(addr string) error {
+	if _, err := s.config(); err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(l)
+}
+
+// Serve accepts connections on l and serves each in its own goroutine
+// until l fails or the server is shut down; it then returns
+// ErrServerClosed (after Shutdown/Close) or the accept error. It first
+// validates the configuration and returns an error (ErrNoBackend,
+// ErrNoLocalDomains, ErrNoAuth, ErrNoTLS) without accepting when it is
+// unusable. Serve closes l when it returns.
+func (s *Server) Serve(l net.Listener) error {
+	cfg, err := s.config()
+	if err != nil {
+		l.Close()
+		return err
+	}
+	if !s.trackListener(l, true) {
+		l.Close()
+		return ErrServerClosed
+	}
+	defer s.trackListener(l, false)
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.shutdown.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				if delay == 0 {
+					delay = 5 * time.Millisecond
+				} else if delay *= 2; delay > time.Second {
+					delay = time.Second
+				}
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		s.startConn(cfg, nc)
+	}
+}
+
+func (s *Server) trackListener(l net.Listener, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		if s.shutdown.Load() {
+			return false
+		}
+		if s.listeners == nil {
+			s.listeners = map[net.Listener]struct{}{}
+		}
+		s.listeners[l] = struct{}{}
+	} else {
+		delete(s.listeners, l)
+		l.Close()
+	}
+	return true
+}
+
+func addrIP(a net.Addr) netip.Addr {
+	switch v := a.(type) {
+	case *net.TCPAddr:
+		ip, _ := netip.AddrFromSlice(v.IP)
+		return ip.Unmap()
+	case nil:
+		return netip.Addr{}
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+func (s *Server) startConn(cfg *serverConfig, nc net.Conn) {
+	ip := addrIP(nc.RemoteAddr())
+	s.mu.Lock()
+	if s.conns == nil {
+		s.conns = map[*conn]struct{}{}
+		s.perIP = map[netip.Addr]int{}
+	}
+	refuse := ""
+	switch {
+	case s.shutdown.Load():
+		refuse = "421 4.3.2 " + cfg.hostname + " Service shutting down\r\n"
+	case len(s.conns) >= cfg.limits.Connections:
+		refuse = "421 4.7.0 " + cfg.hostname + " Error: too many connections\r\n"
+	case s.perIP[ip] >= cfg.limits.ConnectionsPerIP:
+		refuse = "421 4.7.0 " + cfg.hostname + " Error: too many connections from your address\r\n"
+	}
+	if refuse != "" {
+		s.mu.Unlock()
+		go func() {
+			_ = nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			_, _ = io.WriteString(nc, refuse)
+			nc.Close()
+		}()
+		return
+	}
+	c := newConn(s, cfg, nc, ip)
+	s.conns[c] = struct{}{}
+	s.perIP[ip]++
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer s.dropConn(c, ip)
+		c.serve()
+	}()
+}
+
+func (s *Server) dropConn(c *conn, ip netip.Addr) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	if s.perIP[ip]--; s.perIP[ip] <= 0 {
+		delete(s.perIP, ip)
+	}
+	s.mu.Unlock()
+}
+
+// Shutdown stops accepting connections, answers clients that are waiting
+// for their next command with 421 and closes them, and waits for
+// transactions in flight to finish (each connection closes with 421 after
+// its current command). If ctx ends first, the remaining connections are
+// closed and ctx's error is returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdown.Store(true)
+	s.mu.Lock()
+	for l := range s.listeners {
+		l.Close()
+	}
+	for c := range s.conns {
+		c.interruptIfIdle()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.closeAll()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// Close stops accepting and closes every connection at once, without
+// replies.
+func (s *Server) Close() error {
+	s.shutdown.Store(true)
+	s.mu.Lock()
+	for l := range s.listeners {
+		l.Close()
+	}
+	s.mu.Unlock()
+	s.closeAll()
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.forceClose()
+	}
+}
+
+// ConnCount returns the number of connections being served.
+func (s *Server) ConnCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
