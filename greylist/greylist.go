@@ -1,0 +1,406 @@
+package greylist
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults, from postgrey.
+const (
+	DefaultDelay         = 300 * time.Second
+	DefaultRetryWindow   = 48 * time.Hour
+	DefaultExpiry        = 35 * 24 * time.Hour
+	DefaultAutoAllowlist = 5
+	DefaultIPv4Prefix    = 24
+	DefaultIPv6Prefix    = 64
+	DefaultSweepInterval = time.Hour
+)
+
+// Errors.
+var (
+	// ErrBadTriplet means the triplet has no valid client address.
+	ErrBadTriplet = errors.New("greylist: invalid triplet")
+	// ErrNoStore means Checker.Store is nil.
+	ErrNoStore = errors.New("greylist: no store")
+)
+
+// Triplet is what greylisting keys on: the client, the envelope sender and
+// the recipient.
+type Triplet struct {
+	// IP is the SMTP client's address.
+	IP netip.Addr
+	// Sender is the envelope sender (MAIL FROM), "" for bounces.
+	Sender string
+	// Recipient is one envelope recipient (RCPT TO).
+	Recipient string
+	// SPFDomain, when not empty, is the sender domain whose SPF check
+	// passed for IP. With Checker.KeyBySPF it replaces the client network
+	// in the key, so senders that retry from another address of their
+	// pool are recognised. Set it only for an SPF "pass".
+	SPFDomain string
+}
+
+// Action is the outcome of a check.
+type Action int
+
+const (
+	// Accept lets the message through.
+	Accept Action = iota + 1
+	// Defer rejects it temporarily (451 4.7.1).
+	Defer
+)
+
+func (a Action) String() string {
+	switch a {
+	case Accept:
+		return "accept"
+	case Defer:
+		return "defer"
+	}
+	return fmt.Sprintf("Action(%d)", int(a))
+}
+
+// Reason explains a decision.
+type Reason string
+
+// Reasons.
+const (
+	ReasonNew         Reason = "new"              // first time seen (or expired): defer
+	ReasonEarly       Reason = "early"            // retried before the delay: defer
+	ReasonPassed      Reason = "passed"           // retried after the delay: accept
+	ReasonAllowlisted Reason = "allowlisted"      // static allowlist: accept
+	ReasonAutoAllowed Reason = "auto-allowlisted" // client delivered often enough: accept
+)
+
+// Decision is the result of [Checker.Check].
+type Decision struct {
+	Action Action
+	Reason Reason
+	// Remaining is how long until a retry would be accepted (Defer only).
+	Remaining time.Duration
+}
+
+// Reply returns the SMTP reply to send for a Defer decision, e.g.
+// 451, "4.7.1", "greylisted, please try again in 300 seconds". It returns
+// 0, "", "" for Accept: there is nothing to say.
+func (d Decision) Reply() (code int, enhanced, text string) {
+	if d.Action != Defer {
+		return 0, "", ""
+	}
+	secs := int64((d.Remaining + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return 451, "4.7.1", fmt.Sprintf("greylisted, please try again in %d seconds", secs)
+}
+
+// Checker is the greylisting policy. Fields other than Store are optional;
+// zero values select postgrey's defaults. A Checker must not be copied after
+// first use.
+type Checker struct {
+	// Store keeps the state (required). See NewMemoryStore and
+	// OpenFileStore.
+	Store Store
+	// Delay is how long a new triplet is deferred (default 300 s).
+	Delay time.Duration
+	// RetryWindow is how long after the first attempt a retry is still
+	// accepted (default 2 days); later, the triplet starts over.
+	RetryWindow time.Duration
+	// Expiry forgets triplets and clients not seen for that long (default
+	// 35 days).
+	Expiry time.Duration
+	// AutoAllowlist is the number of successful deliveries (see
+	// Checker.Delivered) after which a client is no longer greylisted
+	// (default 5; negative disables auto-allowlisting).
+	AutoAllowlist int
+	// IPv4Prefix and IPv6Prefix group clients into networks (defaults 24
+	// and 64), since big senders retry from neighbouring addresses.
+	IPv4Prefix, IPv6Prefix int
+	// KeyBySPF keys triplets and client counters on Triplet.SPFDomain
+	// instead of the client network when SPFDomain is set.
+	KeyBySPF bool
+	// AllowClients are never greylisted.
+	AllowClients []netip.Prefix
+	// AllowSenders and AllowRecipients are never greylisted. Entries are
+	// addresses ("user@example.com", case-insensitive) or domains
+	// ("example.com" or "@example.com"), which also cover subdomains.
+	AllowSenders, AllowRecipients []string
+	// SweepInterval is how often Check sweeps expired records from a store
+	// that implements Sweeper (default 1 hour; negative disables; the sweep
+	// runs inside the Check call that finds it due).
+	SweepInterval time.Duration
+	// Now returns the current time; nil uses time.Now.
+	Now func() time.Time
+	// Logger receives debug messages; nil discards.
+	Logger *slog.Logger
+
+	nextSweep atomic.Int64
+}
+
+func durOr(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+func (c *Checker) now() time.Time {
+	if c.Now == nil {
+		return time.Now()
+	}
+	return c.Now()
+}
+
+func (c *Checker) autoN() int {
+	if c.AutoAllowlist < 0 {
+		return 0
+	}
+	if c.AutoAllowlist == 0 {
+		return DefaultAutoAllowlist
+	}
+	return c.AutoAllowlist
+}
+
+func secs(d time.Duration) uint32 {
+	s := int64(d / time.Second)
+	if s > int64(^uint32(0)) {
+		return ^uint32(0)
+	}
+	return uint32(s)
+}
+
+// age returns now-then in seconds, 0 if the clock went backwards.
+func age(now, then uint32) uint32 {
+	if now < then {
+		return 0
+	}
+	return now - then
+}
+
+// Check decides whether the message for t is accepted now or deferred, and
+// records the attempt.
+func (c *Checker) Check(ctx context.Context, t Triplet) (Decision, error) {
+	if c.Store == nil {
+		return Decision{}, ErrNoStore
+	}
+	if !t.IP.IsValid() {
+		return Decision{}, fmt.Errorf("%w: no client address", ErrBadTriplet)
+	}
+	ip := t.IP.Unmap()
+	now := c.now()
+	c.maybeSweep(ctx, now)
+	if c.allowed(ip, t.Sender, t.Recipient) {
+		return Decision{Action: Accept, Reason: ReasonAllowlisted}, nil
+	}
+	var obuf [64]byte
+	origin := c.origin(obuf[:0], ip, t.SPFDomain)
+	n := unix(now)
+	expiry := secs(durOr(c.Expiry, DefaultExpiry))
+
+	if auto := c.autoN(); auto > 0 {
+		ok := false
+		err := c.Store.Update(ctx, clientKey(origin), func(cur Record, found bool) (Record, Op) {
+			ok = found && cur.Count >= uint32(auto) && age(n, cur.Last) <= expiry
+			return cur, OpKeep
+		})
+		if err != nil {
+			return Decision{}, err
+		}
+		if ok {
+			return Decision{Action: Accept, Reason: ReasonAutoAllowed}, nil
+		}
+	}
+
+	delay := secs(durOr(c.Delay, DefaultDelay))
+	window := secs(durOr(c.RetryWindow, DefaultRetryWindow))
+	key := tripletKey(origin, NormalizeSender(t.Sender), NormalizeRecipient(t.Recipient))
+	var d Decision
+	err := c.Store.Update(ctx, key, func(cur Record, found bool) (Record, Op) {
+		switch {
+		case !found || age(n, cur.Last) > expiry ||
+			(cur.Count == 0 && age(n, cur.First) > window):
+			d = Decision{Action: Defer, Reason: ReasonNew, Remaining: time.Duration(delay) * time.Second}
+			return Record{First: n, Last: n}, OpPut
+		case cur.Count == 0 && age(n, cur.First) < delay:
+			d = Decision{Action: Defer, Reason: ReasonEarly,
+				Remaining: time.Duration(delay-age(n, cur.First)) * time.Second}
+			return Record{First: cur.First, Last: n}, OpPut
+		default:
+			d = Decision{Action: Accept, Reason: ReasonPassed}
+			if cur.Count == 1 && cur.Last == n {
+				return cur, OpKeep
+			}
+			return Record{First: cur.First, Last: n, Count: 1}, OpPut
+		}
+	})
+	if err != nil {
+		return Decision{}, err
+	}
+	if c.Logger != nil {
+		c.Logger.DebugContext(ctx, "greylist: decision", "client", ip, "action", d.Action, "reason", d.Reason)
+	}
+	return d, nil
+}
+
+// Delivered records a successful delivery from t's client (its network, or
+// its SPF domain with KeyBySPF) for auto-allowlisting. Call it once per
+// accepted message.
+func (c *Checker) Delivered(ctx context.Context, t Triplet) error {
+	if c.Store == nil {
+		return ErrNoStore
+	}
+	if !t.IP.IsValid() {
+		return fmt.Errorf("%w: no client address", ErrBadTriplet)
+	}
+	if c.autoN() == 0 {
+		return nil
+	}
+	var obuf [64]byte
+	origin := c.origin(obuf[:0], t.IP.Unmap(), t.SPFDomain)
+	n := unix(c.now())
+	expiry := secs(durOr(c.Expiry, DefaultExpiry))
+	return c.Store.Update(ctx, clientKey(origin), func(cur Record, found bool) (Record, Op) {
+		if !found || age(n, cur.Last) > expiry {
+			return Record{First: n, Last: n, Count: 1}, OpPut
+		}
+		if cur.Count < ^uint32(0) {
+			cur.Count++
+		}
+		cur.Last = n
+		return cur, OpPut
+	})
+}
+
+// Sweep deletes records not seen within the expiry period, if the store
+// implements [Sweeper]; otherwise it does nothing.
+func (c *Checker) Sweep(ctx context.Context) (int, error) {
+	sw, ok := c.Store.(Sweeper)
+	if !ok {
+		return 0, nil
+	}
+	return sw.Sweep(ctx, c.now().Add(-durOr(c.Expiry, DefaultExpiry)))
+}
+
+func (c *Checker) maybeSweep(ctx context.Context, now time.Time) {
+	if c.SweepInterval < 0 {
+		return
+	}
+	if _, ok := c.Store.(Sweeper); !ok {
+		return
+	}
+	next := c.nextSweep.Load()
+	ns := now.UnixNano()
+	if next == 0 {
+		c.nextSweep.CompareAndSwap(0, ns+int64(durOr(c.SweepInterval, DefaultSweepInterval)))
+		return
+	}
+	if ns < next || !c.nextSweep.CompareAndSwap(next, ns+int64(durOr(c.SweepInterval, DefaultSweepInterval))) {
+		return
+	}
+	n, err := c.Sweep(ctx)
+	if c.Logger != nil {
+		c.Logger.DebugContext(ctx, "greylist: swept", "deleted", n, "err", err)
+	}
+}
+
+// origin appends the client identity used in keys: the SPF domain with
+// KeyBySPF, else the client network.
+func (c *Checker) origin(b []byte, ip netip.Addr, spfDomain string) []byte {
+	if c.KeyBySPF && spfDomain != "" {
+		b = append(b, 'd')
+		d := strings.TrimSuffix(spfDomain, ".")
+		for i := 0; i < len(d); i++ {
+			ch := d[i]
+			if ch >= 'A' && ch <= 'Z' {
+				ch += 'a' - 'A'
+			}
+			b = append(b, ch)
+		}
+		return b
+	}
+	bits := c.IPv4Prefix
+	if ip.Is4() {
+		if bits <= 0 || bits > 32 {
+			bits = DefaultIPv4Prefix
+		}
+	} else if bits = c.IPv6Prefix; bits <= 0 || bits > 128 {
+		bits = DefaultIPv6Prefix
+	}
+	p, _ := ip.Prefix(bits) // cannot fail: bits is in range for ip
+	b = append(b, 'n', byte(bits))
+	return p.Addr().AppendTo(b)
+}
+
+func tripletKey(origin []byte, sender, rcpt string) Key {
+	var buf [320]byte
+	b := append(buf[:0], 't')
+	b = appendField(b, origin)
+	b = appendField(b, []byte(sender))
+	b = appendField(b, []byte(rcpt))
+	return hashKey(b)
+}
+
+func clientKey(origin []byte) Key {
+	var buf [80]byte
+	b := append(buf[:0], 'c')
+	b = appendField(b, origin)
+	return hashKey(b)
+}
+
+func appendField(b, f []byte) []byte {
+	n := len(f)
+	b = append(b, byte(n>>8), byte(n))
+	return append(b, f...)
+}
+
+func hashKey(b []byte) Key {
+	sum := sha256.Sum256(b)
+	var k Key
+	copy(k[:], sum[:16])
+	return k
+}
+
+func (c *Checker) allowed(ip netip.Addr, sender, rcpt string) bool {
+	for _, p := range c.AllowClients {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return matchAddr(c.AllowSenders, strings.Trim(sender, "<> ")) ||
+		matchAddr(c.AllowRecipients, strings.Trim(rcpt, "<> "))
+}
+
+// matchAddr matches an address against address and domain entries.
+func matchAddr(entries []string, addr string) bool {
+	if len(entries) == 0 || addr == "" {
+		return false
+	}
+	domain := addr[strings.LastIndexByte(addr, '@')+1:]
+	for _, e := range entries {
+		if e == "" {
+			continue
+		}
+		if e[0] != '@' && strings.IndexByte(e, '@') >= 0 {
+			if strings.EqualFold(e, addr) {
+				return true
+			}
+			continue
+		}
+		d := strings.TrimSuffix(strings.TrimPrefix(e, "@"), ".")
+		if strings.EqualFold(domain, d) {
+			return true
+		}
+		if len(domain) > len(d) && domain[len(domain)-len(d)-1] == '.' &&
+			strings.EqualFold(domain[len(domain)-len(d):], d) {
+			return true
+		}
+	}
+	return false
+}
