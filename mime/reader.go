@@ -1,0 +1,765 @@
+package mime
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+)
+
+// Options configures the decoder. A nil *Options means all defaults.
+type Options struct {
+	// Limits bounds resources; the zero value applies safe defaults.
+	Limits Limits
+	// RawCharset disables the conversion of text bodies to UTF-8: Body then
+	// yields the transfer-decoded bytes in their declared charset.
+	RawCharset bool
+	// MalformedHeaderStartsBody makes a header line without a colon end the
+	// header section and start the body (as some mail software does).
+	// By default such a line is kept as a malformed field (a defect) and
+	// the header section continues.
+	MalformedHeaderStartsBody bool
+}
+
+// shared holds counters common to a message and messages embedded in it.
+type shared struct {
+	parts   int
+	decoded int64
+}
+
+// frame is an open multipart.
+type frame struct {
+	part  *Part
+	delim []byte // "--" + boundary
+	n     int    // children seen
+}
+
+type nextKind int
+
+const (
+	nextRoot nextKind = iota
+	nextEmbedded
+	nextBody
+	nextDone
+)
+
+// Reader parses a message as a stream of parts in depth-first order: the
+// message itself, then each body part of a multipart (preceded by the
+// multipart part), each embedded message, and so on. Bodies are not held
+// in memory. A Reader is not safe for concurrent use.
+type Reader struct {
+	s     *scanner
+	opts  Options
+	lim   Limits
+	sh    *shared
+	tree  bool
+	next  nextKind
+	cur   *Part   // part whose body segment is pending
+	open  []*Part // entities not yet ended, outermost first
+	frms  []frame
+	atLS  bool
+	seg   bool // a raw body segment is active
+	segDn bool // the active segment has ended
+	// end of the last segment
+	endFrame     int // -1 = EOF
+	endClose     bool
+	endContent   int64
+	endLineStart int64
+	endLineEnd   int64
+	gen          int
+	err          error
+	// encoded embedded message
+	sub       *Reader
+	subParent *Part
+	depthBase int
+	encap     bool
+	rootParent *Part
+}
+
+// NewReader returns a streaming parser reading the message from r.
+func NewReader(r io.Reader, opts *Options) *Reader {
+	rd := &Reader{sh: &shared{}}
+	if opts != nil {
+		rd.opts = *opts
+	}
+	rd.lim = rd.opts.Limits.effective()
+	rd.s = newScanner(r, rd.lim.MaxLineLength)
+	return rd
+}
+
+// NextPart returns the next part. The previous part's Body is drained and
+// invalidated. At the end of the message it returns io.EOF; limit
+// violations return a [*LimitError] and stop the Reader.
+func (r *Reader) NextPart() (*Part, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	p, err := r.nextPart()
+	if err != nil {
+		r.err = err
+		if err != io.EOF {
+			return nil, err
+		}
+		return nil, io.EOF
+	}
+	return p, nil
+}
+
+func (r *Reader) nextPart() (*Part, error) {
+	if r.sub != nil {
+		p, err := r.sub.NextPart()
+		if err == nil {
+			return p, nil
+		}
+		r.sub = nil
+		if err != io.EOF {
+			return nil, err
+		}
+	}
+	r.gen++
+	for {
+		switch r.next {
+		case nextRoot:
+			return r.entity(r.rootParent, r.depthBase)
+		case nextEmbedded:
+			return r.entity(r.cur, r.cur.Depth+1)
+		case nextDone:
+			return nil, io.EOF
+		}
+		// nextBody: drain the segment, then act on how it ended.
+		for {
+			_, err := r.chunk()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		r.seg = false
+		if r.endFrame < 0 {
+			r.closeAll()
+			r.next = nextDone
+			return nil, io.EOF
+		}
+		k := r.endFrame
+		f := &r.frms[k]
+		r.closeDeeper(f.part)
+		if len(r.frms) > k+1 {
+			r.frms = r.frms[:k+1]
+		}
+		if f.n == 0 {
+			f.part.preambleEnd = r.endContent
+		}
+		if !r.endClose {
+			f.n++
+			return r.entity(f.part, f.part.Depth+1)
+		}
+		// close delimiter: the epilogue follows, scanned with outer frames.
+		f.part.closed = true
+		f.part.epilogueFrom = r.endLineEnd
+		r.frms = r.frms[:k]
+		r.startSegment(f.part)
+	}
+}
+
+// closeDeeper ends every open entity nested inside p at the current
+// delimiter.
+func (r *Reader) closeDeeper(p *Part) {
+	for len(r.open) > 0 {
+		q := r.open[len(r.open)-1]
+		if q == p {
+			return
+		}
+		r.endEntity(q, r.endContent, r.endLineStart)
+		r.open = r.open[:len(r.open)-1]
+	}
+}
+
+func (r *Reader) closeAll() {
+	end := r.s.off()
+	for i := len(r.open) - 1; i >= 0; i-- {
+		r.endEntity(r.open[i], end, end)
+	}
+	r.open = r.open[:0]
+	r.frms = r.frms[:0]
+}
+
+func (r *Reader) endEntity(q *Part, contentEnd, end int64) {
+	q.BodyEnd, q.End = contentEnd, end
+	if q.IsMultipart() {
+		if !q.closed {
+			q.addDefect(DefectCloseBoundaryNotFound, contentEnd, "")
+			q.epilogueFrom = -1
+		}
+		if q.preambleEnd < q.BodyStart {
+			// no delimiter at all
+			q.preambleEnd = contentEnd
+			q.addDefect(DefectStartBoundaryNotFound, q.BodyStart, "")
+		}
+	}
+}
+
+func (r *Reader) startSegment(p *Part) {
+	r.cur = p
+	r.seg = true
+	r.segDn = false
+	r.next = nextBody
+}
+
+// entity parses a header section and sets up what follows it.
+func (r *Reader) entity(parent *Part, depth int) (*Part, error) {
+	if depth > r.lim.MaxDepth {
+		return nil, &LimitError{Kind: LimitDepth, Limit: int64(r.lim.MaxDepth), Offset: r.s.off()}
+	}
+	r.sh.parts++
+	if r.sh.parts > r.lim.MaxParts {
+		return nil, &LimitError{Kind: LimitParts, Limit: int64(r.lim.MaxParts), Offset: r.s.off()}
+	}
+	p := &Part{Parent: parent, Depth: depth, Start: r.s.off(), shared: r.sh, epilogueFrom: -1, preambleEnd: -1, Encapsulated: r.encap}
+	if r.tree && parent != nil {
+		parent.Children = append(parent.Children, p)
+	}
+	if err := r.header(p); err != nil {
+		return nil, err
+	}
+	p.BodyStart = r.s.off()
+	r.atLS = true
+	r.open = append(r.open, p)
+	r.classify(p)
+	r.startSegment(p)
+	switch {
+	case p.IsMultipart():
+		r.frms = append(r.frms, frame{part: p, delim: []byte("--" + p.boundary)})
+		p.Body = eofReader{}
+	case isMessageType(p.MediaType) && !isEncodedCTE(p.TransferEncoding):
+		r.next = nextEmbedded
+		r.cur = p
+		r.seg = false
+		p.Body = eofReader{}
+	case isMessageType(p.MediaType):
+		p.addDefect(DefectEncodedMessage, p.BodyStart, p.TransferEncoding)
+		if !r.tree {
+			if depth+1 > r.lim.MaxDepth {
+				return nil, &LimitError{Kind: LimitDepth, Limit: int64(r.lim.MaxDepth), Offset: r.s.off()}
+			}
+			src := &bodySource{r: r, gen: r.gen}
+			sub := &Reader{sh: r.sh, opts: r.opts, lim: r.lim, depthBase: depth + 1, rootParent: p, encap: true}
+			sub.s = newScanner(p.decoderChainTransfer(src, &r.opts), r.lim.MaxLineLength)
+			r.sub = sub
+			p.Body = eofReader{}
+		}
+	default:
+		if !r.tree {
+			p.Body = p.decoderChain(&bodySource{r: r, gen: r.gen}, &r.opts)
+		}
+	}
+	return p, nil
+}
+
+func isEncodedCTE(cte string) bool {
+	return cte == "base64" || cte == "quoted-printable"
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// bodySource adapts the Reader's segment scanning to a chunkSource bound to
+// one part.
+type bodySource struct {
+	r   *Reader
+	gen int
+}
+
+func (b *bodySource) chunk() ([]byte, error) {
+	if b.r.gen != b.gen {
+		return nil, io.EOF
+	}
+	return b.r.chunk()
+}
+
+func (r *Reader) classify(p *Part) {
+	ct := p.Header.Get("Content-Type")
+	def := "text/plain"
+	if p.Parent != nil && p.Parent.MediaType == "multipart/digest" && p.Parent.IsMultipart() && !p.Parent.IsMessage() && p.Depth == p.Parent.Depth+1 {
+		def = "message/rfc822"
+	}
+	if ct == "" {
+		p.MediaType = def
+	} else {
+		mt, params, err := ParseMediaType(ct)
+		p.Params = params
+		var se *SyntaxError
+		if errors.As(err, &se) || mt == "" || !strings.Contains(mt, "/") {
+			p.addDefect(DefectBadContentType, p.Start, ct)
+			mt = "text/plain"
+		}
+		p.MediaType = mt
+	}
+	cte := strings.ToLower(strings.TrimSpace(stripComments(p.Header.Get("Content-Transfer-Encoding"))))
+	switch cte {
+	case "", "7bit", "8bit", "binary", "base64", "quoted-printable":
+	case "7-bit", "7_bit", "7 bit":
+		cte = "7bit"
+	case "8-bit", "8_bit", "8 bit":
+		cte = "8bit"
+	default:
+		if strings.HasPrefix(cte, "quoted-printable") || cte == "qp" {
+			cte = "quoted-printable"
+		} else if strings.HasPrefix(cte, "base64") {
+			cte = "base64"
+		} else {
+			p.addDefect(DefectUnknownTransferEncoding, p.Start, cte)
+		}
+	}
+	if cte == "" {
+		cte = "7bit"
+	}
+	p.TransferEncoding = cte
+	if strings.HasPrefix(p.MediaType, "multipart/") {
+		b := p.Params["boundary"]
+		if b == "" {
+			p.addDefect(DefectMissingBoundaryParam, p.Start, "")
+		} else {
+			p.boundary = b
+		}
+	}
+}
+
+// decoderChainTransfer builds the transfer decoder only.
+func (p *Part) decoderChainTransfer(src chunkSource, o *Options) io.Reader {
+	ds := &defectSink{p: p}
+	var rd io.Reader
+	switch p.TransferEncoding {
+	case "base64":
+		rd = newBase64Reader(src, ds)
+	case "quoted-printable":
+		rd = &qpReader{src: src, def: ds}
+	default:
+		rd = &identityReader{src: src}
+	}
+	lim := int64(defMaxDecodedSize)
+	if o != nil {
+		lim = o.Limits.effective().MaxDecodedSize
+	}
+	sh := p.shared
+	if sh == nil {
+		sh = &shared{}
+		p.shared = sh
+	}
+	return &countingReader{r: rd, used: &sh.decoded, limit: lim}
+}
+
+// decoderChain builds transfer decoding plus charset conversion.
+func (p *Part) decoderChain(src chunkSource, o *Options) io.Reader {
+	rd := p.decoderChainTransfer(src, o)
+	if !p.IsText() || (o != nil && o.RawCharset) {
+		return rd
+	}
+	cs := p.Charset()
+	if identityCharset(cs) {
+		return rd
+	}
+	cr, err := NewCharsetReader(cs, rd)
+	if err != nil {
+		p.addDefect(DefectUnknownCharset, p.BodyStart, cs)
+		return &charsetErrReader{r: rd, cs: cs}
+	}
+	return cr
+}
+
+// header reads one header section into p.Header.
+func (r *Reader) header(p *Part) error {
+	s := r.s
+	var (
+		hb      []byte // copied raw bytes (streaming mode)
+		spans   [][2]int
+		names   []string
+		colons  []int
+		bad     []bool
+		total   int64
+		maxLine = r.lim.MaxLineLength
+	)
+	start := s.r
+	add := func(line []byte) {
+		if s.fixed {
+			spans = append(spans, [2]int{s.r, s.r + len(line)})
+		} else {
+			spans = append(spans, [2]int{len(hb), len(hb) + len(line)})
+			hb = append(hb, line...)
+		}
+	}
+	extend := func(line []byte) {
+		sp := &spans[len(spans)-1]
+		if s.fixed {
+			sp[1] = s.r + len(line)
+		} else {
+			hb = append(hb, line...)
+			sp[1] = len(hb)
+		}
+	}
+	_ = start
+	for {
+		line, err := s.peekLine(maxLine)
+		if err != nil {
+			return err
+		}
+		if line == nil {
+			break // EOF
+		}
+		if len(line) == 1 && line[0] == '\n' || len(line) == 2 && line[0] == '\r' && line[1] == '\n' {
+			if s.fixed {
+				p.Header.sep = line
+			} else {
+				p.Header.sep = append([]byte(nil), line...)
+			}
+			s.advance(len(line))
+			break
+		}
+		if line[0] == '-' && len(r.frms) > 0 && r.isDelimLine(line) {
+			p.addDefect(DefectMissingHeaderBody, s.off(), "")
+			break
+		}
+		total += int64(len(line))
+		if total > r.lim.MaxHeaderBytes {
+			return &LimitError{Kind: LimitHeaderBytes, Limit: r.lim.MaxHeaderBytes, Offset: s.off()}
+		}
+		if (line[0] == ' ' || line[0] == '\t') && len(spans) > 0 && !bad[len(bad)-1] {
+			extend(line)
+			s.advance(len(line))
+			continue
+		}
+		name, colon, ok := parseFieldLine(line)
+		if !ok {
+			if r.opts.MalformedHeaderStartsBody {
+				p.addDefect(DefectMissingHeaderBody, s.off(), "")
+				break
+			}
+			p.addDefect(DefectMalformedHeaderLine, s.off(), "")
+		}
+		if len(spans) >= r.lim.MaxHeaderFields {
+			return &LimitError{Kind: LimitHeaderFields, Limit: int64(r.lim.MaxHeaderFields), Offset: s.off()}
+		}
+		add(line)
+		names = append(names, internName(name))
+		colons = append(colons, colon)
+		bad = append(bad, !ok)
+		s.advance(len(line))
+	}
+	if len(spans) == 0 {
+		return nil
+	}
+	src := hb
+	if s.fixed {
+		src = s.buf
+	}
+	p.Header.fields = make([]Field, len(spans))
+	for i, sp := range spans {
+		p.Header.fields[i] = Field{Name: names[i], Raw: src[sp[0]:sp[1]:sp[1]], Malformed: bad[i], colon: colons[i]}
+	}
+	return nil
+}
+
+var commonNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"Received", "From", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID", "Message-Id",
+		"MIME-Version", "Mime-Version", "Content-Type", "Content-Transfer-Encoding", "Content-Disposition",
+		"Content-ID", "Content-Id", "Reply-To", "References", "In-Reply-To", "Return-Path", "DKIM-Signature",
+		"X-Mailer", "Sender", "Content-Description", "Content-Language", "User-Agent", "List-Unsubscribe"} {
+		m[n] = n
+	}
+	return m
+}()
+
+func internName(n string) string {
+	if s, ok := commonNames[n]; ok {
+		return s
+	}
+	return n
+}
+
+// isDelimLine reports whether a complete line is a delimiter of an open
+// multipart.
+func (r *Reader) isDelimLine(line []byte) bool {
+	_, _, st := r.matchDelim(line, true)
+	return st == matchYes
+}
+
+const (
+	matchNo = iota
+	matchYes
+	matchMore
+)
+
+// matchDelim checks line (starting at a line start with '-') against the
+// open boundaries, innermost first.
+func (r *Reader) matchDelim(line []byte, complete bool) (k int, isClose bool, st int) {
+	more := false
+	for i := len(r.frms) - 1; i >= 0; i-- {
+		b := r.frms[i].delim
+		if len(line) < len(b) {
+			if !complete && bytes.HasPrefix(b, line) {
+				more = true
+			}
+			continue
+		}
+		if !bytes.Equal(line[:len(b)], b) {
+			continue
+		}
+		rest := line[len(b):]
+		cl := false
+		if len(rest) >= 2 && rest[0] == '-' && rest[1] == '-' {
+			cl = true
+			rest = rest[2:]
+		} else if len(rest) == 1 && rest[0] == '-' && !complete {
+			more = true
+			continue
+		}
+		j := 0
+		for j < len(rest) && (rest[j] == ' ' || rest[j] == '\t') {
+			j++
+		}
+		rest = rest[j:]
+		switch {
+		case len(rest) == 0:
+			if complete {
+				return i, cl, matchYes
+			}
+			more = true
+		case rest[0] == '\n':
+			return i, cl, matchYes
+		case rest[0] == '\r':
+			if len(rest) == 1 && !complete {
+				more = true
+			} else if len(rest) == 1 || rest[1] == '\n' {
+				return i, cl, matchYes
+			}
+		}
+	}
+	if more {
+		return -1, false, matchMore
+	}
+	return -1, false, matchNo
+}
+
+var nlDash = []byte("\n-")
+
+// lineBreakStart returns the index where the line break ending at d[c-1]
+// begins.
+func lineBreakStart(d []byte, c int) int {
+	if c == 0 {
+		return 0
+	}
+	c-- // '\n'
+	if c > 0 && d[c-1] == '\r' {
+		c--
+	}
+	return c
+}
+
+// chunk returns the next slice of the active raw body segment (valid until
+// the next call), or io.EOF when the segment has ended.
+func (r *Reader) chunk() ([]byte, error) {
+	if !r.seg || r.segDn {
+		return nil, io.EOF
+	}
+	s := r.s
+	for {
+		d := s.data()
+		if len(r.frms) == 0 {
+			if len(d) > 0 {
+				s.advance(len(d))
+				return d, nil
+			}
+			if !s.fill(false) {
+				if e := s.readErr(); e != nil {
+					return nil, e
+				}
+				r.endSeg(-1, false, s.off(), s.off(), s.off())
+				return nil, io.EOF
+			}
+			continue
+		}
+		cut, found, more := -1, false, false
+		var k, lineLen int
+		var cl bool
+		c := -1
+		if r.atLS && len(d) > 0 && d[0] == '-' {
+			c = 0
+		}
+		from := 0
+		for {
+			if c < 0 {
+				i := bytes.Index(d[from:], nlDash)
+				if i < 0 {
+					break
+				}
+				c = from + i + 1
+			}
+			line := d[c:]
+			complete := s.eof()
+			if nl := bytes.IndexByte(line, '\n'); nl >= 0 {
+				line = line[:nl+1]
+				complete = true
+			}
+			var st int
+			k, cl, st = r.matchDelim(line, complete)
+			if st == matchNo {
+				from = c + 1
+				c = -1
+				continue
+			}
+			cut = lineBreakStart(d, c)
+			if st == matchYes {
+				found = true
+				lineLen = len(line)
+			} else {
+				more = true
+				if len(line) > r.lim.MaxLineLength {
+					return nil, &LimitError{Kind: LimitLineLength, Limit: int64(r.lim.MaxLineLength), Offset: s.off() + int64(c)}
+				}
+			}
+			break
+		}
+		if found || more {
+			if cut > 0 {
+				s.advance(cut)
+				r.atLS = d[cut-1] == '\n'
+				return d[:cut], nil
+			}
+			if found {
+				start := s.off()
+				lineStart := start + int64(c)
+				s.advance(c + lineLen)
+				r.endSeg(k, cl, start, lineStart, s.off())
+				return nil, io.EOF
+			}
+			if !s.fill(true) {
+				if e := s.readErr(); e != nil {
+					return nil, e
+				}
+			}
+			continue
+		}
+		// no candidate: emit all but a trailing line break
+		safe := len(d)
+		if safe > 0 {
+			switch d[safe-1] {
+			case '\n':
+				safe = lineBreakStart(d, safe)
+			case '\r':
+				safe--
+			}
+		}
+		if safe > 0 && !s.eof() {
+			s.advance(safe)
+			r.atLS = d[safe-1] == '\n'
+			return d[:safe], nil
+		}
+		if s.fill(false) {
+			continue
+		}
+		if e := s.readErr(); e != nil {
+			return nil, e
+		}
+		if !s.eof() { // buffer full of line breaks only; cannot happen with maxBuf >= 4 KiB
+			s.advance(len(d))
+			return d, nil
+		}
+		if len(d) > 0 {
+			s.advance(len(d))
+			r.atLS = d[len(d)-1] == '\n'
+			return d, nil
+		}
+		r.endSeg(-1, false, s.off(), s.off(), s.off())
+		return nil, io.EOF
+	}
+}
+
+func (r *Reader) endSeg(k int, cl bool, contentEnd, lineStart, lineEnd int64) {
+	r.segDn = true
+	r.endFrame, r.endClose = k, cl
+	r.endContent, r.endLineStart, r.endLineEnd = contentEnd, lineStart, lineEnd
+}
+
+// Parse reads a whole message (at most Limits.MaxMessageSize bytes) and
+// returns its tree. Bodies are decoded on demand ([Part.Bytes],
+// [Part.Text], [Part.NewBodyReader]); the raw bytes are kept so that
+// [Part.WriteTo] re-serialises an unmodified message byte for byte.
+func Parse(r io.Reader, opts *Options) (*Part, error) {
+	o := Options{}
+	if opts != nil {
+		o = *opts
+	}
+	lim := o.Limits.effective()
+	data, err := io.ReadAll(io.LimitReader(r, lim.MaxMessageSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > lim.MaxMessageSize {
+		return nil, &LimitError{Kind: LimitMessageSize, Limit: lim.MaxMessageSize, Offset: lim.MaxMessageSize}
+	}
+	return parseBytes(data, &o, &shared{}, 0, nil, false)
+}
+
+// ParseBytes is [Parse] over an in-memory message; the tree refers to b
+// (do not modify it afterwards).
+func ParseBytes(b []byte, opts *Options) (*Part, error) {
+	o := Options{}
+	if opts != nil {
+		o = *opts
+	}
+	return parseBytes(b, &o, &shared{}, 0, nil, false)
+}
+
+func parseBytes(data []byte, o *Options, sh *shared, depth int, parent *Part, encap bool) (*Part, error) {
+	rd := &Reader{sh: sh, opts: *o, tree: true, depthBase: depth, rootParent: parent, encap: encap}
+	rd.lim = o.Limits.effective()
+	rd.s = newBytesScanner(data)
+	var root *Part
+	var encoded []*Part
+	for {
+		p, err := rd.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		p.src, p.opts = data, o
+		if root == nil {
+			root = p
+		}
+		if isMessageType(p.MediaType) && isEncodedCTE(p.TransferEncoding) {
+			encoded = append(encoded, p)
+		}
+	}
+	if root == nil {
+		return nil, io.ErrUnexpectedEOF
+	}
+	for _, p := range encoded {
+		if p.Depth+1 > rd.lim.MaxDepth {
+			return nil, &LimitError{Kind: LimitDepth, Limit: int64(rd.lim.MaxDepth), Offset: p.BodyStart}
+		}
+		dec, err := io.ReadAll(p.decoderChainTransfer(&bytesSource{b: p.RawBody()}, o))
+		if err != nil {
+			return nil, err
+		}
+		child, err := parseBytes(dec, o, sh, p.Depth+1, p, true)
+		if err != nil {
+			return nil, err
+		}
+		p.Children = []*Part{child}
+	}
+	for _, p := range encoded {
+		_ = p
+	}
+	_ = root.Walk(func(q *Part) error {
+		if q.Body == nil {
+			q.Body = q.NewBodyReader()
+		}
+		return nil
+	})
+	return root, nil
+}
