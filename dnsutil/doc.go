@@ -1,0 +1,55 @@
+// Package dnsutil is mailkit's concrete DNS stub resolver, built on
+// github.com/miekg/dns.
+//
+// [Resolver] implements the lookup methods of *net.Resolver (LookupTXT,
+// LookupMX, LookupNetIP, LookupIPAddr, LookupHost, LookupAddr,
+// LookupCNAME), so it plugs into every mailkit engine whose resolver
+// interface uses those signatures, plus [Resolver.Query], which returns
+// the raw *dns.Msg for callers that need the RCODE, TTLs or the AD bit.
+//
+// # Behaviour
+//
+//   - Servers come from [Resolver.Servers] or the nameserver lines of
+//     /etc/resolv.conf; "127.0.0.1:5353", "192.0.2.1" (port 53) and IPv6
+//     forms are accepted.
+//   - Queries go over UDP with an EDNS0 OPT record advertising a 4096-byte
+//     payload (RFC 6891), the RD and AD bits set. A truncated answer (TC
+//     bit) is asked again over TCP on the same server (RFC 7766), so large
+//     TXT RRsets such as SPF records are not lost.
+//   - Each exchange with one server is bounded by [Resolver.Timeout];
+//     on timeout, network error, SERVFAIL or REFUSED the next server is
+//     tried; [Resolver.Attempts] rounds are made through the list.
+//   - The context bounds and cancels every call; an error caused by it
+//     unwraps to ctx.Err().
+//   - Names may be internationalized; non-ASCII labels are converted to
+//     A-labels with golang.org/x/net/idna (Lookup profile), ASCII labels
+//     are left alone so "_dmarc" style names work.
+//   - CNAME chains are followed, at most 8 links, with further queries
+//     when a server did not resolve the target.
+//   - An optional [Cache] honours TTLs and caches NXDOMAIN and NODATA per
+//     RFC 2308 using the SOA of the authority section; its size is bounded
+//     and its clock injectable.
+//
+// Errors are *net.DNSError: NXDOMAIN and NODATA have IsNotFound set,
+// SERVFAIL and REFUSED IsTemporary, timeouts IsTimeout (and IsTemporary).
+//
+// # Deviations
+//
+// LookupTXT joins the strings of each record like *net.Resolver. LookupMX
+// sorts by preference but does not shuffle equal preferences (RFC 5321
+// section 5.1 randomization is the mx package's job). LookupCNAME asks
+// for type A (then AAAA) and reports the end of the chain. There is no
+// search-list or ndots handling: every name is treated as fully
+// qualified. DNSSEC is not validated; the AD bit of the upstream is
+// passed through in [Resolver.Query] results only.
+//
+// # Limits and defaults
+//
+// Timeout 2s per exchange, 2 attempts, EDNS0 payload 4096, cache of 10000
+// entries, positive TTLs capped at 24h and negative ones at 3h.
+//
+// # Concurrency
+//
+// Resolver and Cache are safe for concurrent use; a Cache may be shared.
+// The package's tests use dnsutil/dnstest, which users can use as well.
+package dnsutil

@@ -1,0 +1,400 @@
+package dnsutil
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mailkit-go/mailkit/dnsutil/internal/lookup"
+)
+
+// Resolver defaults.
+const (
+	DefaultTimeout    = 2 * time.Second
+	DefaultAttempts   = 2
+	DefaultUDPSize    = 4096
+	DefaultResolvConf = "/etc/resolv.conf"
+)
+
+// ErrNoServers is returned when no name server is configured or found.
+var ErrNoServers = errors.New("dnsutil: no name servers")
+
+// Resolver is a stub resolver on github.com/miekg/dns. It sends recursive
+// queries over UDP with EDNS0, retries over TCP when an answer is
+// truncated, moves on to the next server on timeouts and failures, and
+// optionally caches answers. Its lookup methods have the signatures of
+// *net.Resolver and return *net.DNSError.
+//
+// The zero value uses the name servers of /etc/resolv.conf. A Resolver
+// must not be copied after first use; it is safe for concurrent use.
+type Resolver struct {
+	// Servers are "host", "host:port", "[v6]:port" or bare IPv6 addresses;
+	// the port defaults to 53. Empty: the nameserver lines of ResolvConf.
+	Servers []string
+	// ResolvConf is the file read when Servers is empty
+	// (default DefaultResolvConf). If it is missing or lists no
+	// servers, 127.0.0.1:53 and [::1]:53 are used, as the standard
+	// library does.
+	ResolvConf string
+	// Timeout bounds one exchange with one server, including a TCP retry
+	// after truncation (0 = DefaultTimeout).
+	Timeout time.Duration
+	// Attempts is the number of rounds through the server list
+	// (0 = DefaultAttempts).
+	Attempts int
+	// UDPSize is the EDNS0 payload size advertised (0 = DefaultUDPSize;
+	// values below 512 are raised to 512).
+	UDPSize uint16
+	// Cache, when set, stores answers (see [Cache]).
+	Cache *Cache
+	// Logger receives debug records about retries (nil discards).
+	Logger *slog.Logger
+
+	once    sync.Once
+	servers []string
+	confErr error
+}
+
+func (r *Resolver) timeout() time.Duration {
+	if r.Timeout > 0 {
+		return r.Timeout
+	}
+	return DefaultTimeout
+}
+
+func (r *Resolver) attempts() int {
+	if r.Attempts > 0 {
+		return r.Attempts
+	}
+	return DefaultAttempts
+}
+
+func (r *Resolver) udpSize() uint16 {
+	switch {
+	case r.UDPSize == 0:
+		return DefaultUDPSize
+	case r.UDPSize < dns.MinMsgSize:
+		return dns.MinMsgSize
+	}
+	return r.UDPSize
+}
+
+func (r *Resolver) log(msg string, args ...any) {
+	if r.Logger != nil {
+		r.Logger.Debug(msg, args...)
+	}
+}
+
+// serverList returns the normalized server addresses.
+func (r *Resolver) serverList() ([]string, error) {
+	r.once.Do(func() {
+		src := r.Servers
+		if len(src) == 0 {
+			path := r.ResolvConf
+			if path == "" {
+				path = DefaultResolvConf
+			}
+			src = readResolvConf(path)
+			if len(src) == 0 {
+				src = []string{"127.0.0.1", "::1"}
+			}
+		}
+		for _, s := range src {
+			a, err := normalizeServer(s)
+			if err != nil {
+				r.confErr = err
+				return
+			}
+			r.servers = append(r.servers, a)
+		}
+		if len(r.servers) == 0 {
+			r.confErr = ErrNoServers
+		}
+	})
+	return r.servers, r.confErr
+}
+
+// normalizeServer adds the default port 53 where missing.
+func normalizeServer(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", fmt.Errorf("dnsutil: empty server address")
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.String(), nil
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.AddrPortFrom(a, 53).String(), nil
+	}
+	if _, _, err := net.SplitHostPort(s); err == nil {
+		return s, nil
+	}
+	if strings.ContainsAny(s, "[]/ ") {
+		return "", fmt.Errorf("dnsutil: bad server address %q", s)
+	}
+	return net.JoinHostPort(s, "53"), nil
+}
+
+// readResolvConf returns the nameserver entries of a resolv.conf file.
+func readResolvConf(path string) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	return parseResolvConf(io.LimitReader(f, 1<<20))
+}
+
+func parseResolvConf(rd io.Reader) []string {
+	var out []string
+	sc := bufio.NewScanner(rd)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) >= 2 && f[0] == "nameserver" {
+			if _, err := netip.ParseAddr(f[1]); err == nil {
+				out = append(out, f[1])
+			}
+		}
+	}
+	return out
+}
+
+// Query sends one question (name may be an IDN; it is converted to
+// A-labels) and returns the response, whatever its RCODE: callers that
+// need the RCODE, TTLs or the AD bit use this. SERVFAIL and REFUSED make
+// the resolver try the next server; if none does better, that response
+// is returned. Errors are *net.DNSError for timeouts, network failures,
+// invalid names and context cancellation (unwrapping to ctx.Err()).
+// Cached responses are copies with TTLs reduced by their age.
+func (r *Resolver) Query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+	qname, err := lookup.Normalize(name)
+	if err != nil {
+		return nil, &net.DNSError{Err: lookup.ErrTextBadName + ": " + err.Error(), Name: name, IsNotFound: true}
+	}
+	if r.Cache != nil {
+		if m := r.Cache.get(qname, qtype); m != nil {
+			return m, nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, lookup.ContextError(err, name, "")
+	}
+	servers, err := r.serverList()
+	if err != nil {
+		return nil, &net.DNSError{Err: err.Error(), Name: name}
+	}
+	m, err := r.exchangeAll(ctx, servers, name, qname, qtype)
+	if err != nil {
+		return nil, err
+	}
+	if r.Cache != nil {
+		r.Cache.put(qname, qtype, m)
+	}
+	return m, nil
+}
+
+func (r *Resolver) exchangeAll(ctx context.Context, servers []string, name, qname string, qtype uint16) (*dns.Msg, error) {
+	var lastResp *dns.Msg
+	var lastErr error
+	lastServer := ""
+	for attempt := 0; attempt < r.attempts(); attempt++ {
+		for _, srv := range servers {
+			resp, err := r.exchange(ctx, srv, qname, qtype)
+			if err != nil {
+				if cerr := contextDone(ctx); cerr != nil {
+					return nil, lookup.ContextError(cerr, name, srv)
+				}
+				r.log("dnsutil: exchange failed", "server", srv, "name", qname, "type", dns.TypeToString[qtype], "attempt", attempt+1, "err", err)
+				lastErr, lastServer = err, srv
+				continue
+			}
+			if resp.Rcode == dns.RcodeServerFailure || resp.Rcode == dns.RcodeRefused {
+				r.log("dnsutil: server failure", "server", srv, "name", qname, "rcode", dns.RcodeToString[resp.Rcode])
+				lastResp = resp
+				continue
+			}
+			return resp, nil
+		}
+	}
+	if lastResp != nil {
+		return lastResp, nil
+	}
+	var ne net.Error
+	if errors.As(lastErr, &ne) && ne.Timeout() {
+		return nil, lookup.NewError(lookup.ErrTextTimeout, name, lastServer)
+	}
+	return nil, &net.DNSError{Err: lastErr.Error(), Name: name, Server: lastServer, IsTemporary: true, UnwrapErr: lastErr}
+}
+
+// contextDone is ctx.Err(), also reporting a deadline that has passed
+// but whose timer has not fired yet (a socket deadline may fire first).
+func contextDone(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// exchange asks one server over UDP and, on truncation, over TCP.
+func (r *Resolver) exchange(ctx context.Context, server, qname string, qtype uint16) (*dns.Msg, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout())
+	defer cancel()
+	q := new(dns.Msg)
+	q.SetQuestion(qname, qtype)
+	q.RecursionDesired = true
+	q.AuthenticatedData = true // RFC 6840 section 5.7: ask for the AD bit
+	q.SetEdns0(r.udpSize(), false)
+	resp, err := r.roundTrip(ctx, "udp", server, q)
+	if err != nil {
+		return nil, err
+	}
+	if resp.Truncated {
+		r.log("dnsutil: truncated, retrying over TCP", "server", server, "name", qname)
+		q.Id = dns.Id()
+		return r.roundTrip(ctx, "tcp", server, q)
+	}
+	return resp, nil
+}
+
+// errMismatch marks a reply that does not answer our question.
+var errMismatch = errors.New("dnsutil: reply does not match query")
+
+func (r *Resolver) roundTrip(ctx context.Context, network, server string, q *dns.Msg) (*dns.Msg, error) {
+	wire, err := q.Pack()
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, server)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	if network == "tcp" {
+		buf := make([]byte, 2+len(wire))
+		binary.BigEndian.PutUint16(buf, uint16(len(wire)))
+		copy(buf[2:], wire)
+		if _, err := conn.Write(buf); err != nil {
+			return nil, err
+		}
+		var lb [2]byte
+		if _, err := io.ReadFull(conn, lb[:]); err != nil {
+			return nil, err
+		}
+		resp := make([]byte, binary.BigEndian.Uint16(lb[:]))
+		if _, err := io.ReadFull(conn, resp); err != nil {
+			return nil, err
+		}
+		m := new(dns.Msg)
+		if err := m.Unpack(resp); err != nil {
+			return nil, fmt.Errorf("dnsutil: bad reply from %s: %w", server, err)
+		}
+		if !matches(q, m) {
+			return nil, errMismatch
+		}
+		return m, nil
+	}
+
+	if _, err := conn.Write(wire); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 65535)
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			return nil, err
+		}
+		m := new(dns.Msg)
+		if err := m.Unpack(buf[:n]); err != nil {
+			// A truncated reply may be cut mid-record; keep the header.
+			if n >= 12 && binary.BigEndian.Uint16(buf) == q.Id && buf[2]&0x02 != 0 {
+				if err := m.Unpack(buf[:12]); err == nil && m.Response {
+					m.Truncated = true
+					return m, nil
+				}
+			}
+			continue // garbage or spoofing attempt: keep waiting
+		}
+		if !matches(q, m) {
+			continue
+		}
+		return m, nil
+	}
+}
+
+func matches(q, m *dns.Msg) bool {
+	if m.Id != q.Id || !m.Response {
+		return false
+	}
+	if len(m.Question) == 0 {
+		// Some servers omit the question in errors (FORMERR, NOTIMP).
+		return m.Rcode != dns.RcodeSuccess
+	}
+	a, b := q.Question[0], m.Question[0]
+	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && strings.EqualFold(a.Name, b.Name)
+}
+
+func (r *Resolver) lookuper() lookup.Lookuper {
+	return lookup.Lookuper{Query: r.Query, SortMX: true}
+}
+
+// LookupTXT returns the TXT records of name; the strings of each record
+// are joined, as by *net.Resolver.
+func (r *Resolver) LookupTXT(ctx context.Context, name string) ([]string, error) {
+	return r.lookuper().TXT(ctx, name)
+}
+
+// LookupMX returns the MX records of name sorted by preference (stable;
+// equal preferences keep the server's order, no randomization).
+func (r *Resolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
+	return r.lookuper().MX(ctx, name)
+}
+
+// LookupNetIP returns the addresses of host; network is "ip", "ip4" or
+// "ip6". An IP literal is returned as is.
+func (r *Resolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	return r.lookuper().NetIP(ctx, network, host)
+}
+
+// LookupIPAddr returns the A and AAAA addresses of host.
+func (r *Resolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
+	return r.lookuper().IPAddr(ctx, host)
+}
+
+// LookupHost returns the addresses of host as strings.
+func (r *Resolver) LookupHost(ctx context.Context, host string) ([]string, error) {
+	return r.lookuper().Host(ctx, host)
+}
+
+// LookupAddr returns the names of the PTR records of addr.
+func (r *Resolver) LookupAddr(ctx context.Context, addr string) ([]string, error) {
+	return r.lookuper().Addr(ctx, addr)
+}
+
+// LookupCNAME returns the canonical name of host after following CNAME
+// records (asked with type A, then AAAA). A host without CNAME that has
+// addresses is its own canonical name.
+func (r *Resolver) LookupCNAME(ctx context.Context, host string) (string, error) {
+	return r.lookuper().CNAME(ctx, host)
+}
