@@ -107,8 +107,10 @@ func (t *Term) appendTo(b *strings.Builder) {
 	case MechanismIP4, MechanismIP6:
 		b.WriteByte(':')
 		b.WriteString(t.Prefix.Addr().String())
-		b.WriteByte('/')
-		b.WriteString(strconv.Itoa(t.Prefix.Bits()))
+		if t.Prefix.Bits() != t.Prefix.Addr().BitLen() {
+			b.WriteByte('/')
+			b.WriteString(strconv.Itoa(t.Prefix.Bits()))
+		}
 		return
 	}
 	if t.Domain != "" {

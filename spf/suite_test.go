@@ -179,7 +179,7 @@ func runSuite(t *testing.T, file string, skips map[string]string) {
 	scenarios := loadSuite(t, file)
 	passed, skipped, total, preferred := 0, 0, 0, 0
 	t.Cleanup(func() {
-		t.Logf("%s: %d passed, %d skipped (%d total; %d passed with the preferred result of a list)",
+		t.Logf("%s: %d passed, %d skipped (%d total; %d gave the first listed result)",
 			strings.TrimSuffix(strings.TrimPrefix(file, "testdata/"), "-tests.yml"), passed, skipped, total, preferred)
 	})
 	for _, sc := range scenarios {
