@@ -328,13 +328,13 @@ func ExpandMacro(s string, exp bool, env MacroEnv) (string, error) {
 
 // MacroEnv holds the values of the macro letters for [ExpandMacro].
 type MacroEnv struct {
-	Sender    string // s; l and o are derived from it
-	Domain    string // d
+	Sender    string     // s; l and o are derived from it
+	Domain    string     // d
 	IP        netip.Addr // i, v, c
-	Helo      string // h
-	Validated string // p
-	Receiver  string // r ("unknown" when empty)
-	Timestamp int64  // t
+	Helo      string     // h
+	Validated string     // p
+	Receiver  string     // r ("unknown" when empty)
+	Timestamp int64      // t
 }
 
 func (e *MacroEnv) macroValue(letter byte, buf []byte) ([]byte, error) {
