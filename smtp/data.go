@@ -64,7 +64,14 @@ type DataReader struct {
 
 // NewDataReader returns a reader for the data that follows "354" on r.
 func NewDataReader(r *bufio.Reader, opts DataOptions) *DataReader {
-	d := &DataReader{r: r, opts: opts, crlfBOL: true}
+	d := &DataReader{}
+	d.reset(r, opts)
+	return d
+}
+
+// reset prepares d for reading a new message from r.
+func (d *DataReader) reset(r *bufio.Reader, opts DataOptions) {
+	*d = DataReader{r: r, opts: opts, crlfBOL: true}
 	switch {
 	case opts.MaxLineLength == 0:
 		d.maxLine = MaxTextLine
@@ -73,7 +80,6 @@ func NewDataReader(r *bufio.Reader, opts DataOptions) *DataReader {
 	default:
 		d.maxLine = opts.MaxLineLength
 	}
-	return d
 }
 
 // Size returns the number of octets delivered so far.
