@@ -104,11 +104,19 @@ mk_check_loopback() {
     esac
 }
 
+# Whether process PID exists and is not a zombie (an exited child waiting for
+# init to reap it, which can take seconds in some containers).
+mk_alive() {
+    local st
+    st=$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
 # Whether the process PID is alive and still the one we recorded (marker in its
 # command line or environment).
 mk_pid_ours() { # pid marker
     local info
-    kill -0 "$1" 2>/dev/null || return 1
+    mk_alive "$1" || return 1
     info=$(tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null) || return 1
     info+=" $(tr '\0' ' ' < "/proc/$1/environ" 2>/dev/null)"
     [ -z "$2" ] || [[ "$info" == *"$2"* ]]

@@ -29,7 +29,7 @@ graceful() { # name
 }
 
 gone() { # pid: wait up to 5 s for it to exit
-    for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+    for _ in $(seq 50); do mk_alive "$1" || return 0; sleep 0.1; done
     return 1
 }
 
@@ -38,7 +38,7 @@ for n in "${names[@]}"; do
     f="$PD/$n.pid"
     [ -f "$f" ] || continue
     pid=$(sed -n 1p "$f"); marker=$(sed -n 2p "$f")
-    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+    if [ -z "$pid" ] || ! mk_alive "$pid"; then
         mk_log "$n: not running"; rm -f "$f"; continue
     fi
     if ! mk_pid_ours "$pid" "$marker"; then
