@@ -96,7 +96,7 @@ func (r connReader) Read(p []byte) (int, error) {
 		c.mu.Unlock()
 		return 0, errInterrupted
 	}
-	d := c.cfg.now().Add(c.readTimeout)
+	d := time.Now().Add(c.readTimeout)
 	if d.After(c.endAt) {
 		d = c.endAt
 	}
@@ -126,7 +126,7 @@ func (c *conn) flush() error {
 	if c.bw == nil {
 		return nil
 	}
-	_ = c.nc.SetWriteDeadline(c.cfg.now().Add(c.cfg.limits.WriteTimeout))
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.limits.WriteTimeout))
 	err := c.bw.Flush()
 	c.bw.Reset(nil)
 	writerPool.Put(c.bw)
@@ -154,7 +154,7 @@ func (c *conn) logger() *slog.Logger { return c.cfg.logger }
 
 // serve runs the connection until QUIT, an error or shutdown.
 func (c *conn) serve() {
-	c.start = c.cfg.now()
+	c.start = time.Now()
 	c.endAt = c.start.Add(c.cfg.limits.ConnLifetime)
 	c.readTimeout = c.cfg.limits.CommandTimeout
 	c.ctx, c.cancel = context.WithDeadline(context.Background(), c.endAt)
