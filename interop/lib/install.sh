@@ -10,7 +10,8 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 SERVERS=(nsd postfix dovecot-core dovecot-imapd dovecot-pop3d redis-server redis-tools openssl ca-certificates)
-CLIENTS=(swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl curl python3 bind9-dnsutils)
+CLIENTS=(swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl libauthen-sasl-perl libdigest-hmac-perl
+         libnet-dns-perl curl python3 bind9-dnsutils)
 
 case "${1:-all}" in
     all) pkgs=("${SERVERS[@]}" "${CLIENTS[@]}") ;;

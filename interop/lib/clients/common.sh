@@ -4,11 +4,11 @@
 #   TLS = none | starttls | implicit
 #   USER may be "" for SMTP (no AUTH).
 # Env:
-#   MK_CA=file         CA bundle used to verify the server (default $MK_DIR/tls/ca.crt)
-#   MK_TLS_VERIFY=0    do not verify the server certificate (for servers with their own cert)
+#   MK_CA=file      CA bundle used to verify the server (default $MK_DIR/tls/ca.crt)
+#   MK_TLS_VERIFY=0 do not verify the server certificate (for servers with their own cert)
 #   MK_FROM / MK_TO SMTP envelope (default USER or alice@example.test -> bob@example.test)
-#   MK_FOLDER          IMAP folder used for APPEND/EXPUNGE (default MailkitTest-<wrapper>)
-#   MK_VERBOSE=1       show the protocol session
+#   MK_FOLDER       IMAP folder used for APPEND/EXPUNGE (default MailkitTest-<wrapper>)
+#   MK_VERBOSE=1    show the protocol session
 . "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 
 if [ $# -lt 5 ]; then
