@@ -319,20 +319,22 @@ func (r *Resolver) roundTrip(ctx context.Context, network, server string, q *dns
 	if _, err := conn.Write(wire); err != nil {
 		return nil, err
 	}
-	buf := make([]byte, 65535)
+	// One byte more than advertised: a reply that fills the buffer broke
+	// the size limit and is treated as truncated (retried over TCP).
+	buf := make([]byte, int(r.udpSize())+1)
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {
 			return nil, err
 		}
+		if n == len(buf) && isReplyTo(buf[:n], q) {
+			return truncatedStub(q), nil
+		}
 		m := new(dns.Msg)
 		if err := m.Unpack(buf[:n]); err != nil {
-			// A truncated reply may be cut mid-record; keep the header.
-			if n >= 12 && binary.BigEndian.Uint16(buf) == q.Id && buf[2]&0x02 != 0 {
-				if err := m.Unpack(buf[:12]); err == nil && m.Response {
-					m.Truncated = true
-					return m, nil
-				}
+			// A truncated reply may be cut mid-record; the header is enough.
+			if isReplyTo(buf[:n], q) && buf[2]&0x02 != 0 {
+				return truncatedStub(q), nil
 			}
 			continue // garbage or spoofing attempt: keep waiting
 		}
@@ -341,6 +343,19 @@ func (r *Resolver) roundTrip(ctx context.Context, network, server string, q *dns
 		}
 		return m, nil
 	}
+}
+
+// isReplyTo checks the header of a raw reply: our ID and the QR bit.
+func isReplyTo(b []byte, q *dns.Msg) bool {
+	return len(b) >= 12 && binary.BigEndian.Uint16(b) == q.Id && b[2]&0x80 != 0
+}
+
+// truncatedStub stands for a reply that could not be used over UDP.
+func truncatedStub(q *dns.Msg) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetReply(q)
+	m.Truncated = true
+	return m
 }
 
 func matches(q, m *dns.Msg) bool {

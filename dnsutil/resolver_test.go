@@ -468,3 +468,90 @@ func TestResolverConcurrent(t *testing.T) {
 	}
 	assert.False(t, errors.Is(nil, context.Canceled))
 }
+
+// brokenUDPServer answers UDP with raw bytes built by reply and serves TCP
+// on the same port from z.
+func brokenUDPServer(t *testing.T, z *dnstest.Zone, reply func(q *dns.Msg) []byte) string {
+	t.Helper()
+	var pc net.PacketConn
+	var ln net.Listener
+	for range 20 {
+		p, err := net.ListenPacket("udp", "127.0.0.1:0")
+		require.NoError(t, err)
+		l, err := net.Listen("tcp", p.LocalAddr().String())
+		if err == nil {
+			pc, ln = p, l
+			break
+		}
+		p.Close()
+	}
+	require.NotNil(t, pc)
+	tcp := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		r, err := z.Exchange(context.Background(), q)
+		if err == nil {
+			_ = w.WriteMsg(r)
+		}
+	})}
+	go func() { _ = tcp.ActivateAndServe() }()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			q := new(dns.Msg)
+			if q.Unpack(buf[:n]) == nil {
+				_, _ = pc.WriteTo(reply(q), from)
+			}
+		}
+	}()
+	t.Cleanup(func() { pc.Close(); <-done; _ = tcp.Shutdown() })
+	return pc.LocalAddr().String()
+}
+
+func TestResolverBrokenUDPReplies(t *testing.T) {
+	t.Parallel()
+	z := newZone(t)
+	for _, tc := range []struct {
+		name  string
+		reply func(q *dns.Msg) []byte
+	}{
+		{"TC reply cut mid-record", func(q *dns.Msg) []byte {
+			r, _ := z.Exchange(context.Background(), q)
+			r.Truncated = true
+			b, _ := r.Pack()
+			return b[:len(b)-3]
+		}},
+		{"oversized reply without TC", func(q *dns.Msg) []byte {
+			r := new(dns.Msg).SetReply(q)
+			for i := range 40 {
+				r.Answer = append(r.Answer, &dns.TXT{
+					Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 1},
+					Txt: []string{strings.Repeat("z", 200), string(rune('a' + i%26))},
+				})
+			}
+			b, _ := r.Pack()
+			return b
+		}},
+		{"garbage then nothing", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if tc.reply == nil {
+				addr := brokenUDPServer(t, z, func(*dns.Msg) []byte { return []byte("garbage") })
+				r := &dnsutil.Resolver{Servers: []string{addr}, Timeout: 100 * time.Millisecond, Attempts: 1}
+				_, err := r.LookupMX(context.Background(), "example.com")
+				assert.True(t, dnsErr(t, err).IsTimeout, "garbage ignored, then timeout")
+				return
+			}
+			addr := brokenUDPServer(t, z, tc.reply)
+			r := &dnsutil.Resolver{Servers: []string{addr}}
+			mx, err := r.LookupMX(context.Background(), "example.com")
+			require.NoError(t, err, "retried over TCP")
+			assert.Len(t, mx, 2)
+		})
+	}
+}

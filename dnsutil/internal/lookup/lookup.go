@@ -60,6 +60,9 @@ func Normalize(name string) (string, error) {
 		}
 	}
 	if !ascii {
+		if !utf8.ValidString(name) {
+			return "", errors.New("name is not valid UTF-8")
+		}
 		labels := strings.Split(strings.TrimSuffix(name, "."), ".")
 		for i, l := range labels {
 			if isASCII(l) {
@@ -68,6 +71,9 @@ func Normalize(name string) (string, error) {
 			a, err := idna.Lookup.ToASCII(l)
 			if err != nil {
 				return "", err
+			}
+			if !isASCII(a) {
+				return "", errors.New("label cannot be converted to ASCII")
 			}
 			labels[i] = a
 		}
