@@ -177,6 +177,9 @@ func ParseCommand(line []byte) (Command, error) {
 		}
 		i++
 	}
+	if i == 0 {
+		return Command{}, fmt.Errorf("%w: missing verb", ErrCommandSyntax)
+	}
 	if i > maxVerb {
 		return Command{}, fmt.Errorf("%w: verb too long", ErrCommandSyntax)
 	}
