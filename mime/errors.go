@@ -112,22 +112,22 @@ type DefectKind int
 
 // Defects the decoder records instead of failing.
 const (
-	DefectMalformedHeaderLine   DefectKind = iota + 1 // a header line without a colon, skipped
-	DefectMissingHeaderBody                           // the header section did not end with an empty line
-	DefectBase64Whitespace                            // spaces, tabs or stray CRs inside base64
-	DefectBase64InvalidChar                           // bytes outside the base64 alphabet, skipped
-	DefectBase64Padding                               // missing or misplaced padding
-	DefectQPBadSoftBreak                              // "=" followed by whitespace before the line end
-	DefectQPBadEscape                                 // "=" not followed by two hex digits, kept literally
-	DefectQPLongLine                                  // encoded line longer than 76 characters
-	DefectMissingBoundaryParam                        // multipart without boundary parameter, treated as text
-	DefectStartBoundaryNotFound                       // no delimiter line found in a multipart body
-	DefectCloseBoundaryNotFound                       // multipart ended without its close delimiter
-	DefectUnknownTransferEncoding                     // Content-Transfer-Encoding not understood, body left encoded
-	DefectBadContentType                              // Content-Type could not be parsed; defaults applied
-	DefectUnknownCharset                              // a charset could not be converted, raw bytes kept
-	DefectEightBitHeader                              // raw 8-bit bytes in a header that are not UTF-8
-	DefectEncodedMessage                              // message/rfc822 with base64/QP encoding (decoded and parsed)
+	DefectMalformedHeaderLine     DefectKind = iota + 1 // a header line without a colon, skipped
+	DefectMissingHeaderBody                             // the header section did not end with an empty line
+	DefectBase64Whitespace                              // spaces, tabs or stray CRs inside base64
+	DefectBase64InvalidChar                             // bytes outside the base64 alphabet, skipped
+	DefectBase64Padding                                 // missing or misplaced padding
+	DefectQPBadSoftBreak                                // "=" followed by whitespace before the line end
+	DefectQPBadEscape                                   // "=" not followed by two hex digits, kept literally
+	DefectQPLongLine                                    // encoded line longer than 76 characters
+	DefectMissingBoundaryParam                          // multipart without boundary parameter, treated as text
+	DefectStartBoundaryNotFound                         // no delimiter line found in a multipart body
+	DefectCloseBoundaryNotFound                         // multipart ended without its close delimiter
+	DefectUnknownTransferEncoding                       // Content-Transfer-Encoding not understood, body left encoded
+	DefectBadContentType                                // Content-Type could not be parsed; defaults applied
+	DefectUnknownCharset                                // a charset could not be converted, raw bytes kept
+	DefectEightBitHeader                                // raw 8-bit bytes in a header that are not UTF-8
+	DefectEncodedMessage                                // message/rfc822 with base64/QP encoding (decoded and parsed)
 )
 
 var defectNames = map[DefectKind]string{

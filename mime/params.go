@@ -21,10 +21,10 @@ import (
 // percent-decoded bytes in the value and returns a [*CharsetError].
 func ParseMediaType(v string) (mediatype string, params map[string]string, err error) {
 	i := 0
-	for i < len(v) && v[i] != ';' {
+	for i < len(v) && v[i] != ';' && !paramStartsAt(v, i) {
 		i++
 	}
-	mediatype = strings.ToLower(strings.TrimSpace(stripComments(v[:i])))
+	mediatype = strings.ToLower(stripWS(stripComments(v[:i])))
 	if mediatype != "" && !validMediaType(mediatype) {
 		err = syntaxErr("media type", v, 0, "invalid type/subtype")
 	}
@@ -36,6 +36,23 @@ func ParseMediaType(v string) (mediatype string, params map[string]string, err e
 		err = perr
 	}
 	return mediatype, params, err
+}
+
+// paramStartsAt reports whitespace at s[i] followed by "token=" (a
+// parameter after a missing ';', which real mail has).
+func paramStartsAt(s string, i int) bool {
+	if s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n' {
+		return false
+	}
+	j := i
+	for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n') {
+		j++
+	}
+	k := j
+	for k < len(s) && s[k] > ' ' && s[k] < 0x7f && strings.IndexByte("()<>@,;:\\\"/[]?=", s[k]) < 0 {
+		k++
+	}
+	return k > j && k < len(s) && s[k] == '='
 }
 
 func validMediaType(mt string) bool {
@@ -94,16 +111,17 @@ func parseParams(s string) (map[string]string, error) {
 			i++
 		}
 		var val string
-		quoted := false
 		if i < len(s) && s[i] == '"' {
 			val, i = readQuoted(s, i)
-			quoted = true
 		} else {
 			vs := i
-			for i < len(s) && s[i] != ';' {
+			for i < len(s) && s[i] != ';' && !paramStartsAt(s, i) {
 				i++
 			}
 			val = strings.TrimSpace(stripComments(s[vs:i]))
+			if val == "" {
+				continue
+			}
 		}
 		if name == "" {
 			continue
@@ -111,17 +129,20 @@ func parseParams(s string) (map[string]string, error) {
 		if star := strings.IndexByte(name, '*'); star >= 0 {
 			base := name[:star]
 			rest := name[star+1:]
+			if base == "" {
+				continue
+			}
 			sec := section{text: val}
 			switch {
 			case rest == "":
-				sec.ext = !quoted
+				sec.ext = true // quoted extended values occur in real mail
 			default:
 				if strings.HasSuffix(rest, "*") {
-					sec.ext = !quoted
+					sec.ext = true
 					rest = rest[:len(rest)-1]
 				}
 				n, err := strconv.Atoi(rest)
-				if err != nil || n < 0 || n > 999 {
+				if err != nil || n < 0 || n > 99999 {
 					continue
 				}
 				sec.idx = n

@@ -69,10 +69,10 @@ type Reader struct {
 	gen          int
 	err          error
 	// encoded embedded message
-	sub       *Reader
-	subParent *Part
-	depthBase int
-	encap     bool
+	sub        *Reader
+	subParent  *Part
+	depthBase  int
+	encap      bool
 	rootParent *Part
 }
 
