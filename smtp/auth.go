@@ -2,8 +2,10 @@ package smtp
 
 import (
 	"context"
+
 	"encoding/base64"
 	"errors"
+	"github.com/mailkit-go/mailkit/sasl"
 	"net"
 	"net/netip"
 	"strconv"
@@ -91,7 +93,8 @@ func (c *conn) cmdAuth(arg string) error {
 	a, err := c.cfg.auth.Authenticate(c.ctx, &c.info, mech)
 	if err != nil {
 		c.bad++
-		c.writeError(err)
+		c.logger().Info("smtp: authentication refused", "remote", c.info.RemoteAddr, "mechanism", mech, "err", err)
+		c.writeError(authReply(err))
 		return nil
 	}
 	for {
@@ -99,13 +102,8 @@ func (c *conn) cmdAuth(arg string) error {
 		wipe(resp)
 		if err != nil {
 			c.bad++
-			var se *Error
-			if errors.As(err, &se) {
-				c.writeError(err)
-			} else {
-				c.logger().Info("smtp: authentication failed", "remote", c.info.RemoteAddr, "mechanism", mech, "err", err)
-				c.writeReply(535, enh(5, 7, 8), "Error: authentication failed")
-			}
+			c.logger().Info("smtp: authentication failed", "remote", c.info.RemoteAddr, "mechanism", mech, "err", err)
+			c.writeError(authReply(err))
 			return nil
 		}
 		if done {
@@ -339,4 +337,72 @@ func parsePathArg(arg, prefix string, reverse bool) (string, []param, error) {
 		return "", nil, err
 	}
 	return p.Mailbox.String(), params, nil
+}
+
+// SASLAuth implements the two methods of [AuthBackend] with a
+// [sasl.Registry]; embed it in a Backend:
+//
+//	type backend struct {
+//		smtp.SASLAuth
+//		// ...
+//	}
+//
+// Mechanisms are offered per channel by the registry (PLAIN and LOGIN only
+// over TLS unless the registry allows otherwise); the authorization
+// identity becomes [ConnInfo.AuthUser].
+type SASLAuth struct {
+	Registry *sasl.Registry
+}
+
+func saslChannel(c *ConnInfo) sasl.Channel { return sasl.Channel{TLS: c.TLS} }
+
+// AuthMechanisms implements [AuthBackend].
+func (a SASLAuth) AuthMechanisms(c *ConnInfo) []string {
+	if a.Registry == nil {
+		return nil
+	}
+	return a.Registry.Mechanisms(saslChannel(c))
+}
+
+// Authenticate implements [AuthBackend].
+func (a SASLAuth) Authenticate(ctx context.Context, c *ConnInfo, mech string) (Authenticator, error) {
+	if a.Registry == nil {
+		return nil, sasl.ErrUnsupported
+	}
+	s, err := a.Registry.NewServer(ctx, mech, saslChannel(c))
+	if err != nil {
+		return nil, err
+	}
+	return saslAuthenticator{s}, nil
+}
+
+type saslAuthenticator struct{ s *sasl.ServerSession }
+
+func (a saslAuthenticator) Next(resp []byte) ([]byte, bool, error) { return a.s.Next(resp) }
+
+func (a saslAuthenticator) Identity() string {
+	id, _ := a.s.Identity()
+	return id.Authzid
+}
+
+// authReply maps a SASL error to its RFC 4954 reply.
+func authReply(err error) *Error {
+	var se *Error
+	switch {
+	case errors.As(err, &se):
+		return se
+	case errors.Is(err, sasl.ErrTooWeak):
+		return &Error{Code: 538, Enhanced: enh(5, 7, 11), Message: "Encryption required for requested authentication mechanism"}
+	case errors.Is(err, sasl.ErrUnsupported):
+		return &Error{Code: 504, Enhanced: enh(5, 5, 4), Message: "Unrecognized authentication type"}
+	case errors.Is(err, sasl.ErrMalformed):
+		return &Error{Code: 501, Enhanced: enh(5, 5, 2), Message: "Error: malformed authentication data"}
+	case errors.Is(err, sasl.ErrTooLong):
+		return &Error{Code: 500, Enhanced: enh(5, 5, 6), Message: "Error: authentication exchange too long"}
+	case errors.Is(err, sasl.ErrBadCredentials), errors.Is(err, sasl.ErrNotAuthorized),
+		errors.Is(err, sasl.ErrChannelBinding), errors.Is(err, sasl.ErrUnknownUser),
+		errors.Is(err, sasl.ErrUnexpected):
+		return &Error{Code: 535, Enhanced: enh(5, 7, 8), Message: "Error: authentication failed"}
+	}
+	return &Error{Code: 454, Enhanced: enh(4, 7, 0), Message: "Temporary authentication failure"}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mailkit-go/mailkit/sasl"
 	"github.com/mailkit-go/mailkit/smtp"
 )
 
@@ -133,7 +133,7 @@ func TestScenario2(t *testing.T) {
 
 func TestDefaultEHLOAndAuthOnlyAfterTLS(t *testing.T) {
 	t.Parallel()
-	be := &authBackend{fakeBackend: newFakeBackend("example.test"), user: "alice", pass: "secret"}
+	be := newAuthBackend(newFakeBackend("example.test"), "alice", "secret")
 	s := &smtp.Server{Backend: be, Hostname: "mx.example.test", TLSConfig: serverTLS(t), Profile: smtp.ProfileSubmission}
 	c := dialRaw(t, startServer(t, s))
 	c.expect("", "220 mx.example.test ESMTP mailkit")
@@ -148,7 +148,7 @@ func TestDefaultEHLOAndAuthOnlyAfterTLS(t *testing.T) {
 	c.expect("STARTTLS", "220 2.0.0 Ready to start TLS")
 	c.startTLS()
 	r = c.expectCode("EHLO client.example", "250-")
-	assert.Contains(t, r, "250-AUTH PLAIN LOGIN")
+	assert.Contains(t, r, " PLAIN LOGIN")
 	assert.Contains(t, r, "250-REQUIRETLS")
 	assert.NotContains(t, r, "STARTTLS")
 	c.expect("AUTH PLAIN AGFsaWNlAHdyb25n", "535 5.7.8 Error: authentication failed")
@@ -170,7 +170,7 @@ func TestDefaultEHLOAndAuthOnlyAfterTLS(t *testing.T) {
 
 func TestSubmissionAuthLogin(t *testing.T) {
 	t.Parallel()
-	be := &authBackend{fakeBackend: newFakeBackend(), user: "alice", pass: "secret"}
+	be := newAuthBackend(newFakeBackend(), "alice", "secret")
 	s := &smtp.Server{Backend: be, TLSConfig: serverTLS(t), Profile: smtp.ProfileSubmission}
 	c := dialRaw(t, startServer(t, s))
 	c.expectCode("", "220 ")
@@ -244,7 +244,7 @@ func TestStartupErrors(t *testing.T) {
 	}{
 		{"no backend", &smtp.Server{}, smtp.ErrNoBackend},
 		{"submission without auth", &smtp.Server{Backend: be, Profile: smtp.ProfileSubmission, TLSConfig: serverTLS(t)}, smtp.ErrNoAuth},
-		{"submission without tls", &smtp.Server{Backend: &authBackend{fakeBackend: be}, Profile: smtp.ProfileSubmission}, smtp.ErrNoTLS},
+		{"submission without tls", &smtp.Server{Backend: newAuthBackend(be, "a", "b"), Profile: smtp.ProfileSubmission}, smtp.ErrNoTLS},
 		{"implicit without tls", &smtp.Server{Backend: be, ImplicitTLS: true}, smtp.ErrNoTLS},
 	}
 	for _, tt := range tests {
@@ -417,60 +417,18 @@ func TestBackendErrors(t *testing.T) {
 	})
 }
 
-// authBackend adds PLAIN and LOGIN to the fake backend.
+// authBackend adds SASL (package sasl's registry) to the fake backend.
 type authBackend struct {
 	*fakeBackend
-	user, pass string
+	smtp.SASLAuth
 }
 
-func (b *authBackend) AuthMechanisms(c *smtp.ConnInfo) []string { return []string{"PLAIN", "LOGIN"} }
-
-func (b *authBackend) Authenticate(ctx context.Context, c *smtp.ConnInfo, mech string) (smtp.Authenticator, error) {
-	return &testAuth{b: b, mech: mech}, nil
-}
-
-type testAuth struct {
-	b     *authBackend
-	mech  string
-	step  int
-	user  string
-	ident string
-}
-
-func (a *testAuth) Identity() string { return a.ident }
-
-func (a *testAuth) Next(resp []byte) ([]byte, bool, error) {
-	switch a.mech {
-	case "PLAIN":
-		if resp == nil {
-			return []byte{}, false, nil
+func newAuthBackend(fb *fakeBackend, user, pass string) *authBackend {
+	reg := &sasl.Registry{Credentials: sasl.CredentialsFunc(func(ctx context.Context, name string) (*sasl.Secret, error) {
+		if name == user {
+			return &sasl.Secret{Password: []byte(pass)}, nil
 		}
-		parts := strings.Split(string(resp), "\x00")
-		if len(parts) != 3 || parts[1] != a.b.user || parts[2] != a.b.pass {
-			return nil, false, errors.New("bad credentials")
-		}
-		a.ident = parts[1]
-		return nil, true, nil
-	case "LOGIN":
-		a.step++
-		switch a.step {
-		case 1:
-			if resp != nil {
-				a.user = string(resp)
-				a.step++
-				return []byte("Password:"), false, nil
-			}
-			return []byte("Username:"), false, nil
-		case 2:
-			a.user = string(resp)
-			return []byte("Password:"), false, nil
-		default:
-			if a.user != a.b.user || string(resp) != a.b.pass {
-				return nil, false, errors.New("bad credentials")
-			}
-			a.ident = a.user
-			return nil, true, nil
-		}
-	}
-	return nil, false, io.ErrUnexpectedEOF
+		return nil, sasl.ErrUnknownUser
+	})}
+	return &authBackend{fakeBackend: fb, SASLAuth: smtp.SASLAuth{Registry: reg}}
 }
