@@ -2,6 +2,7 @@ package mime
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -85,3 +86,5 @@ func TestCorpusParseAndRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func sprintf(f string, args ...any) string { return fmt.Sprintf(f, args...) }

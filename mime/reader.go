@@ -507,35 +507,15 @@ func (r *Reader) matchDelim(line []byte, complete bool) (k int, isClose bool, st
 		if !bytes.Equal(line[:len(b)], b) {
 			continue
 		}
+		// RFC 2046 section 5.1.1: the boundary must follow "--" at the
+		// start of the line; the rest of the line need not match (it is
+		// ignored, like transport padding).
 		rest := line[len(b):]
-		cl := false
-		if len(rest) >= 2 && rest[0] == '-' && rest[1] == '-' {
-			cl = true
-			rest = rest[2:]
-		} else if len(rest) == 1 && rest[0] == '-' && !complete {
+		if len(rest) < 2 && !complete {
 			more = true
 			continue
 		}
-		j := 0
-		for j < len(rest) && (rest[j] == ' ' || rest[j] == '\t') {
-			j++
-		}
-		rest = rest[j:]
-		switch {
-		case len(rest) == 0:
-			if complete {
-				return i, cl, matchYes
-			}
-			more = true
-		case rest[0] == '\n':
-			return i, cl, matchYes
-		case rest[0] == '\r':
-			if len(rest) == 1 && !complete {
-				more = true
-			} else if len(rest) == 1 || rest[1] == '\n' {
-				return i, cl, matchYes
-			}
-		}
+		return i, len(rest) >= 2 && rest[0] == '-' && rest[1] == '-', matchYes
 	}
 	if more {
 		return -1, false, matchMore
@@ -632,6 +612,7 @@ func (r *Reader) chunk() ([]byte, error) {
 				start := s.off()
 				lineStart := start + int64(c)
 				s.advance(c + lineLen)
+				r.atLS = true
 				r.endSeg(k, cl, start, lineStart, s.off())
 				return nil, io.EOF
 			}
