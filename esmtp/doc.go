@@ -45,9 +45,10 @@
 // container itself. The builder writes 7-bit-safe text parts and the
 // parser is tolerant: it unfolds header lines, accepts LF line endings,
 // matches content types case-insensitively, finds message/delivery-status
-// (or message/global-delivery-status, RFC 6533) in any part, and decodes
-// only the identity, 7bit, 8bit and quoted-printable transfer encodings
-// of the status part. It is not a general MIME parser.
+// (or message/global-delivery-status, RFC 6533) in any part, and undoes
+// quoted-printable and base64 transfer encoding of the text and status
+// parts (the returned message is kept as sent). It is not a general MIME
+// parser; nested multiparts are not descended into.
 //
 // # Limits
 //
