@@ -52,6 +52,13 @@ func (c *conn) cmdData(arg string) error {
 		return nil
 	}
 	c.writeReply(354, EnhancedCode{}, "End data with <CR><LF>.<CR><LF>")
+	// The client waits for 354 (RFC 2920 §3.1: DATA ends a batch); the
+	// session may take a while before it reads.
+	if c.br.Buffered() == 0 {
+		if err := c.flush(); err != nil {
+			return err
+		}
+	}
 	c.txID = c.cfg.newID()
 	c.readTimeout = c.cfg.limits.DataTimeout
 	dr := NewDataReader(c.br, DataOptions{
