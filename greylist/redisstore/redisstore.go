@@ -19,6 +19,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -42,7 +43,8 @@ type Store struct {
 	// TTL is the lifetime of a record after its last write (default
 	// greylist.DefaultExpiry).
 	TTL time.Duration
-	// MaxRetries bounds the optimistic-transaction retries (default 16).
+	// MaxRetries bounds the optimistic-transaction retries (default 32),
+	// with a random back-off of up to 10 ms between them.
 	MaxRetries int
 }
 
@@ -69,7 +71,7 @@ func (s *Store) Update(ctx context.Context, key greylist.Key, fn greylist.Update
 	}
 	tries := s.MaxRetries
 	if tries <= 0 {
-		tries = 16
+		tries = 32
 	}
 	txf := func(tx *redis.Tx) error {
 		var cur greylist.Record
@@ -116,9 +118,17 @@ func (s *Store) Update(ctx context.Context, key greylist.Key, fn greylist.Update
 			return fmt.Errorf("redisstore: unknown op %d", op)
 		}
 	}
-	for range tries {
+	for i := range tries {
 		err := s.Client.Watch(ctx, txf, k)
 		if errors.Is(err, redis.TxFailedErr) {
+			// Back off a random while, growing with the attempts, so
+			// contending writers spread out.
+			d := time.Duration(rand.Int64N(int64(min(i+1, 10)) * int64(time.Millisecond)))
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("redisstore: %w", ctx.Err())
+			case <-time.After(d):
+			}
 			continue
 		}
 		if err != nil {
