@@ -493,9 +493,12 @@ const (
 )
 
 // matchDelim checks line (starting at a line start with '-') against the
-// open boundaries, innermost first.
+// open boundaries. When several match (one boundary a prefix of another,
+// which RFC 2046 forbids but real mail has), the longest wins, then the
+// innermost.
 func (r *Reader) matchDelim(line []byte, complete bool) (k int, isClose bool, st int) {
 	more := false
+	best, bestLen := -1, -1
 	for i := len(r.frms) - 1; i >= 0; i-- {
 		b := r.frms[i].delim
 		if len(line) < len(b) {
@@ -508,17 +511,22 @@ func (r *Reader) matchDelim(line []byte, complete bool) (k int, isClose bool, st
 			continue
 		}
 		// RFC 2046 section 5.1.1: the boundary must follow "--" at the
-		// start of the line; the rest of the line need not match (it is
-		// ignored, like transport padding).
-		rest := line[len(b):]
-		if len(rest) < 2 && !complete {
+		// start of the line; the rest of the line need not match.
+		if len(line) < len(b)+2 && !complete {
 			more = true
 			continue
 		}
-		return i, len(rest) >= 2 && rest[0] == '-' && rest[1] == '-', matchYes
+		if len(b) > bestLen {
+			best, bestLen = i, len(b)
+		}
 	}
 	if more {
+		// a longer boundary might still match once the line is complete
 		return -1, false, matchMore
+	}
+	if best >= 0 {
+		rest := line[bestLen:]
+		return best, len(rest) >= 2 && rest[0] == '-' && rest[1] == '-', matchYes
 	}
 	return -1, false, matchNo
 }
