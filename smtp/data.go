@@ -414,3 +414,58 @@ func (d *dotWriter) Close() error {
 	}
 	return d.w.Flush()
 }
+
+// LineChecker finds bare CR and bare LF in data that arrives in pieces of
+// any size, such as BDAT chunks (RFC 3030), where no dot-unstuffing
+// applies but the same line-ending policy should (Postfix's
+// smtpd_forbid_bare_newline = reject also covers BDAT). The zero value is
+// ready to use; call [LineChecker.Check] on each piece in order and
+// [LineChecker.End] after the last. It does not allocate.
+type LineChecker struct {
+	cr bool // the previous piece ended in CR
+}
+
+// Check reports [ErrBareLF] or [ErrBareCR] for the first bare line ending
+// in p, taking the end of the previous piece into account.
+func (c *LineChecker) Check(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	if c.cr {
+		c.cr = false
+		if p[0] != '\n' {
+			return ErrBareCR
+		}
+		p = p[1:]
+	} else if p[0] == '\n' {
+		return ErrBareLF
+	}
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		seg := p
+		if i >= 0 {
+			seg = p[:i]
+		}
+		if j := bytes.IndexByte(seg, '\r'); j >= 0 && j != len(seg)-1 {
+			return ErrBareCR
+		}
+		if i < 0 {
+			c.cr = len(seg) > 0 && seg[len(seg)-1] == '\r'
+			return nil
+		}
+		if i == 0 || p[i-1] != '\r' {
+			return ErrBareLF
+		}
+		p = p[i+1:]
+	}
+	return nil
+}
+
+// End reports [ErrBareCR] when the data ended in a CR.
+func (c *LineChecker) End() error {
+	if c.cr {
+		c.cr = false
+		return ErrBareCR
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package smtp
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -145,4 +146,24 @@ func TestReplyFor(t *testing.T) {
 	assert.Nil(t, rep)
 	rep, _ = ReplyFor(nil, "")
 	assert.Nil(t, rep)
+}
+
+func BenchmarkReadLineParseCommand(b *testing.B) {
+	in := []byte("MAIL FROM:<sender@example.com> SIZE=1000\r\nRCPT TO:<friend@example.com>\r\nDATA\r\nRSET\r\n")
+	src := bytes.NewReader(in)
+	br := bufio.NewReader(src)
+	b.ReportAllocs()
+	for b.Loop() {
+		src.Reset(in)
+		br.Reset(src)
+		for {
+			line, err := ReadLine(br, 0, LineEndingsStrict)
+			if err != nil {
+				break
+			}
+			if _, err := ParseCommand(line); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }
