@@ -1,0 +1,65 @@
+package smtptest_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mailkit-go/mailkit/smtp"
+	"github.com/mailkit-go/mailkit/smtp/smtptest"
+)
+
+func TestCaptureWithTLSAndAuth(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.New(t, &smtptest.Options{Users: map[string]string{"app": "pw"}})
+	ctx := context.Background()
+	_, err := smtp.Dial(ctx, srv.Addr(), &smtp.ClientOptions{TLS: smtp.TLSRequired, TLSConfig: srv.ClientTLSConfig(), Auth: &smtp.ClientAuth{Username: "app", Password: "wrong"}})
+	require.Error(t, err)
+	c, err := smtp.Dial(ctx, srv.Addr(), &smtp.ClientOptions{TLS: smtp.TLSRequired, TLSConfig: srv.ClientTLSConfig(), Auth: &smtp.ClientAuth{Username: "app", Password: "pw"}})
+	require.NoError(t, err)
+	_, err = c.Send(ctx, &smtp.Envelope{From: "app@example.net", To: []string{"a@x.example", "b@y.example"}}, strings.NewReader("Subject: hi\n\nbody\n"))
+	require.NoError(t, err)
+	require.NoError(t, c.Quit(ctx))
+	msgs := srv.MustWaitFor(t, 1)
+	require.Len(t, msgs, 1)
+	m := msgs[0]
+	assert.Equal(t, []string{"a@x.example", "b@y.example"}, m.To)
+	assert.Equal(t, "hi", m.Header.Get("Subject"))
+	assert.Equal(t, "body\r\n", string(m.Body))
+	assert.Equal(t, "app", m.AuthUser)
+	assert.True(t, m.TLS)
+}
+
+func TestWaitForTimesOut(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.New(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := srv.WaitFor(ctx, 1)
+	assert.ErrorIs(t, err, smtptest.ErrTimeout)
+}
+
+func TestRejectHookAndImplicitTLS(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.New(t, &smtptest.Options{ImplicitTLS: true, Reject: func(from, to string) error {
+		if strings.HasPrefix(to, "bounce") {
+			return &smtp.Error{Code: 550, Enhanced: smtp.EnhancedCode{Class: 5, Subject: 1, Detail: 1}, Message: "no such user"}
+		}
+		return nil
+	}})
+	ctx := context.Background()
+	c, err := smtp.Dial(ctx, srv.Addr(), &smtp.ClientOptions{TLS: smtp.TLSImplicit, TLSConfig: srv.ClientTLSConfig()})
+	require.NoError(t, err)
+	res, err := c.Send(ctx, &smtp.Envelope{From: "", To: []string{"bounce@x.example", "ok@x.example"}}, strings.NewReader("Subject: s\r\n\r\n"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"ok@x.example"}, res.Accepted())
+	require.NoError(t, c.Quit(ctx))
+	msgs := srv.MustWaitFor(t, 1)
+	assert.Equal(t, []string{"ok@x.example"}, msgs[0].To)
+	srv.Reset()
+	assert.Empty(t, srv.Messages())
+}
