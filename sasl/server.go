@@ -100,7 +100,8 @@ type Registry struct {
 	// NonceLength is the length of server nonces (default 24).
 	NonceLength int
 	// Rand is the randomness source for nonces and salts (nil:
-	// crypto/rand). Now is the clock (nil: time.Now).
+	// crypto/rand); it must be safe for concurrent use if exchanges run
+	// concurrently. Now is the clock (nil: time.Now).
 	Rand io.Reader
 	Now  func() time.Time
 	// FakeSaltKey keys the fake salts given to unknown users so that SCRAM

@@ -148,7 +148,13 @@ func TestSCRAMVectorsClient(t *testing.T) {
 func TestSCRAMVectorsServer(t *testing.T) {
 	t.Parallel()
 	for _, v := range scramVectors {
-		for _, stored := range []bool{true, false} {
+		modes := []bool{true}
+		if len(mustB64(t, v.salt)) == 16 {
+			// Keys derived on the fly use a 16-byte salt drawn from Rand,
+			// so only a vector with a 16-byte salt can be replayed.
+			modes = append(modes, false)
+		}
+		for _, stored := range modes {
 			name := v.name + " plaintext"
 			if stored {
 				name = v.name + " stored keys"
@@ -177,9 +183,6 @@ func TestSCRAMVectorsServer(t *testing.T) {
 					rnd = string(salt) + v.serverNonce
 				}
 				reg := &Registry{Credentials: creds, Rand: strings.NewReader(rnd), NonceLength: len(v.serverNonce)}
-				if !stored && len(salt) != 16 {
-					t.Skip("plaintext-derived salts are 16 bytes")
-				}
 				srv, err := reg.NewServer(context.Background(), v.mech, Channel{})
 				require.NoError(t, err)
 				sf, done, err := srv.Next([]byte(v.clientFirst))
