@@ -373,8 +373,8 @@ func (c *Checker) allowed(ip netip.Addr, sender, rcpt string) bool {
 			return true
 		}
 	}
-	return matchAddr(c.AllowSenders, strings.Trim(sender, "<> ")) ||
-		matchAddr(c.AllowRecipients, strings.Trim(rcpt, "<> "))
+	return matchAddr(c.AllowSenders, trimAngle(sender)) ||
+		matchAddr(c.AllowRecipients, trimAngle(rcpt))
 }
 
 // matchAddr matches an address against address and domain entries.

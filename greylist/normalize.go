@@ -18,7 +18,7 @@ import (
 // The null sender "" (bounces) stays "". A string without "@" is only lower
 // cased.
 func NormalizeSender(s string) string {
-	s = strings.ToLower(strings.Trim(s, "<> "))
+	s = strings.ToLower(trimAngle(s))
 	at := strings.LastIndexByte(s, '@')
 	if at < 0 {
 		return s
@@ -46,17 +46,17 @@ func NormalizeSender(s string) string {
 		local = local[:i]
 	}
 	local = hashNumbers(local)
+	if len(local)+1+len(domain) == len(s) && s[:len(local)] == local && s[len(local)+1:] == domain {
+		return s // unchanged: no allocation
+	}
 	return local + "@" + domain
 }
 
 // hashNumbers replaces every maximal run of digits that is not part of a
 // larger alphanumeric word with "#".
 func hashNumbers(s string) string {
-	if strings.IndexAny(s, "0123456789") < 0 {
+	if !hasNumberWord(s) {
 		return s
-	}
-	isAlnum := func(c byte) bool {
-		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
@@ -82,5 +82,41 @@ func hashNumbers(s string) string {
 
 // NormalizeRecipient lower-cases a recipient address.
 func NormalizeRecipient(s string) string {
-	return strings.ToLower(strings.Trim(s, "<> "))
+	return strings.ToLower(trimAngle(s))
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// hasNumberWord reports whether s has an alphanumeric word made of digits
+// only.
+func hasNumberWord(s string) bool {
+	for i := 0; i < len(s); {
+		if !isAlnum(s[i]) {
+			i++
+			continue
+		}
+		digits := true
+		for ; i < len(s) && isAlnum(s[i]); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				digits = false
+			}
+		}
+		if digits {
+			return true
+		}
+	}
+	return false
+}
+
+// trimAngle removes surrounding "<", ">" and spaces.
+func trimAngle(s string) string {
+	for len(s) > 0 && (s[0] == '<' || s[0] == ' ') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == '>' || s[len(s)-1] == ' ') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
