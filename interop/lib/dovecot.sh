@@ -56,7 +56,7 @@ $dh
 
 # Allow plaintext AUTH too, so tests of the no-TLS paths work.
 disable_plaintext_auth = no
-auth_mechanisms = plain login cram-md5
+auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256
 auth_default_realm = $MK_DOMAIN
 auth_verbose = yes
 auth_failure_delay = 1s
