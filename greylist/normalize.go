@@ -7,7 +7,7 @@ import (
 // NormalizeSender reduces an envelope sender to the form greylisting keys on,
 // so that per-message tags do not make every retry a new triplet:
 //
-//   - lower case;
+//   - ASCII lower case (non-ASCII bytes are kept as they are);
 //   - SRS (SRS0=hash=tt=domain=local@fwd, SRS1=...==hash=tt=domain=local@fwd)
 //     is unwrapped to local@domain;
 //   - BATV (prvs=tag=local@domain, btv1==tag==local@domain) tags are removed;
@@ -18,7 +18,7 @@ import (
 // The null sender "" (bounces) stays "". A string without "@" is only lower
 // cased.
 func NormalizeSender(s string) string {
-	s = strings.ToLower(trimAngle(s))
+	s = asciiLower(trimAngle(s))
 	at := strings.LastIndexByte(s, '@')
 	if at < 0 {
 		return s
@@ -82,7 +82,7 @@ func hashNumbers(s string) string {
 
 // NormalizeRecipient lower-cases a recipient address.
 func NormalizeRecipient(s string) string {
-	return strings.ToLower(trimAngle(s))
+	return asciiLower(trimAngle(s))
 }
 
 func isAlnum(c byte) bool {
@@ -119,4 +119,23 @@ func trimAngle(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// asciiLower lower-cases ASCII letters only, without allocating when there
+// is nothing to change.
+func asciiLower(s string) string {
+	i := 0
+	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if c := b[i]; c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
