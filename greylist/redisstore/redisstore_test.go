@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -14,13 +16,27 @@ import (
 	"github.com/mailkit-go/mailkit/greylist/storetest"
 )
 
-// newStore returns a store on the Redis server at MAILKIT_REDIS_ADDR with a
-// fresh key prefix, so tests never see each other's keys.
+// redisAddr is MAILKIT_REDIS_ADDR, or with MAILKIT_INTEROP=1 the interop
+// harness's redis-server (127.0.0.1:16379 shifted by
+// MAILKIT_PEERS_PORT_OFFSET).
+func redisAddr() string {
+	if a := os.Getenv("MAILKIT_REDIS_ADDR"); a != "" {
+		return a
+	}
+	if os.Getenv("MAILKIT_INTEROP") == "1" {
+		off, _ := strconv.Atoi(os.Getenv("MAILKIT_PEERS_PORT_OFFSET"))
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(16379+off))
+	}
+	return ""
+}
+
+// newStore returns a store on the Redis server at redisAddr with a fresh
+// key prefix, so tests never see each other's keys.
 func newStore(t *testing.T) *redisstore.Store {
 	t.Helper()
-	addr := os.Getenv("MAILKIT_REDIS_ADDR")
+	addr := redisAddr()
 	if addr == "" {
-		t.Skip("MAILKIT_REDIS_ADDR not set (e.g. 127.0.0.1:16379)")
+		t.Skip("MAILKIT_REDIS_ADDR not set (e.g. 127.0.0.1:16379) and MAILKIT_INTEROP != 1")
 	}
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { c.Close() })
