@@ -74,6 +74,9 @@ type Reader struct {
 	depthBase  int
 	encap      bool
 	rootParent *Part
+	// scratch reused by the body decoders of successive parts
+	b64 base64Reader
+	qp  qpReader
 }
 
 // NewReader returns a streaming parser reading the message from r.
@@ -87,6 +90,14 @@ func NewReader(r io.Reader, opts *Options) *Reader {
 	return rd
 }
 
+// Reset makes r parse a new message from src with the same options,
+// reusing its buffers.
+func (r *Reader) Reset(src io.Reader) {
+	r.s.release()
+	r.s = newScanner(src, r.lim.MaxLineLength)
+	*r = Reader{s: r.s, opts: r.opts, lim: r.lim, sh: &shared{}, b64: r.b64, qp: r.qp, frms: r.frms[:0], open: r.open[:0]}
+}
+
 // NextPart returns the next part. The previous part's Body is drained and
 // invalidated. At the end of the message it returns io.EOF; limit
 // violations return a [*LimitError] and stop the Reader.
@@ -97,6 +108,9 @@ func (r *Reader) NextPart() (*Part, error) {
 	p, err := r.nextPart()
 	if err != nil {
 		r.err = err
+		if !r.s.fixed {
+			r.s.release() // bodies of earlier parts are invalid from here on
+		}
 		if err != io.EOF {
 			return nil, err
 		}
@@ -251,7 +265,7 @@ func (r *Reader) entity(parent *Part, depth int) (*Part, error) {
 		}
 	default:
 		if !r.tree {
-			p.Body = p.decoderChain(&bodySource{r: r, gen: r.gen}, &r.opts)
+			p.Body = p.decoderChainScratch(&bodySource{r: r, gen: r.gen}, &r.opts, r)
 		}
 	}
 	return p, nil
@@ -329,13 +343,31 @@ func (r *Reader) classify(p *Part) {
 
 // decoderChainTransfer builds the transfer decoder only.
 func (p *Part) decoderChainTransfer(src chunkSource, o *Options) io.Reader {
+	return p.transferScratch(src, o, nil)
+}
+
+// transferScratch builds the transfer decoder, reusing the buffers of rd's
+// previous body decoder when rd is not nil.
+func (p *Part) transferScratch(src chunkSource, o *Options, sr *Reader) io.Reader {
 	ds := &defectSink{p: p}
 	var rd io.Reader
 	switch p.TransferEncoding {
 	case "base64":
-		rd = newBase64Reader(src, ds)
+		if sr != nil {
+			b := &sr.b64
+			*b = base64Reader{src: src, defect: ds, q: b.q[:0], out: b.out[:0]}
+			rd = b
+		} else {
+			rd = newBase64Reader(src, ds)
+		}
 	case "quoted-printable":
-		rd = &qpReader{src: src, def: ds}
+		if sr != nil {
+			q := &sr.qp
+			*q = qpReader{src: src, def: ds, carry: q.carry[:0], out: q.out[:0]}
+			rd = q
+		} else {
+			rd = &qpReader{src: src, def: ds}
+		}
 	default:
 		rd = &identityReader{src: src}
 	}
@@ -353,7 +385,11 @@ func (p *Part) decoderChainTransfer(src chunkSource, o *Options) io.Reader {
 
 // decoderChain builds transfer decoding plus charset conversion.
 func (p *Part) decoderChain(src chunkSource, o *Options) io.Reader {
-	rd := p.decoderChainTransfer(src, o)
+	return p.decoderChainScratch(src, o, nil)
+}
+
+func (p *Part) decoderChainScratch(src chunkSource, o *Options, sr *Reader) io.Reader {
+	rd := p.transferScratch(src, o, sr)
 	if !p.IsText() || (o != nil && o.RawCharset) {
 		return rd
 	}

@@ -3,7 +3,11 @@ package mime
 import (
 	"bytes"
 	"io"
+	"sync"
 )
+
+// bufPool recycles the initial 64 KiB buffers of streaming scanners.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, scanInitial); return &b }}
 
 // scanner is a buffered reader over []byte slices: lines are found with
 // bytes.IndexByte and handed out as sub-slices of one buffer (no per-line
@@ -17,12 +21,24 @@ type scanner struct {
 	err    error // sticky; io.EOF at the end of input
 	maxBuf int
 	fixed  bool // buf is the whole input (no reads)
+	pooled bool // buf came from bufPool
 }
 
 const scanInitial = 64 << 10
 
 func newScanner(rd io.Reader, maxLine int) *scanner {
-	return &scanner{rd: rd, buf: make([]byte, scanInitial), maxBuf: maxLine + 4096}
+	bp := bufPool.Get().(*[]byte)
+	return &scanner{rd: rd, buf: *bp, maxBuf: maxLine + 4096, pooled: true}
+}
+
+// release returns a pooled buffer; the scanner must not be used again.
+func (s *scanner) release() {
+	if s.pooled && len(s.buf) == scanInitial {
+		b := s.buf
+		bufPool.Put(&b)
+	}
+	s.pooled = false
+	s.buf, s.r, s.w = nil, 0, 0
 }
 
 func newBytesScanner(b []byte) *scanner {
@@ -54,6 +70,11 @@ func (s *scanner) fill(grow bool) bool {
 		}
 		nb := make([]byte, 2*len(s.buf))
 		copy(nb, s.buf[:s.w])
+		if s.pooled {
+			old := s.buf
+			bufPool.Put(&old)
+			s.pooled = false
+		}
 		s.buf = nb
 	}
 	for tries := 0; tries < 100; tries++ {

@@ -127,10 +127,10 @@ func (r *base64Reader) Read(p []byte) (int, error) {
 	}
 }
 
-// WriteTo decodes straight into an internal buffer and writes it out.
+// WriteTo decodes chunk by chunk into the reusable output buffer and
+// writes it out (no per-call allocation).
 func (r *base64Reader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
-	buf := make([]byte, 64<<10+16)
 	for {
 		if r.outPos < len(r.out) {
 			n, err := w.Write(r.out[r.outPos:])
@@ -147,15 +147,7 @@ func (r *base64Reader) WriteTo(w io.Writer) (int64, error) {
 			}
 			return total, r.err
 		}
-		n, err := r.step(buf)
-		if n > 0 {
-			m, werr := w.Write(buf[:n])
-			total += int64(m)
-			if werr != nil {
-				return total, werr
-			}
-		}
-		if err != nil && err != io.EOF {
+		if _, err := r.step(nil); err != nil && err != io.EOF {
 			return total, err
 		}
 	}
@@ -205,7 +197,7 @@ func (r *base64Reader) decodeQ(p []byte, final bool) int {
 	block := r.q[:k]
 	var dst []byte
 	need := base64.StdEncoding.DecodedLen(k) + 3
-	intoP := len(p) >= need
+	intoP := len(p) >= need && len(p) > 0
 	if intoP {
 		dst = p
 	} else {
@@ -308,30 +300,56 @@ type qpReader struct {
 	def   *defectSink
 }
 
+// WriteTo writes decoded lines without an intermediate copy buffer.
+func (r *qpReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if r.pos < len(r.out) {
+			n, err := w.Write(r.out[r.pos:])
+			total += int64(n)
+			r.pos += n
+			if err != nil {
+				return total, err
+			}
+		}
+		if r.err != nil {
+			if r.err == io.EOF {
+				return total, nil
+			}
+			return total, r.err
+		}
+		r.fillOut()
+	}
+}
+
+func (r *qpReader) fillOut() {
+	r.out, r.pos = r.out[:0], 0
+	c, err := r.src.chunk()
+	final := err != nil
+	var data []byte
+	if len(r.carry) > 0 {
+		r.carry = append(r.carry, c...)
+		data = r.carry
+	} else {
+		data = c
+	}
+	rest := r.decode(data, final)
+	if len(r.carry) > 0 {
+		r.carry = append(r.carry[:0], rest...)
+	} else {
+		r.carry = append(r.carry, rest...)
+	}
+	if final {
+		r.err = err
+	}
+}
+
 func (r *qpReader) Read(p []byte) (int, error) {
 	for r.pos >= len(r.out) {
 		if r.err != nil {
 			return 0, r.err
 		}
-		r.out, r.pos = r.out[:0], 0
-		c, err := r.src.chunk()
-		final := err != nil
-		var data []byte
-		if len(r.carry) > 0 {
-			r.carry = append(r.carry, c...)
-			data = r.carry
-		} else {
-			data = c
-		}
-		rest := r.decode(data, final)
-		if len(r.carry) > 0 {
-			r.carry = append(r.carry[:0], rest...)
-		} else {
-			r.carry = append(r.carry, rest...)
-		}
-		if final {
-			r.err = err
-		}
+		r.fillOut()
 	}
 	n := copy(p, r.out[r.pos:])
 	r.pos += n
