@@ -133,15 +133,3 @@ func (s *MemoryStore) Sweep(ctx context.Context, cutoff time.Time) (int, error) 
 	}
 	return n, nil
 }
-
-// each calls fn for every record, one shard locked at a time.
-func (s *MemoryStore) each(fn func(Key, Record)) {
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		for k, r := range sh.m {
-			fn(k, r)
-		}
-		sh.mu.Unlock()
-	}
-}
