@@ -127,8 +127,8 @@ func parseParams(s string) (map[string]string, error) {
 			continue
 		}
 		if star := strings.IndexByte(name, '*'); star >= 0 {
-			base := name[:star]
-			rest := name[star+1:]
+			base := strings.TrimSpace(name[:star])
+			rest := strings.TrimSpace(name[star+1:])
 			if base == "" {
 				continue
 			}
@@ -264,7 +264,7 @@ func skipComment(s string, i int) int {
 		}
 		i++
 	}
-	return i
+	return len(s)
 }
 
 func stripComments(s string) string {
