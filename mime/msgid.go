@@ -37,9 +37,7 @@ func ParseMessageIDs(s string) ([]string, error) {
 		i++
 	}
 	if len(ids) == 0 && !strings.Contains(s, "<") {
-		for _, w := range strings.Fields(stripComments(s)) {
-			ids = append(ids, w)
-		}
+		ids = append(ids, strings.Fields(stripComments(s))...)
 	}
 	if len(ids) == 0 {
 		return nil, syntaxErr("message id", s, 0, "no identifier")

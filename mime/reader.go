@@ -70,7 +70,6 @@ type Reader struct {
 	err          error
 	// encoded embedded message
 	sub        *Reader
-	subParent  *Part
 	depthBase  int
 	encap      bool
 	rootParent *Part

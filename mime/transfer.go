@@ -101,8 +101,6 @@ type base64Reader struct {
 	ended bool // saw padding: further data is a defect
 }
 
-const b64Block = 48 << 10
-
 func newBase64Reader(src chunkSource, d *defectSink) *base64Reader {
 	return &base64Reader{src: src, defect: d}
 }
