@@ -12,6 +12,7 @@ import (
 // Cache defaults.
 const (
 	DefaultCacheEntries = 10000
+	DefaultCacheBytes   = 32 << 20 // 32 MiB of DNS messages
 	DefaultMaxTTL       = 24 * time.Hour
 	DefaultMaxNegTTL    = 3 * time.Hour // RFC 2308 section 5 suggests 1-3 hours
 )
@@ -21,8 +22,9 @@ const (
 // answers (NXDOMAIN and NODATA) for min(SOA TTL, SOA MINIMUM) of the SOA
 // in the authority section, per RFC 2308 section 5. Negative answers
 // without SOA, answers with TTL 0, truncated answers and failures
-// (SERVFAIL, REFUSED, ...) are not stored. When full, the least recently
-// used entry is evicted.
+// (SERVFAIL, REFUSED, ...) are not stored. When full (by entry count or
+// by the total size of the stored messages), the least recently used
+// entries are evicted.
 //
 // The zero value is ready to use. A Cache is safe for concurrent use and
 // may be shared by several resolvers (entries are keyed by name, type
@@ -31,6 +33,11 @@ type Cache struct {
 	// MaxEntries bounds the number of stored responses
 	// (0 = DefaultCacheEntries).
 	MaxEntries int
+	// MaxBytes bounds the total size of the stored responses, counted
+	// as their uncompressed wire length (0 = DefaultCacheBytes). A
+	// response larger than MaxBytes is not stored. The memory used is a
+	// small multiple of this figure.
+	MaxBytes int
 	// MaxTTL caps positive TTLs (0 = DefaultMaxTTL).
 	MaxTTL time.Duration
 	// MaxNegativeTTL caps negative TTLs (0 = DefaultMaxNegTTL).
@@ -41,6 +48,7 @@ type Cache struct {
 	mu      sync.Mutex
 	entries map[cacheKey]*list.Element
 	lru     list.List // front = most recently used; values *cacheEntry
+	bytes   int       // sum of the entries' size
 	hits    uint64
 	misses  uint64
 }
@@ -52,6 +60,7 @@ type cacheKey struct {
 
 type cacheEntry struct {
 	key     cacheKey
+	size    int // wire length of msg
 	msg     *dns.Msg
 	stored  time.Time
 	expires time.Time
@@ -60,6 +69,7 @@ type cacheEntry struct {
 // CacheStats are counters of a [Cache].
 type CacheStats struct {
 	Entries      int
+	Bytes        int // total wire length of the stored responses
 	Hits, Misses uint64
 }
 
@@ -82,7 +92,7 @@ func (c *Cache) Len() int {
 func (c *Cache) Stats() CacheStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return CacheStats{Entries: c.lru.Len(), Hits: c.hits, Misses: c.misses}
+	return CacheStats{Entries: c.lru.Len(), Bytes: c.bytes, Hits: c.hits, Misses: c.misses}
 }
 
 // Flush removes every entry.
@@ -91,6 +101,7 @@ func (c *Cache) Flush() {
 	defer c.mu.Unlock()
 	c.entries = nil
 	c.lru.Init()
+	c.bytes = 0
 }
 
 func keyFor(name string, qtype uint16) cacheKey {
@@ -116,7 +127,10 @@ func (c *Cache) get(name string, qtype uint16) *dns.Msg {
 	c.hits++
 	c.lru.MoveToFront(el)
 	m := e.msg.Copy()
-	age := uint32(now.Sub(e.stored) / time.Second)
+	age := uint32(0)
+	if d := now.Sub(e.stored); d > 0 { // a clock set back counts as no age
+		age = uint32(d / time.Second)
+	}
 	for _, sec := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
 		for _, rr := range sec {
 			h := rr.Header()
@@ -134,7 +148,9 @@ func (c *Cache) get(name string, qtype uint16) *dns.Msg {
 }
 
 func (c *Cache) removeLocked(el *list.Element) {
-	delete(c.entries, el.Value.(*cacheEntry).key)
+	e := el.Value.(*cacheEntry)
+	delete(c.entries, e.key)
+	c.bytes -= e.size
 	c.lru.Remove(el)
 }
 
@@ -186,25 +202,32 @@ func (c *Cache) put(name string, qtype uint16, m *dns.Msg) {
 	if ttl <= 0 {
 		return
 	}
-	now := c.now()
-	k := keyFor(name, qtype)
-	e := &cacheEntry{key: k, msg: m.Copy(), stored: now, expires: now.Add(ttl)}
 	maxN := c.MaxEntries
 	if maxN <= 0 {
 		maxN = DefaultCacheEntries
 	}
+	maxB := c.MaxBytes
+	if maxB <= 0 {
+		maxB = DefaultCacheBytes
+	}
+	size := m.Len()
+	if size > maxB {
+		return
+	}
+	now := c.now()
+	k := keyFor(name, qtype)
+	e := &cacheEntry{key: k, size: size, msg: m.Copy(), stored: now, expires: now.Add(ttl)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
 		c.entries = make(map[cacheKey]*list.Element)
 	}
 	if el, ok := c.entries[k]; ok {
-		el.Value = e
-		c.lru.MoveToFront(el)
-		return
+		c.removeLocked(el)
 	}
 	c.entries[k] = c.lru.PushFront(e)
-	for c.lru.Len() > maxN {
+	c.bytes += size
+	for c.lru.Len() > maxN || c.bytes > maxB {
 		c.removeLocked(c.lru.Back())
 	}
 }

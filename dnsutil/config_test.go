@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -40,7 +41,7 @@ func TestNormalizeServer(t *testing.T) {
 func TestResolvConf(t *testing.T) {
 	t.Parallel()
 	text := "# comment\nsearch example.com\nnameserver 192.0.2.53\nnameserver   2001:db8::53\nnameserver bogus\noptions ndots:2\n"
-	assert.Equal(t, []string{"192.0.2.53", "2001:db8::53"}, parseResolvConf(strings.NewReader(text)))
+	assert.Equal(t, []string{"192.0.2.53", "2001:db8::53"}, parseResolvConf(strings.NewReader(text)).servers)
 
 	dir := t.TempDir()
 	path := filepath.Join(dir, "resolv.conf")
@@ -58,4 +59,45 @@ func TestResolvConf(t *testing.T) {
 	r = &Resolver{Servers: []string{"[bad"}}
 	_, err = r.serverList()
 	require.Error(t, err)
+}
+
+func TestResolvConfOptions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		text     string
+		timeout  time.Duration
+		attempts int
+	}{
+		{"set", "nameserver 192.0.2.1\noptions ndots:1 timeout:5 attempts:3 rotate\n", 5 * time.Second, 3},
+		{"glibc bounds", "options timeout:99 attempts:9\n", 30 * time.Second, 5},
+		{"several lines, last wins", "options timeout:1\noptions timeout:4\n", 4 * time.Second, 0},
+		{"bad values ignored", "options timeout:x attempts:0 timeout:-1 attempts\n", 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := parseResolvConf(strings.NewReader(tc.text))
+			assert.Equal(t, tc.timeout, rc.timeout)
+			assert.Equal(t, tc.attempts, rc.attempts)
+		})
+	}
+
+	path := filepath.Join(t.TempDir(), "resolv.conf")
+	require.NoError(t, os.WriteFile(path, []byte("nameserver 192.0.2.1\noptions timeout:7 attempts:4\n"), 0o600))
+	r := &Resolver{ResolvConf: path}
+	_, err := r.serverList()
+	require.NoError(t, err)
+	assert.Equal(t, 7*time.Second, r.timeout(), "resolv.conf timeout used when Timeout is zero")
+	assert.Equal(t, 4, r.attempts())
+
+	r = &Resolver{ResolvConf: path, Timeout: time.Second, Attempts: 1}
+	_, err = r.serverList()
+	require.NoError(t, err)
+	assert.Equal(t, time.Second, r.timeout(), "explicit fields win")
+	assert.Equal(t, 1, r.attempts())
+
+	r = &Resolver{ResolvConf: path, Servers: []string{"192.0.2.9"}}
+	_, err = r.serverList()
+	require.NoError(t, err)
+	assert.Equal(t, DefaultTimeout, r.timeout(), "options apply only when the servers come from resolv.conf")
+	assert.Equal(t, DefaultAttempts, r.attempts())
 }

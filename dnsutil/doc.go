@@ -11,7 +11,7 @@
 //
 //   - Servers come from [Resolver.Servers] or the nameserver lines of
 //     /etc/resolv.conf; "127.0.0.1:5353", "192.0.2.1" (port 53) and IPv6
-//     forms are accepted.
+//     forms are accepted. resolv.conf is read once, at the first query.
 //   - Queries go over UDP with an EDNS0 OPT record advertising a 4096-byte
 //     payload (RFC 6891), the RD and AD bits set. A truncated answer (TC
 //     bit) is asked again over TCP on the same server (RFC 7766), so large
@@ -32,6 +32,9 @@
 //
 // Errors are *net.DNSError: NXDOMAIN and NODATA have IsNotFound set,
 // SERVFAIL and REFUSED IsTemporary, timeouts IsTimeout (and IsTemporary).
+// As with *net.Resolver, an invalid name is IsNotFound, and errors caused
+// by the context unwrap to ctx.Err(); configuration errors unwrap to
+// [ErrNoServers] or the address error.
 //
 // # Deviations
 //
@@ -45,8 +48,12 @@
 //
 // # Limits and defaults
 //
-// Timeout 2s per exchange, 2 attempts, EDNS0 payload 4096, cache of 10000
-// entries, positive TTLs capped at 24h and negative ones at 3h.
+// Timeout 2s per exchange and 2 attempts (or the timeout:n and attempts:n
+// options of resolv.conf when the servers come from it), EDNS0 payload
+// 4096, UDP replies read into a buffer of that size (a larger one is
+// treated as truncated), TCP replies at most 65535 bytes by their length
+// prefix. The cache holds at most 10000 entries and 32 MiB of messages;
+// positive TTLs are capped at 24h and negative ones at 3h.
 //
 // # Concurrency
 //

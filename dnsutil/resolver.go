@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,13 +47,16 @@ type Resolver struct {
 	// ResolvConf is the file read when Servers is empty
 	// (default DefaultResolvConf). If it is missing or lists no
 	// servers, 127.0.0.1:53 and [::1]:53 are used, as the standard
-	// library does.
+	// library does. Its "options timeout:n attempts:n" lines supply
+	// Timeout and Attempts when those fields are zero.
 	ResolvConf string
 	// Timeout bounds one exchange with one server, including a TCP retry
-	// after truncation (0 = DefaultTimeout).
+	// after truncation (0 = resolv.conf's timeout option when the
+	// servers come from it, else DefaultTimeout).
 	Timeout time.Duration
 	// Attempts is the number of rounds through the server list
-	// (0 = DefaultAttempts).
+	// (0 = resolv.conf's attempts option when the servers come from it,
+	// else DefaultAttempts).
 	Attempts int
 	// UDPSize is the EDNS0 payload size advertised (0 = DefaultUDPSize;
 	// values below 512 are raised to 512).
@@ -64,6 +68,7 @@ type Resolver struct {
 
 	once    sync.Once
 	servers []string
+	conf    resolvConf // from ResolvConf, when Servers is empty
 	confErr error
 }
 
@@ -71,12 +76,18 @@ func (r *Resolver) timeout() time.Duration {
 	if r.Timeout > 0 {
 		return r.Timeout
 	}
+	if r.conf.timeout > 0 {
+		return r.conf.timeout
+	}
 	return DefaultTimeout
 }
 
 func (r *Resolver) attempts() int {
 	if r.Attempts > 0 {
 		return r.Attempts
+	}
+	if r.conf.attempts > 0 {
+		return r.conf.attempts
 	}
 	return DefaultAttempts
 }
@@ -106,7 +117,8 @@ func (r *Resolver) serverList() ([]string, error) {
 			if path == "" {
 				path = DefaultResolvConf
 			}
-			src = readResolvConf(path)
+			r.conf = readResolvConf(path)
+			src = r.conf.servers
 			if len(src) == 0 {
 				src = []string{"127.0.0.1", "::1"}
 			}
@@ -147,28 +159,60 @@ func normalizeServer(s string) (string, error) {
 	return net.JoinHostPort(s, "53"), nil
 }
 
-// readResolvConf returns the nameserver entries of a resolv.conf file.
-func readResolvConf(path string) []string {
+// resolvConf is what the resolver uses from a resolv.conf file.
+type resolvConf struct {
+	servers  []string
+	timeout  time.Duration // options timeout:n (0: not set)
+	attempts int           // options attempts:n (0: not set)
+}
+
+// readResolvConf reads a resolv.conf file; a missing file gives the zero
+// value.
+func readResolvConf(path string) resolvConf {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil
+		return resolvConf{}
 	}
 	defer f.Close()
 	return parseResolvConf(io.LimitReader(f, 1<<20))
 }
 
-func parseResolvConf(rd io.Reader) []string {
-	var out []string
+// parseResolvConf takes the nameserver lines and the timeout and attempts
+// options, with the glibc bounds (timeout at most 30s, attempts at most
+// 5). Other directives (search, ndots, rotate, ...) are ignored.
+func parseResolvConf(rd io.Reader) resolvConf {
+	var rc resolvConf
 	sc := bufio.NewScanner(rd)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
-		if len(f) >= 2 && f[0] == "nameserver" {
+		if len(f) < 2 {
+			continue
+		}
+		switch f[0] {
+		case "nameserver":
 			if _, err := netip.ParseAddr(f[1]); err == nil {
-				out = append(out, f[1])
+				rc.servers = append(rc.servers, f[1])
+			}
+		case "options":
+			for _, opt := range f[1:] {
+				k, v, ok := strings.Cut(opt, ":")
+				if !ok {
+					continue
+				}
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 {
+					continue
+				}
+				switch k {
+				case "timeout":
+					rc.timeout = time.Duration(min(n, 30)) * time.Second
+				case "attempts":
+					rc.attempts = min(n, 5)
+				}
 			}
 		}
 	}
-	return out
+	return rc
 }
 
 // Query sends one question (name may be an IDN; it is converted to
@@ -193,7 +237,7 @@ func (r *Resolver) Query(ctx context.Context, name string, qtype uint16) (*dns.M
 	}
 	servers, err := r.serverList()
 	if err != nil {
-		return nil, &net.DNSError{Err: err.Error(), Name: name}
+		return nil, &net.DNSError{Err: err.Error(), Name: name, UnwrapErr: err}
 	}
 	m, err := r.exchangeAll(ctx, servers, name, qname, qtype)
 	if err != nil {

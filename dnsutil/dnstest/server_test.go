@@ -3,6 +3,7 @@ package dnstest_test
 import (
 	"context"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +130,9 @@ func TestServerTimeoutAndRequests(t *testing.T) {
 	_, _, err := c.Exchange(m, s.Addr())
 	require.Error(t, err, "no answer expected")
 
+	// The client gave up; on a loaded machine the server may still be
+	// about to log the query.
+	require.Eventually(t, func() bool { return len(s.Requests()) == 1 }, 10*time.Second, 5*time.Millisecond)
 	reqs := s.Requests()
 	require.Len(t, reqs, 1)
 	assert.Equal(t, "udp", reqs[0].Network)
@@ -152,4 +156,61 @@ func TestServerClose(t *testing.T) {
 	require.Error(t, err, "TCP listener closed")
 	_, err = dnstest.NewServer(nil)
 	require.Error(t, err)
+}
+
+// serverGoroutines counts goroutines running code of miekg/dns or of
+// this package's server.
+func serverGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "github.com/miekg/dns.") || strings.Contains(g, "dnstest.(*Server)") {
+			count++
+		}
+	}
+	return count
+}
+
+// TestServerCloseLeavesNoGoroutines is deliberately not parallel: while it
+// runs, the parallel tests of the package are paused, so every server
+// goroutine seen belongs to it.
+func TestServerCloseLeavesNoGoroutines(t *testing.T) {
+	require.Eventually(t, func() bool { return serverGoroutines() == 0 }, 10*time.Second, 10*time.Millisecond,
+		"no server goroutines before the test")
+	z := newTestZone(t)
+	z.SetFault("slow.example.com", dns.TypeANY, dnstest.FaultTimeout)
+	s, err := dnstest.NewServer(z)
+	require.NoError(t, err)
+
+	// An answered UDP query, an answered TCP query on a connection that
+	// stays open, and a TCP query that is never answered.
+	u := &dns.Client{Net: "udp", Timeout: 10 * time.Second}
+	_, _, err = u.Exchange(new(dns.Msg).SetQuestion("example.com.", dns.TypeMX), s.Addr())
+	require.NoError(t, err)
+	idle, err := net.Dial("tcp", s.Addr())
+	require.NoError(t, err)
+	defer idle.Close()
+	dc := &dns.Conn{Conn: idle}
+	require.NoError(t, dc.WriteMsg(new(dns.Msg).SetQuestion("example.com.", dns.TypeTXT)))
+	_, err = dc.ReadMsg()
+	require.NoError(t, err)
+	hung, err := net.Dial("tcp", s.Addr())
+	require.NoError(t, err)
+	defer hung.Close()
+	hc := &dns.Conn{Conn: hung}
+	require.NoError(t, hc.WriteMsg(new(dns.Msg).SetQuestion("slow.example.com.", dns.TypeA)))
+	require.Eventually(t, func() bool { return len(s.Requests()) == 3 }, 10*time.Second, 5*time.Millisecond)
+	require.NotZero(t, serverGoroutines())
+
+	require.NoError(t, s.Close())
+	require.Eventually(t, func() bool { return serverGoroutines() == 0 }, 10*time.Second, 10*time.Millisecond,
+		"server goroutines left after Close")
 }
