@@ -254,7 +254,6 @@ type state struct {
 	cur          string // current <domain> for %{d}
 	validated    string // %{p} once computed
 	hasValid     bool
-	now          int64
 	buf          []byte
 	scratch      [256]byte
 }
