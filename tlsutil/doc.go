@@ -20,7 +20,13 @@
 // ciphers (TLS 1.3 suites are not configurable in crypto/tls and are all
 // safe). Every function here returns a fresh or cloned config; none keeps a
 // reference a caller could mutate behind another user's back.
-// [RequireClientCert] turns on client-certificate authentication.
+// [RequireClientCert] turns on client-certificate authentication. Server
+// cipher preference needs no setting: since Go 1.18 crypto/tls chooses the
+// suite itself (preferring AES-GCM when both sides have AES hardware,
+// ChaCha20-Poly1305 otherwise) and ignores PreferServerCipherSuites.
+// [Listen], [Dial], [ServerHandshake] and [StartTLS] use the config they
+// are given as is (cloned); pass it through [Harden] to impose these
+// minimums on a config built elsewhere.
 //
 // # Certificates
 //
@@ -31,7 +37,8 @@
 // certificate and key files with typed errors for a missing block, a key that
 // does not match, or a certificate outside its validity period. [Reloader]
 // serves the current certificate through tls.Config.GetCertificate and picks
-// up renewed files without a restart. [VerifyChain] checks a chain against
+// up renewed files (detected by content, checked every 30s by default,
+// files of at most 1 MiB) without a restart. [VerifyChain] checks a chain against
 // given roots (or the system pool) and a host name and describes the chain
 // ([ChainInfo]) for diagnostics.
 //
@@ -52,8 +59,9 @@
 //
 // The STARTTLS client reads at most [StartTLSOptions.MaxLineLength] bytes per
 // reply line (default 4096) and 100 lines per reply; an LDAP response may be
-// at most 64 KiB. Channel bindings other than tls-exporter (RFC 9266) are
-// not provided. TLS 1.0 and 1.1 are refused even for opportunistic SMTP.
+// at most 64 KiB. A cancelled or expired context makes StartTLS fail with
+// an error that unwraps to ctx.Err(). Channel bindings other than
+// tls-exporter (RFC 9266) are not provided. TLS 1.0 and 1.1 are refused even for opportunistic SMTP.
 //
 // # Concurrency
 //

@@ -180,6 +180,9 @@ func (d *dialogue) ldap() error {
 	}
 	id, code, diag, name, err := ldapExtendedResult(msg)
 	d.last = diag
+	if len(d.last) > 512 {
+		d.last = d.last[:512]
+	}
 	if err != nil {
 		return d.fail(fmt.Errorf("%w: %w", ErrBadReply, err))
 	}

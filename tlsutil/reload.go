@@ -1,9 +1,12 @@
 package tlsutil
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -13,8 +16,8 @@ import (
 // ReloaderOptions configures [NewReloader]. The zero value checks the files
 // at most every 30 seconds using the real clock.
 type ReloaderOptions struct {
-	// CheckInterval is the minimum time between two stat calls made by
-	// GetCertificate; default 30s. Negative: never check automatically
+	// CheckInterval is the minimum time between two reads of the files
+	// made by GetCertificate; default 30s. Negative: never check automatically
 	// (only [Reloader.Reload] loads new files).
 	CheckInterval time.Duration
 	// Now is the clock (nil: time.Now); it drives CheckInterval and the
@@ -25,11 +28,14 @@ type ReloaderOptions struct {
 }
 
 // Reloader serves a certificate loaded from a PEM certificate and key file
-// and picks up renewed files without a restart: GetCertificate stats both
-// files at most once per CheckInterval and reloads them when their size or
-// modification time changed. A failed reload (a half-renewed pair, an
-// expired certificate) keeps the previous certificate in service and is
-// reported by [Reloader.Err] and the logger. Safe for concurrent use.
+// and picks up renewed files without a restart: GetCertificate reads both
+// files at most once per CheckInterval and reloads them when their content
+// changed (compared by SHA-256, so renewals within the file system's
+// timestamp granularity, or of the same size, are not missed). A failed
+// reload (a half-renewed pair, an expired certificate) keeps the previous
+// certificate in service and is reported by [Reloader.Err] and the logger;
+// it is retried only when the files change again. Safe for concurrent
+// use; the check runs in the handshake that finds the interval elapsed.
 //
 // Renew by writing new files and renaming them into place (as
 // [CA.WriteLeaf] does); write the key first.
@@ -41,24 +47,52 @@ type Reloader struct {
 	mu        sync.Mutex
 	cert      *tls.Certificate
 	lastCheck time.Time
-	certStamp fileStamp
-	keyStamp  fileStamp
+	stamp     [sha256.Size]byte // digest of the pair last attempted
+	stampErr  error             // outcome of loading that pair
 	lastErr   error
 	loads     int
 }
 
-type fileStamp struct {
-	size  int64
-	mtime time.Time
-	ok    bool
+// maxPEMFile bounds the certificate and key files read by a Reloader.
+const maxPEMFile = 1 << 20
+
+// readPair reads both files and returns their contents and a digest of
+// the pair. The caller must Wipe keyPEM.
+func (r *Reloader) readPair() (certPEM, keyPEM []byte, sum [sha256.Size]byte, err error) {
+	certPEM, err = readFileLimited(r.certFile)
+	if err != nil {
+		return nil, nil, sum, &CertError{CertFile: r.certFile, KeyFile: r.keyFile, Err: err}
+	}
+	keyPEM, err = readFileLimited(r.keyFile)
+	if err != nil {
+		return nil, nil, sum, &CertError{CertFile: r.certFile, KeyFile: r.keyFile, Err: err}
+	}
+	h := sha256.New()
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(certPEM)))
+	h.Write(n[:])
+	h.Write(certPEM)
+	h.Write(keyPEM)
+	h.Sum(sum[:0])
+	return certPEM, keyPEM, sum, nil
 }
 
-func stamp(name string) fileStamp {
-	fi, err := os.Stat(name)
+func readFileLimited(name string) ([]byte, error) {
+	f, err := os.Open(name)
 	if err != nil {
-		return fileStamp{}
+		return nil, err
 	}
-	return fileStamp{size: fi.Size(), mtime: fi.ModTime(), ok: true}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxPEMFile+1))
+	if err != nil {
+		Wipe(b)
+		return nil, err
+	}
+	if len(b) > maxPEMFile {
+		Wipe(b)
+		return nil, fmt.Errorf("tlsutil: %s is larger than %d bytes", name, maxPEMFile)
+	}
+	return b, nil
 }
 
 // NewReloader loads certFile and keyFile (see [LoadKeyPair]) and returns a
@@ -95,27 +129,46 @@ func (r *Reloader) Reload() error {
 func (r *Reloader) reloadLocked() error {
 	now := r.opts.Now()
 	r.lastCheck = now
-	cs, ks := stamp(r.certFile), stamp(r.keyFile)
-	c, err := loadKeyPair(r.certFile, r.keyFile, now)
+	certPEM, keyPEM, sum, err := r.readPair()
 	if err != nil {
-		r.lastErr = err
-		// Remember the stamps so a broken pair is not re-read on every
-		// handshake; any further change triggers a new attempt.
-		r.certStamp, r.keyStamp = cs, ks
-		if r.cert != nil {
-			r.log.Warn("tlsutil: certificate reload failed, keeping the previous one", "cert", r.certFile, "err", err)
+		return r.failedLocked(err)
+	}
+	defer Wipe(keyPEM)
+	return r.loadLocked(certPEM, keyPEM, sum, now)
+}
+
+// failedLocked records a failed load attempt.
+func (r *Reloader) failedLocked(err error) error {
+	r.lastErr = err
+	if r.cert != nil {
+		r.log.Warn("tlsutil: certificate reload failed, keeping the previous one", "cert", r.certFile, "err", err)
+	}
+	return err
+}
+
+// loadLocked parses a pair read by readPair and puts it in service.
+func (r *Reloader) loadLocked(certPEM, keyPEM []byte, sum [sha256.Size]byte, now time.Time) error {
+	// Remember the digest even on failure so a broken pair is not parsed
+	// again on every handshake; any further change triggers a new attempt.
+	r.stamp = sum
+	c, err := ParseKeyPair(certPEM, keyPEM, now)
+	r.stampErr = err
+	if err != nil {
+		var ce *CertError
+		if errors.As(err, &ce) {
+			ce.CertFile, ce.KeyFile = r.certFile, r.keyFile
 		}
-		return err
+		return r.failedLocked(err)
 	}
 	r.cert = &c
-	r.certStamp, r.keyStamp = cs, ks
 	r.lastErr = nil
 	r.loads++
 	r.log.Info("tlsutil: certificate loaded", "cert", r.certFile, "subject", c.Leaf.Subject.String(), "not_after", c.Leaf.NotAfter)
 	return nil
 }
 
-// maybeReload stats the files if CheckInterval has passed.
+// maybeReload reads the files if CheckInterval has passed and loads them
+// if their content changed.
 func (r *Reloader) maybeReload() {
 	if r.opts.CheckInterval < 0 {
 		return
@@ -125,11 +178,18 @@ func (r *Reloader) maybeReload() {
 		return
 	}
 	r.lastCheck = now
-	cs, ks := stamp(r.certFile), stamp(r.keyFile)
-	if cs == r.certStamp && ks == r.keyStamp {
+	certPEM, keyPEM, sum, err := r.readPair()
+	if err != nil {
+		// Unreadable (e.g. mid-renewal): keep serving, try again later.
+		r.lastErr = err
 		return
 	}
-	_ = r.reloadLocked()
+	defer Wipe(keyPEM)
+	if sum == r.stamp {
+		r.lastErr = r.stampErr // e.g. readable again after a renewal
+		return
+	}
+	_ = r.loadLocked(certPEM, keyPEM, sum, now)
 }
 
 // ErrNoCertificateLoaded is returned by GetCertificate if no certificate

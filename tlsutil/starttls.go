@@ -41,7 +41,7 @@ type StartTLSError struct {
 	Protocol Protocol
 	Stage    string
 	Reply    string // last reply from the server, trimmed, at most 512 bytes
-	Err      error
+	Err      error  // an ErrXxx sentinel, ctx.Err(), an I/O or handshake error
 }
 
 func (e *StartTLSError) Error() string {
@@ -116,8 +116,10 @@ func StartTLS(ctx context.Context, conn net.Conn, proto Protocol, cfg *tls.Confi
 	default:
 		return nil, &StartTLSError{Protocol: proto, Stage: "start", Err: ErrUnknownProtocol}
 	}
-	if err == nil {
-		err = ctx.Err()
+	if cerr := contextDone(ctx); cerr != nil {
+		// The deadline set above (or by the AfterFunc) caused whatever
+		// I/O error we got: report the context's error instead.
+		return nil, &StartTLSError{Protocol: proto, Stage: d.stage, Reply: d.last, Err: cerr}
 	}
 	if err != nil {
 		if se, ok := err.(*StartTLSError); ok {
@@ -141,9 +143,24 @@ func StartTLS(ctx context.Context, conn net.Conn, proto Protocol, cfg *tls.Confi
 	// The handshake reads the raw connection, not the buffered reader.
 	tc := tls.Client(conn, cfg.Clone())
 	if err := tc.HandshakeContext(ctx); err != nil {
+		if cerr := contextDone(ctx); cerr != nil && !errors.Is(err, cerr) {
+			err = fmt.Errorf("%w: %w", cerr, err)
+		}
 		return nil, &StartTLSError{Protocol: proto, Stage: "handshake", Err: err}
 	}
 	return tc, nil
+}
+
+// contextDone is ctx.Err(), also reporting a deadline that has passed but
+// whose timer has not fired yet (the socket deadline may fire first).
+func contextDone(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // DialStartTLS dials address and upgrades the connection with [StartTLS].

@@ -288,6 +288,35 @@ func TestStartTLSContextCancelled(t *testing.T) {
 	cancel()
 	err = <-errc
 	require.Error(t, err)
+	assert.ErrorIs(t, err, context.Canceled)
+	var se *StartTLSError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "greeting", se.Stage)
+	close(release)
+	<-done
+}
+
+func TestStartTLSDeadline(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	// The server greets and then goes silent after EHLO.
+	addr, done := serveOnce(t, func(c net.Conn) error {
+		if err := write(c, "220 mx ESMTP\r\n"); err != nil {
+			return err
+		}
+		<-release
+		return nil
+	})
+	conn, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = StartTLS(ctx, conn, ProtoSMTP, ClientConfig("x", nil), nil)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	var se *StartTLSError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "ehlo", se.Stage)
 	close(release)
 	<-done
 }

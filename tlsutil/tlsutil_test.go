@@ -234,6 +234,58 @@ func TestReloader(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// TestReloaderSeesSameSizeSameMtimeRenewal rewrites the pair in place with
+// files of the same size and modification time: only the content differs.
+func TestReloaderSeesSameSizeSameMtimeRenewal(t *testing.T) {
+	t.Parallel()
+	ca, err := NewCA(&CAOptions{KeyType: KeyEd25519})
+	require.NoError(t, err)
+	dir := t.TempDir()
+	cf, kf := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	leaf := func(host string) (c, k []byte) {
+		c, k, err := ca.IssuePEM(LeafOptions{Hosts: []string{host}, KeyType: KeyEd25519})
+		require.NoError(t, err)
+		return c, k
+	}
+	c1, k1 := leaf("aa.test")
+	require.NoError(t, os.WriteFile(cf, c1, 0o600))
+	require.NoError(t, os.WriteFile(kf, k1, 0o600))
+	clk := &fakeClock{t: time.Now()}
+	r, err := NewReloader(cf, kf, &ReloaderOptions{CheckInterval: time.Minute, Now: clk.Now})
+	require.NoError(t, err)
+	assert.Equal(t, "aa.test", r.Current().Leaf.Subject.CommonName)
+
+	var c2, k2 []byte
+	for range 100 { // serial numbers vary in length; find an equal size
+		if c2, k2 = leaf("bb.test"); len(c2) == len(c1) && len(k2) == len(k1) {
+			break
+		}
+	}
+	require.Len(t, c2, len(c1))
+	fi, err := os.Stat(cf)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cf, c2, 0o600))
+	require.NoError(t, os.WriteFile(kf, k2, 0o600))
+	require.NoError(t, os.Chtimes(cf, fi.ModTime(), fi.ModTime()))
+	require.NoError(t, os.Chtimes(kf, fi.ModTime(), fi.ModTime()))
+
+	clk.Add(2 * time.Minute)
+	assert.Equal(t, "bb.test", r.Current().Leaf.Subject.CommonName)
+	assert.Equal(t, 2, r.Loads())
+
+	// A pair that disappears (mid-renewal) keeps the current one in
+	// service; when the same pair is back, the error clears.
+	require.NoError(t, os.Rename(kf, kf+".away"))
+	clk.Add(2 * time.Minute)
+	assert.Equal(t, "bb.test", r.Current().Leaf.Subject.CommonName)
+	assert.ErrorIs(t, r.Err(), os.ErrNotExist)
+	require.NoError(t, os.Rename(kf+".away", kf))
+	clk.Add(2 * time.Minute)
+	assert.Equal(t, "bb.test", r.Current().Leaf.Subject.CommonName)
+	assert.NoError(t, r.Err())
+	assert.Equal(t, 2, r.Loads(), "an unchanged pair is not parsed again")
+}
+
 func TestVerifyChain(t *testing.T) {
 	t.Parallel()
 	ca := newTestCA(t)
