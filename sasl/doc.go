@@ -27,9 +27,17 @@
 // ([ErrBadCredentials]); SCRAM gives unknown users a stable fake salt so
 // the exchange does not reveal who exists. Passwords returned by the
 // lookup, and response buffers that carried a password (PLAIN, LOGIN), are
-// cleared with tlsutil.Wipe after use; clients clear their copy of the
-// password once it has been used. Go strings passed to the client
-// constructors cannot be cleared.
+// cleared with tlsutil.Wipe after use. The LOGIN, CRAM-MD5 and SCRAM
+// clients clear their copy of the password once it has been used; the
+// PLAIN, XOAUTH2 and OAUTHBEARER clients keep the secret only in the
+// response they return, which is the caller's to wipe once it has been
+// sent. Go strings passed to the client constructors cannot be cleared.
+//
+// SCRAM salts: users with stored [SCRAMKeys] get their own salt; every
+// other user name, known (keys derived on the fly from a plaintext
+// password) or not, gets a stable salt derived from
+// [Registry.FakeSaltKey], so the server-first-message does not reveal
+// which users exist.
 //
 // # Deviations
 //

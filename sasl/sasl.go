@@ -32,6 +32,10 @@ const (
 // this package accept that.
 //
 // Next answers a (base64-decoded) server challenge.
+//
+// A returned response that carries a password or token (PLAIN, LOGIN's
+// second answer, XOAUTH2, OAUTHBEARER) belongs to the caller, who should
+// clear it with tlsutil.Wipe once it has been sent.
 type Client interface {
 	Start() (mech string, ir []byte, err error)
 	Next(challenge []byte) (response []byte, err error)

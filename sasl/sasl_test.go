@@ -255,6 +255,18 @@ func TestSCRAMPlus(t *testing.T) {
 		_, err = exchange(NewSCRAMClient(SCRAMSHA256, "", "alice", "secret", &SCRAMOptions{TLS: &ccs}), srv)
 		assert.NoError(t, err)
 	})
+	t.Run("y flag on TLS when plus is not enabled", func(t *testing.T) {
+		// RFC 5802 section 6: "y" is only a downgrade if the server
+		// advertised -PLUS; a registry without it must accept.
+		r := newReg()
+		r.Enabled = []string{SCRAMSHA256, SCRAMSHA1}
+		require.NotContains(t, r.Mechanisms(ch), SCRAMSHA256Plus)
+		srv, err := r.NewServer(context.Background(), SCRAMSHA256, ch)
+		require.NoError(t, err)
+		tr, err := exchange(NewSCRAMClient(SCRAMSHA256, "", "alice", "secret", &SCRAMOptions{TLS: &ccs}), srv)
+		require.NoError(t, err, joinTranscript(tr))
+		assert.True(t, strings.HasPrefix(tr[0], "C: y,,"), tr[0])
+	})
 	t.Run("plus client without TLS", func(t *testing.T) {
 		_, _, err := NewSCRAMClient(SCRAMSHA256Plus, "", "alice", "secret", nil).Start()
 		assert.ErrorIs(t, err, ErrChannelBinding)
@@ -546,5 +558,41 @@ func TestClientsRejectExtraSteps(t *testing.T) {
 			_, last = c.Next([]byte("challenge"))
 		}
 		assert.ErrorIs(t, last, ErrUnexpected)
+	}
+}
+
+// scramSalt runs the first SCRAM step for user and returns the salt of the
+// server-first-message.
+func scramSalt(t *testing.T, reg *Registry, mech, user string) string {
+	t.Helper()
+	srv, err := reg.NewServer(context.Background(), mech, Channel{})
+	require.NoError(t, err)
+	sf, _, err := srv.Next([]byte("n,,n=" + user + ",r=abcdefghijklmnop"))
+	require.NoError(t, err)
+	parsed, err := parseServerFirst(string(sf))
+	require.NoError(t, err)
+	assert.Equal(t, 4096, parsed.iter)
+	return string(parsed.salt)
+}
+
+func TestSCRAMSaltsDoNotRevealUsers(t *testing.T) {
+	t.Parallel()
+	reg := newReg() // alice and bob have plaintext passwords only
+	for _, mech := range []string{SCRAMSHA256, SCRAMSHA1} {
+		t.Run(mech, func(t *testing.T) {
+			t.Parallel()
+			known1, known2 := scramSalt(t, reg, mech, "alice"), scramSalt(t, reg, mech, "alice")
+			unknown1, unknown2 := scramSalt(t, reg, mech, "mallory"), scramSalt(t, reg, mech, "mallory")
+			assert.Equal(t, known1, known2, "a known user's salt is stable, as an unknown user's is")
+			assert.Equal(t, unknown1, unknown2)
+			assert.Len(t, known1, 16)
+			assert.Len(t, unknown1, 16)
+			assert.NotEqual(t, known1, unknown1)
+			assert.NotEqual(t, known1, scramSalt(t, reg, mech, "bob"))
+
+			other := newReg()
+			other.FakeSaltKey = []byte("another secret key")
+			assert.NotEqual(t, known1, scramSalt(t, other, mech, "alice"), "salts depend on FakeSaltKey")
+		})
 	}
 }

@@ -597,7 +597,9 @@ func (m *scramServer) handleFirst(resp []byte) ([]byte, bool, error) {
 		if m.plus {
 			return nil, false, fmt.Errorf("%w: %s without channel binding", ErrChannelBinding, s.mech)
 		}
-		if s.reg.plusAvailable(s.ch) {
+		// RFC 5802 section 6: "y" is a downgrade only if this server
+		// advertised the -PLUS variant on this channel.
+		if s.reg.offered(m.sh.mech+"-PLUS", s.ch) {
 			return nil, false, fmt.Errorf("%w: client supports channel binding, server offered it: possible downgrade", ErrChannelBinding)
 		}
 	case 'n':

@@ -3,7 +3,6 @@ package sasl
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -99,14 +98,18 @@ type Registry struct {
 	SCRAMIterations int
 	// NonceLength is the length of server nonces (default 24).
 	NonceLength int
-	// Rand is the randomness source for nonces and salts (nil:
-	// crypto/rand); it must be safe for concurrent use if exchanges run
-	// concurrently. Now is the clock (nil: time.Now).
+	// Rand is the randomness source for nonces (nil: crypto/rand); it
+	// must be safe for concurrent use if exchanges run concurrently. Now
+	// is the clock (nil: time.Now).
 	Rand io.Reader
 	Now  func() time.Time
-	// FakeSaltKey keys the fake salts given to unknown users so that SCRAM
-	// does not reveal whether a user exists. Nil: a fixed key, which
-	// reveals that the server is mailkit but not who exists.
+	// FakeSaltKey keys the SCRAM salts derived for users without stored
+	// SCRAM keys: unknown users, and users whose keys are computed on
+	// the fly from a plaintext password. Both get the same stable salt
+	// per user, so SCRAM does not reveal whether a user exists. Nil: a
+	// fixed key, which reveals that the server is mailkit but not who
+	// exists, and makes those salts predictable; set a random secret of
+	// 32 bytes, kept across restarts, in production.
 	FakeSaltKey []byte
 	Limits      Limits
 	Logger      *slog.Logger
@@ -124,6 +127,11 @@ func (r *Registry) plusAvailable(ch Channel) bool {
 	}
 	_, err := TLSExporter(ch.TLS)
 	return err == nil
+}
+
+// offered reports whether mech is in the advertised list for ch.
+func (r *Registry) offered(mech string, ch Channel) bool {
+	return r.listed(mech) && r.allowed(mech, ch) == nil
 }
 
 func (r *Registry) nonceLength() int {
@@ -393,25 +401,25 @@ func (r *Registry) scramKeys(ctx context.Context, sh scramHash, user string) (SC
 			return *k, true, nil
 		}
 		if sec.Password != nil {
-			salt := make([]byte, 16)
-			rd := r.Rand
-			if rd == nil {
-				rd = rand.Reader
-			}
-			if _, err := io.ReadFull(rd, salt); err != nil {
-				return SCRAMKeys{}, false, fmt.Errorf("sasl: salt: %w", err)
-			}
-			return sh.keys(sec.Password, salt, iter), true, nil
+			// The same derived salt as an unknown user would get: a
+			// random one per exchange would tell the two apart.
+			return sh.keys(sec.Password, r.derivedSalt(sh, user), iter), true, nil
 		}
 	}
 	// Unknown user (or no usable secret): a stable fake salt so that the
 	// server-first-message looks like a real one.
+	salt := r.derivedSalt(sh, user)
+	return SCRAMKeys{Salt: salt, Iterations: iter, StoredKey: make([]byte, sh.h().Size()), ServerKey: make([]byte, sh.h().Size())}, false, nil
+}
+
+// derivedSalt is the salt used for users without stored SCRAM keys, known
+// or not: stable per user and mechanism, keyed by FakeSaltKey.
+func (r *Registry) derivedSalt(sh scramHash, user string) []byte {
 	key := r.FakeSaltKey
 	if key == nil {
 		key = []byte("mailkit sasl fake salt")
 	}
-	salt := sh.hmac(key, []byte(sh.mech), []byte(user))[:16]
-	return SCRAMKeys{Salt: salt, Iterations: iter, StoredKey: make([]byte, sh.h().Size()), ServerKey: make([]byte, sh.h().Size())}, false, nil
+	return sh.hmac(key, []byte(sh.mech), []byte(user))[:16]
 }
 
 // validText reports whether s is valid UTF-8 without NUL.
