@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
-	"net"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -473,7 +473,7 @@ func TestHostileInput(t *testing.T) {
 type faultyBackend struct {
 	*MemoryBackend
 	listErr, openErr, deleteErr error
-	panicOnRetr              bool
+	panicOnRetr                 bool
 }
 
 func (b *faultyBackend) NewSession(ctx context.Context, c *ConnInfo) (Session, error) {
