@@ -1,0 +1,51 @@
+// Package imap holds the types and the wire codec shared by
+// [github.com/mailkit-go/mailkit/imap/imapserver] and
+// [github.com/mailkit-go/mailkit/imap/imapclient]: IMAP4rev1 (RFC 3501)
+// with the basics of IMAP4rev2 (RFC 9051) and LITERAL+ (RFC 7888).
+//
+// # Codec
+//
+// [Decoder] is a streaming tokenizer: callers read a command or a response
+// element by element (atoms, quoted strings, literals {n}, {n+} and ~{n},
+// lists, sequence sets, NIL, numbers, flags) and finish each line with
+// [Decoder.CRLF]. Literals are either read into memory (bounded by
+// Limits.MaxStringSize) or streamed ([Decoder.Literal], bounded by
+// Limits.MaxLiteralSize); a server sets [Decoder.Continue] to send its "+"
+// continuation request before a synchronising literal is read.
+// [Decoder.ReadValue] reads any datum into a generic [Value] tree.
+// [Encoder] writes responses and commands with sticky errors.
+//
+// Errors are typed: [*SyntaxError] (the line is bad, the stream can go
+// on after [Decoder.DiscardLine]), [*LimitError] (a limit was hit; Fatal
+// says the stream cannot be resynchronised) and I/O errors. [IsFatal] tells
+// them apart.
+//
+// # Types
+//
+// [SeqSet] (sequence sets and UID sets), [Flag], [Address], [Envelope],
+// [BodyStructure], [FetchOptions] with [FetchSection], [SearchCriteria]
+// (parsing, formatting, and evaluation with [SearchCriteria.Match]),
+// mailbox data ([ListData], [StatusData], [SelectData]). [Message] computes
+// ENVELOPE, BODYSTRUCTURE and body sections of a raw message with package
+// [github.com/mailkit-go/mailkit/mime]. [EncodeMailbox] and
+// [DecodeMailbox] convert modified UTF-7 mailbox names (RFC 3501 §5.1.3).
+//
+// # Deviations
+//
+//   - SEARCH compares text case-insensitively on the raw message bytes;
+//     encoded words and transfer encodings are not decoded first.
+//   - Binary fetch (RFC 3516 BINARY[]) is refused; ~{n} literals are read
+//     as ordinary literals.
+//   - DecodeMailbox is strict: non-canonical modified UTF-7 is rejected.
+//
+// # Limits
+//
+// Defaults ([Limits]): 64 KiB per line outside literals, 64 MiB per
+// streamed literal, 64 KiB per in-memory literal, list nesting 32,
+// [MaxSeqSetRanges] ranges per sequence set, [MaxSearchKeys] search keys.
+//
+// # Concurrency
+//
+// Decoders and Encoders belong to one goroutine. The other types are
+// plain values.
+package imap

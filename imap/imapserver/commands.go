@@ -1,0 +1,996 @@
+package imapserver
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/mailkit-go/mailkit/imap"
+	"github.com/mailkit-go/mailkit/sasl"
+	"github.com/mailkit-go/mailkit/tlsutil"
+)
+
+type pollMode int
+
+const (
+	pollAll pollMode = iota
+	pollNoExpunge
+	pollNever
+)
+
+type handler struct {
+	minState, maxState connState
+	poll               pollMode
+	fn                 func(ctx context.Context, c *conn, tag string, uid bool) error
+}
+
+var commands map[string]handler
+
+func init() {
+	any := func(fn func(context.Context, *conn, string, bool) error) handler {
+		return handler{stateNotAuth, stateSelected, pollAll, fn}
+	}
+	notAuth := func(fn func(context.Context, *conn, string, bool) error) handler {
+		return handler{stateNotAuth, stateNotAuth, pollNever, fn}
+	}
+	auth := func(fn func(context.Context, *conn, string, bool) error) handler {
+		return handler{stateAuth, stateSelected, pollAll, fn}
+	}
+	sel := func(p pollMode, fn func(context.Context, *conn, string, bool) error) handler {
+		return handler{stateSelected, stateSelected, p, fn}
+	}
+	commands = map[string]handler{
+		"CAPABILITY":   any(cmdCapability),
+		"NOOP":         any(cmdNoop),
+		"LOGOUT":       {stateNotAuth, stateSelected, pollNever, cmdLogout},
+		"ID":           any(cmdID),
+		"STARTTLS":     notAuth(cmdStartTLS),
+		"LOGIN":        notAuth(cmdLogin),
+		"AUTHENTICATE": notAuth(cmdAuthenticate),
+		"SELECT":       {stateAuth, stateSelected, pollNever, cmdSelect},
+		"EXAMINE":      {stateAuth, stateSelected, pollNever, cmdSelect},
+		"CREATE":       auth(cmdCreate),
+		"DELETE":       auth(cmdDelete),
+		"RENAME":       auth(cmdRename),
+		"SUBSCRIBE":    auth(cmdSubscribe),
+		"UNSUBSCRIBE":  auth(cmdUnsubscribe),
+		"LIST":         auth(cmdList),
+		"LSUB":         auth(cmdList),
+		"STATUS":       auth(cmdStatus),
+		"APPEND":       auth(cmdAppend),
+		"NAMESPACE":    auth(cmdNamespace),
+		"ENABLE":       auth(cmdEnable),
+		"IDLE":         {stateAuth, stateSelected, pollNever, cmdIdle},
+		"CHECK":        sel(pollAll, cmdNoop),
+		"CLOSE":        sel(pollNever, cmdClose),
+		"UNSELECT":     sel(pollNever, cmdClose),
+		"EXPUNGE":      sel(pollAll, cmdExpunge),
+		"SEARCH":       sel(pollNoExpunge, cmdSearch),
+		"FETCH":        sel(pollNoExpunge, cmdFetch),
+		"STORE":        sel(pollNoExpunge, cmdStore),
+		"COPY":         sel(pollAll, cmdCopy),
+		"MOVE":         sel(pollAll, cmdCopy),
+	}
+}
+
+// errReplied: the handler wrote the tagged reply itself.
+var errReplied = &Error{Type: "replied"}
+
+func ok(code, text string) error { return &Error{Type: StatusOK, Code: code, Text: text} }
+
+func bad(text string) error { return &Error{Type: StatusBAD, Text: text} }
+
+func cmdCapability(ctx context.Context, c *conn, tag string, uid bool) error {
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	c.enc.Raw("* CAPABILITY ").Raw(strings.Join(c.caps(), " ")).CRLF()
+	return nil
+}
+
+func cmdNoop(ctx context.Context, c *conn, tag string, uid bool) error { return c.endLine() }
+
+func cmdLogout(ctx context.Context, c *conn, tag string, uid bool) error {
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	c.enc.Raw("* BYE Logging out").CRLF()
+	c.state = stateLogout
+	return nil
+}
+
+func cmdID(ctx context.Context, c *conn, tag string, uid bool) error {
+	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	if _, _, err := c.dec.NString(); err != nil {
+		// Not NIL: a list of field/value pairs.
+		if b, perr := c.dec.Peek(); perr != nil || b != '(' {
+			return err
+		}
+		n := 0
+		err := c.dec.List(func() error {
+			n++
+			if n > 60 {
+				return bad("too many ID fields")
+			}
+			_, _, err := c.dec.NString()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	c.enc.Raw(`* ID ("name" "mailkit")`).CRLF()
+	return nil
+}
+
+func cmdStartTLS(ctx context.Context, c *conn, tag string, uid bool) error {
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	if c.srv.TLSConfig == nil || c.isTLS() {
+		return bad("STARTTLS not available")
+	}
+	if c.br.Buffered() > 0 {
+		// CVE-2011-0411: nothing may be pipelined behind STARTTLS.
+		c.enc.Raw(tag).Raw(" BAD STARTTLS must be the last command sent before the TLS handshake").CRLF()
+		c.enc.Raw("* BYE Closing connection").CRLF()
+		c.state = stateLogout
+		return errReplied
+	}
+	c.enc.Raw(tag).Raw(" OK Begin TLS negotiation now").CRLF()
+	if err := c.enc.Flush(); err != nil {
+		return err
+	}
+	tc, err := tlsutil.ServerHandshake(ctx, c.nc, c.srv.TLSConfig)
+	if err != nil {
+		c.log.Debug("imapserver: STARTTLS handshake failed", "err", err)
+		c.state = stateLogout
+		return errReplied
+	}
+	cs := tc.ConnectionState()
+	c.nc = tc
+	c.info.TLS = &cs
+	c.setStreams(tc)
+	return errReplied
+}
+
+func (c *conn) loggedIn() error {
+	c.state = stateAuth
+	return ok("CAPABILITY "+strings.Join(c.caps(), " "), "Logged in")
+}
+
+func cmdLogin(ctx context.Context, c *conn, tag string, uid bool) error {
+	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	user, err := c.dec.AString()
+	if err != nil {
+		return err
+	}
+	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	pass, err := c.dec.AString()
+	if err != nil {
+		return err
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	if !c.authAllowed() {
+		return &Error{Type: StatusNO, Code: "PRIVACYREQUIRED", Text: "LOGIN is disabled without TLS; use STARTTLS"}
+	}
+	if err := c.sess.Login(ctx, user, pass); err != nil {
+		return authError(err)
+	}
+	return c.loggedIn()
+}
+
+func authError(err error) error {
+	if isReply(err) {
+		return err
+	}
+	if errors.Is(err, sasl.ErrBadCredentials) || errors.Is(err, sasl.ErrUnknownUser) ||
+		errors.Is(err, sasl.ErrNotAuthorized) || errors.Is(err, sasl.ErrChannelBinding) ||
+		errors.Is(err, sasl.ErrMalformed) || errors.Is(err, sasl.ErrTooLong) || errors.Is(err, sasl.ErrUnexpected) {
+		return ErrAuthFailed
+	}
+	if errors.Is(err, sasl.ErrTooWeak) {
+		return &Error{Type: StatusNO, Code: "PRIVACYREQUIRED", Text: "Mechanism not allowed without TLS"}
+	}
+	if errors.Is(err, sasl.ErrUnsupported) {
+		return &Error{Type: StatusNO, Text: "Unsupported authentication mechanism"}
+	}
+	return &Error{Type: StatusNO, Code: "UNAVAILABLE", Text: "Authentication temporarily unavailable", Err: err}
+}
+
+func isBase64Char(b byte) bool {
+	return (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '+' || b == '/' || b == '='
+}
+
+var errAborted = &Error{Type: StatusBAD, Text: "AUTHENTICATE cancelled"}
+
+// saslResponse reads one client line of an AUTHENTICATE exchange.
+func (c *conn) saslResponse() ([]byte, error) {
+	if err := c.enc.Flush(); err != nil {
+		return nil, err
+	}
+	if c.dec.Accept('*') {
+		if err := c.dec.CRLF(); err != nil {
+			return nil, err
+		}
+		return nil, errAborted
+	}
+	s, err := c.dec.Word(isBase64Char)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.dec.CRLF(); err != nil {
+		return nil, err
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, &Error{Type: StatusBAD, Text: "Invalid base64"}
+	}
+	return b, nil
+}
+
+func cmdAuthenticate(ctx context.Context, c *conn, tag string, uid bool) error {
+	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	mech, err := c.dec.Atom()
+	if err != nil {
+		return err
+	}
+	mech = strings.ToUpper(mech)
+	var ir []byte
+	if c.dec.Accept(' ') {
+		s, err := c.dec.Word(isBase64Char)
+		if err != nil {
+			return err
+		}
+		if s == "=" {
+			ir = []byte{}
+		} else if ir, err = base64.StdEncoding.DecodeString(s); err != nil || len(s) == 0 {
+			return bad("Invalid initial response")
+		}
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	if !c.saslOK {
+		if mech != sasl.Plain {
+			return &Error{Type: StatusNO, Text: "Unsupported authentication mechanism"}
+		}
+		if !c.authAllowed() {
+			return &Error{Type: StatusNO, Code: "PRIVACYREQUIRED", Text: "PLAIN is disabled without TLS"}
+		}
+		if ir == nil {
+			c.enc.Raw("+ ").CRLF()
+			if ir, err = c.saslResponse(); err != nil {
+				return err
+			}
+		}
+		msg, err := sasl.ParsePlain(ir)
+		if err != nil {
+			tlsutil.Wipe(ir)
+			return ErrAuthFailed
+		}
+		pass := string(msg.Password)
+		tlsutil.Wipe(ir)
+		if msg.Authzid != "" && msg.Authzid != msg.Authcid {
+			return ErrAuthFailed
+		}
+		if err := c.sess.Login(ctx, msg.Authcid, pass); err != nil {
+			return authError(err)
+		}
+		return c.loggedIn()
+	}
+	ss, err := c.srv.SASL.NewServer(ctx, mech, c.channel())
+	if err != nil {
+		return authError(err)
+	}
+	resp := ir
+	for step := 0; ; step++ {
+		if step > 20 {
+			return ErrAuthFailed
+		}
+		ch, done, err := ss.Next(resp)
+		if resp != nil {
+			tlsutil.Wipe(resp)
+		}
+		if err != nil {
+			return authError(err)
+		}
+		if done {
+			break
+		}
+		c.enc.Raw("+ ").Raw(base64.StdEncoding.EncodeToString(ch)).CRLF()
+		if resp, err = c.saslResponse(); err != nil {
+			return err
+		}
+	}
+	id, _ := ss.Identity()
+	if err := c.sess.(SASLSession).AuthenticateIdentity(ctx, id); err != nil {
+		return authError(err)
+	}
+	return c.loggedIn()
+}
+
+// mailbox converts a mailbox argument from modified UTF-7.
+func mailboxName(s string) (string, error) {
+	if strings.EqualFold(s, "INBOX") {
+		return "INBOX", nil
+	}
+	name, err := imap.DecodeMailbox(s)
+	if err != nil {
+		return "", &Error{Type: StatusNO, Code: "CANNOT", Text: "Invalid mailbox name"}
+	}
+	if len(name) >= 6 && strings.EqualFold(name[:6], "INBOX/") {
+		name = "INBOX" + name[5:]
+	}
+	return name, nil
+}
+
+// mailboxArg reads SP mailbox.
+func (c *conn) mailboxArg() (string, error) {
+	if err := c.dec.SP(); err != nil {
+		return "", err
+	}
+	return c.dec.AString()
+}
+
+func cmdSelect(ctx context.Context, c *conn, tag string, uid bool) error {
+	raw, err := c.mailboxArg()
+	if err != nil {
+		return err
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	readOnly := strings.HasPrefix(strings.ToUpper(c.cmd), "EXAMINE")
+	name, err := mailboxName(raw)
+	if err != nil {
+		return err
+	}
+	if c.state == stateSelected {
+		if err := c.sess.Unselect(ctx); err != nil {
+			return err
+		}
+		c.state = stateAuth
+		c.enc.Raw("* OK [CLOSED] Previous mailbox closed").CRLF()
+	}
+	data, err := c.sess.Select(ctx, name, &imap.SelectOptions{ReadOnly: readOnly})
+	if err != nil {
+		return err
+	}
+	e := c.enc
+	e.Raw("* ").Number(data.NumMessages).Raw(" EXISTS").CRLF()
+	e.Raw("* ").Number(data.NumRecent).Raw(" RECENT").CRLF()
+	e.Raw("* FLAGS ").Flags(data.Flags).CRLF()
+	if data.FirstUnseen > 0 {
+		e.Raw("* OK [UNSEEN ").Number(data.FirstUnseen).Raw("] First unseen").CRLF()
+	}
+	pf := data.PermanentFlags
+	if data.ReadOnly || readOnly {
+		pf = nil
+	}
+	e.Raw("* OK [PERMANENTFLAGS ").Flags(pf).Raw("] Flags permitted").CRLF()
+	e.Raw("* OK [UIDVALIDITY ").Number(data.UIDValidity).Raw("] UIDs valid").CRLF()
+	e.Raw("* OK [UIDNEXT ").Number(data.UIDNext).Raw("] Predicted next UID").CRLF()
+	c.state = stateSelected
+	c.readOnly = readOnly || data.ReadOnly
+	if c.readOnly {
+		return ok("READ-ONLY", "EXAMINE completed")
+	}
+	return ok("READ-WRITE", "SELECT completed")
+}
+
+func simpleMailboxCmd(ctx context.Context, c *conn, fn func(ctx context.Context, name string) error) error {
+	raw, err := c.mailboxArg()
+	if err != nil {
+		return err
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	name, err := mailboxName(raw)
+	if err != nil {
+		return err
+	}
+	return fn(ctx, name)
+}
+
+func cmdCreate(ctx context.Context, c *conn, tag string, uid bool) error {
+	return simpleMailboxCmd(ctx, c, func(ctx context.Context, name string) error {
+		name = strings.TrimRight(name, "/")
+		if name == "" || strings.Contains(name, "//") {
+			return &Error{Type: StatusNO, Code: "CANNOT", Text: "Invalid mailbox name"}
+		}
+		return c.sess.Create(ctx, name)
+	})
+}
+
+func cmdDelete(ctx context.Context, c *conn, tag string, uid bool) error {
+	return simpleMailboxCmd(ctx, c, func(ctx context.Context, name string) error {
+		if name == "INBOX" {
+			return &Error{Type: StatusNO, Code: "CANNOT", Text: "INBOX cannot be deleted"}
+		}
+		return c.sess.Delete(ctx, name)
+	})
+}
+
+func cmdSubscribe(ctx context.Context, c *conn, tag string, uid bool) error {
+	return simpleMailboxCmd(ctx, c, c.sess.Subscribe)
+}
+
+func cmdUnsubscribe(ctx context.Context, c *conn, tag string, uid bool) error {
+	return simpleMailboxCmd(ctx, c, c.sess.Unsubscribe)
+}
+
+func cmdRename(ctx context.Context, c *conn, tag string, uid bool) error {
+	rawFrom, err := c.mailboxArg()
+	if err != nil {
+		return err
+	}
+	rawTo, err := c.mailboxArg()
+	if err != nil {
+		return err
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	from, err := mailboxName(rawFrom)
+	if err != nil {
+		return err
+	}
+	to, err := mailboxName(rawTo)
+	if err != nil {
+		return err
+	}
+	to = strings.TrimRight(to, "/")
+	if to == "" {
+		return &Error{Type: StatusNO, Code: "CANNOT", Text: "Invalid mailbox name"}
+	}
+	return c.sess.Rename(ctx, from, to)
+}
+
+func cmdList(ctx context.Context, c *conn, tag string, uid bool) error {
+	lsub := strings.EqualFold(c.cmd, "LSUB")
+	ref, err := c.mailboxArg()
+	if err != nil {
+		return err
+	}
+	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	var patterns []string
+	if b, _ := c.dec.Peek(); b == '(' && !lsub {
+		err = c.dec.List(func() error {
+			p, err := c.dec.ListMailbox()
+			patterns = append(patterns, p)
+			return err
+		})
+	} else {
+		var p string
+		p, err = c.dec.ListMailbox()
+		patterns = append(patterns, p)
+	}
+	if err != nil {
+		return err
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	if ref, err = mailboxName(ref); err != nil && ref != "" {
+		return err
+	}
+	var pats []string
+	for _, p := range patterns {
+		if p == "" {
+			if !lsub {
+				c.enc.Raw(`* LIST (\Noselect) "/" ""`).CRLF()
+			}
+			continue
+		}
+		d, err := imap.DecodeMailbox(p)
+		if err != nil {
+			d = p
+		}
+		pats = append(pats, d)
+	}
+	if len(pats) == 0 {
+		return nil
+	}
+	return c.sess.List(ctx, &ListWriter{c: c, lsub: lsub}, ref, pats, &ListOptions{SubscribedOnly: lsub})
+}
+
+func cmdStatus(ctx context.Context, c *conn, tag string, uid bool) error {
+	raw, err := c.mailboxArg()
+	if err != nil {
+		return err
+	}
+	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	var opts imap.StatusOptions
+	var items []string
+	err = c.dec.List(func() error {
+		a, err := c.dec.Atom()
+		if err != nil {
+			return err
+		}
+		a = strings.ToUpper(a)
+		switch a {
+		case "MESSAGES":
+			opts.NumMessages = true
+		case "RECENT":
+			opts.NumRecent = true
+		case "UIDNEXT":
+			opts.UIDNext = true
+		case "UIDVALIDITY":
+			opts.UIDValidity = true
+		case "UNSEEN":
+			opts.NumUnseen = true
+		case "SIZE":
+			opts.Size = true
+		case "DELETED":
+			opts.NumDeleted = true
+		default:
+			return bad("unknown STATUS item " + sanitize(a))
+		}
+		items = append(items, a)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	name, err := mailboxName(raw)
+	if err != nil {
+		return err
+	}
+	d, err := c.sess.Status(ctx, name, &opts)
+	if err != nil {
+		return err
+	}
+	e := c.enc
+	e.Raw("* STATUS ").Mailbox(name, false).Raw(" (")
+	n := 0
+	item := func(k string) *imap.Encoder {
+		if n > 0 {
+			e.SP()
+		}
+		n++
+		return e.Raw(k).SP()
+	}
+	if opts.NumMessages && d.NumMessages != nil {
+		item("MESSAGES").Number(*d.NumMessages)
+	}
+	if opts.NumRecent && d.NumRecent != nil {
+		item("RECENT").Number(*d.NumRecent)
+	}
+	if opts.UIDNext {
+		item("UIDNEXT").Number(d.UIDNext)
+	}
+	if opts.UIDValidity {
+		item("UIDVALIDITY").Number(d.UIDValidity)
+	}
+	if opts.NumUnseen && d.NumUnseen != nil {
+		item("UNSEEN").Number(*d.NumUnseen)
+	}
+	if opts.Size && d.Size != nil {
+		item("SIZE").Number64(*d.Size)
+	}
+	if opts.NumDeleted && d.NumDeleted != nil {
+		item("DELETED").Number(*d.NumDeleted)
+	}
+	e.Raw(")").CRLF()
+	return nil
+}
+
+func tryCreate(err error) error {
+	if errors.Is(err, ErrNoSuchMailbox) {
+		return &Error{Type: StatusNO, Code: "TRYCREATE", Text: "Mailbox does not exist", Err: err}
+	}
+	return err
+}
+
+func cmdAppend(ctx context.Context, c *conn, tag string, uid bool) error {
+	raw, err := c.mailboxArg()
+	if err != nil {
+		return err
+	}
+	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	opts := &imap.AppendOptions{}
+	if b, _ := c.dec.Peek(); b == '(' {
+		flags, err := c.dec.FlagList()
+		if err != nil {
+			return err
+		}
+		for _, f := range flags {
+			if f == imap.FlagWildcard || imap.CanonicalFlag(f) == imap.FlagRecent {
+				return bad("invalid flag in APPEND")
+			}
+		}
+		opts.Flags = normalizeFlags(flags)
+		if err := c.dec.SP(); err != nil {
+			return err
+		}
+	}
+	if b, _ := c.dec.Peek(); b == '"' {
+		s, err := c.dec.Quoted()
+		if err != nil {
+			return err
+		}
+		t, perr := time.Parse(imap.DateTimeLayout, s)
+		if perr != nil {
+			return bad("invalid date-time")
+		}
+		opts.Time = t
+		if err := c.dec.SP(); err != nil {
+			return err
+		}
+	}
+	name, nameErr := mailboxName(raw)
+	r, size, err := c.dec.Literal()
+	if err != nil {
+		return err
+	}
+	var data *imap.AppendData
+	if nameErr == nil {
+		data, err = c.sess.Append(ctx, name, r, size, opts)
+	} else {
+		err = nameErr
+	}
+	if lerr := c.endLine(); lerr != nil {
+		// The line did not end after the literal (e.g. MULTIAPPEND).
+		if err == nil {
+			c.log.Warn("imapserver: APPEND stored but the command line was malformed", "err", lerr)
+		}
+		return lerr
+	}
+	if err != nil {
+		return tryCreate(err)
+	}
+	if data != nil && data.UID != 0 {
+		return ok("APPENDUID "+itoa(data.UIDValidity)+" "+itoa(data.UID), "APPEND completed")
+	}
+	return nil
+}
+
+func itoa(n uint32) string {
+	var b [10]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}
+
+func cmdNamespace(ctx context.Context, c *conn, tag string, uid bool) error {
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	data := &NamespaceData{Personal: []NamespaceDescriptor{{Prefix: "", Delim: '/'}}}
+	if ns, ok := c.sess.(NamespaceSession); ok {
+		d, err := ns.Namespace(ctx)
+		if err != nil {
+			return err
+		}
+		data = d
+	}
+	e := c.enc
+	e.Raw("* NAMESPACE")
+	for _, l := range [][]NamespaceDescriptor{data.Personal, data.Other, data.Shared} {
+		e.SP()
+		if len(l) == 0 {
+			e.Nil()
+			continue
+		}
+		e.List(len(l), func(i int) {
+			e.Byte('(').Mailbox(l[i].Prefix, false).SP()
+			if l[i].Delim == 0 {
+				e.Nil()
+			} else {
+				e.Quoted(string(l[i].Delim))
+			}
+			e.Byte(')')
+		})
+	}
+	e.CRLF()
+	return nil
+}
+
+func cmdEnable(ctx context.Context, c *conn, tag string, uid bool) error {
+	n := 0
+	for !c.dec.AtEOL() {
+		if err := c.dec.SP(); err != nil {
+			return err
+		}
+		if _, err := c.dec.Atom(); err != nil {
+			return err
+		}
+		n++
+	}
+	if n == 0 {
+		return bad("ENABLE needs a capability")
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	// No capability that needs enabling is implemented.
+	c.enc.Raw("* ENABLED").CRLF()
+	return nil
+}
+
+func cmdIdle(ctx context.Context, c *conn, tag string, uid bool) error {
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	c.enc.Raw("+ idling").CRLF()
+	if err := c.enc.Flush(); err != nil {
+		return err
+	}
+	idleCtx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	stop := make(chan struct{})
+	errc := make(chan error, 1)
+	c.idling.Store(true)
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.lim.IdleTimeout))
+	if c.state == stateSelected {
+		go func() { errc <- c.sess.Idle(idleCtx, &UpdateWriter{c: c}, stop) }()
+	} else {
+		go func() { <-stop; errc <- nil }()
+	}
+	word, rerr := c.dec.Atom()
+	if rerr == nil {
+		rerr = c.dec.CRLF()
+	}
+	close(stop)
+	cancel()
+	ierr := <-errc
+	c.idling.Store(false)
+	if rerr != nil {
+		if imap.IsFatal(rerr) {
+			c.fatal(rerr)
+			c.state = stateLogout
+			return errReplied
+		}
+		_ = c.dec.DiscardLine()
+		return bad("expected DONE")
+	}
+	if !strings.EqualFold(word, "DONE") {
+		return bad("expected DONE")
+	}
+	if ierr != nil && !errors.Is(ierr, context.Canceled) {
+		return ierr
+	}
+	return nil
+}
+
+func cmdClose(ctx context.Context, c *conn, tag string, uid bool) error {
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	if c.cmd == "CLOSE" && !c.readOnly {
+		if err := c.sess.Expunge(ctx, nil, nil); err != nil {
+			return err
+		}
+	}
+	if err := c.sess.Unselect(ctx); err != nil {
+		return err
+	}
+	c.state = stateAuth
+	return nil
+}
+
+func cmdExpunge(ctx context.Context, c *conn, tag string, uid bool) error {
+	var set imap.SeqSet
+	if uid {
+		if err := c.dec.SP(); err != nil {
+			return err
+		}
+		var err error
+		if set, err = c.dec.SeqSet(); err != nil {
+			return err
+		}
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	if c.readOnly {
+		return ErrReadOnly
+	}
+	return c.sess.Expunge(ctx, &UpdateWriter{c: c, uid: uid}, set)
+}
+
+func kindOf(uid bool) imap.NumKind {
+	if uid {
+		return imap.NumUID
+	}
+	return imap.NumSeq
+}
+
+func cmdSearch(ctx context.Context, c *conn, tag string, uid bool) error {
+	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	crit, charset, err := c.dec.SearchCriteria()
+	if err != nil {
+		return err
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	if charset != "" && !strings.EqualFold(charset, "UTF-8") && !strings.EqualFold(charset, "US-ASCII") {
+		return &Error{Type: StatusNO, Code: "BADCHARSET (US-ASCII UTF-8)", Text: "Unsupported charset"}
+	}
+	nums, err := c.sess.Search(ctx, kindOf(uid), crit)
+	if err != nil {
+		return err
+	}
+	c.enc.Raw("* SEARCH")
+	for _, n := range nums {
+		c.enc.SP().Number(n)
+	}
+	c.enc.CRLF()
+	return nil
+}
+
+func cmdFetch(ctx context.Context, c *conn, tag string, uid bool) error {
+	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	set, err := c.dec.SeqSet()
+	if err != nil {
+		return err
+	}
+	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	opts, err := c.dec.FetchOptions()
+	if err != nil {
+		return err
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	if uid {
+		opts.UID = true
+	}
+	if c.readOnly {
+		for _, s := range opts.Sections {
+			s.Peek = true
+		}
+	}
+	return c.sess.Fetch(ctx, &FetchWriter{c: c, uid: uid}, kindOf(uid), set, opts)
+}
+
+func cmdStore(ctx context.Context, c *conn, tag string, uid bool) error {
+	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	set, err := c.dec.SeqSet()
+	if err != nil {
+		return err
+	}
+	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	item, err := c.dec.Atom()
+	if err != nil {
+		return err
+	}
+	sf := &imap.StoreFlags{}
+	u := strings.ToUpper(item)
+	switch {
+	case strings.HasPrefix(u, "+"):
+		sf.Action = imap.StoreAdd
+		u = u[1:]
+	case strings.HasPrefix(u, "-"):
+		sf.Action = imap.StoreRemove
+		u = u[1:]
+	}
+	switch u {
+	case "FLAGS":
+	case "FLAGS.SILENT":
+		sf.Silent = true
+	default:
+		return bad("unknown STORE item " + sanitize(item))
+	}
+	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	if b, _ := c.dec.Peek(); b == '(' {
+		if sf.Flags, err = c.dec.FlagList(); err != nil {
+			return err
+		}
+	} else {
+		for {
+			f, err := c.dec.Flag(false)
+			if err != nil {
+				return err
+			}
+			sf.Flags = append(sf.Flags, f)
+			if c.dec.AtEOL() {
+				break
+			}
+			if err := c.dec.SP(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	for _, f := range sf.Flags {
+		if f == imap.FlagWildcard || imap.CanonicalFlag(f) == imap.FlagRecent {
+			return bad("invalid flag in STORE")
+		}
+	}
+	sf.Flags = normalizeFlags(sf.Flags)
+	if c.readOnly {
+		return ErrReadOnly
+	}
+	return c.sess.Store(ctx, &FetchWriter{c: c, uid: uid}, kindOf(uid), set, sf)
+}
+
+func cmdCopy(ctx context.Context, c *conn, tag string, uid bool) error {
+	move := c.cmd == "MOVE"
+	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	set, err := c.dec.SeqSet()
+	if err != nil {
+		return err
+	}
+	raw, err := c.mailboxArg()
+	if err != nil {
+		return err
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	dest, err := mailboxName(raw)
+	if err != nil {
+		return err
+	}
+	var data *imap.CopyData
+	if move {
+		ms, ok := c.sess.(MoveSession)
+		if !ok {
+			return bad("MOVE not supported")
+		}
+		if c.readOnly {
+			return ErrReadOnly
+		}
+		data, err = ms.Move(ctx, &UpdateWriter{c: c, uid: uid}, kindOf(uid), set, dest)
+	} else {
+		data, err = c.sess.Copy(ctx, kindOf(uid), set, dest)
+	}
+	if err != nil {
+		return tryCreate(err)
+	}
+	if data != nil && len(data.SourceUIDs) > 0 {
+		return ok("COPYUID "+itoa(data.UIDValidity)+" "+data.SourceUIDs.String()+" "+data.DestUIDs.String(), "")
+	}
+	return nil
+}

@@ -1,0 +1,65 @@
+// Package imapserver implements an IMAP4rev1 server (RFC 3501) with the
+// extensions most clients expect: LITERAL+ (RFC 7888), SASL-IR (RFC
+// 4959), IDLE (RFC 2177), NAMESPACE (RFC 2342), UNSELECT (RFC 3691),
+// UIDPLUS (RFC 4315), MOVE (RFC 6851), ID (RFC 2971), ENABLE (RFC 5161),
+// CHILDREN (RFC 3348), APPENDLIMIT (RFC 7889) and STARTTLS/LOGINDISABLED
+// (RFC 2595, RFC 8314 implicit TLS).
+//
+// # Backend and sessions
+//
+// A [Backend] creates one [Session] per connection. Sessions are called
+// sequentially from the connection's goroutine; only [Session.Idle] runs
+// beside the goroutine that waits for the client's DONE. Optional
+// interfaces add extensions: [MoveSession] (MOVE), [SASLSession] (needed
+// with [Server.SASL]), [NamespaceSession]. Replies go through writers
+// ([FetchWriter], [UpdateWriter], [ListWriter]) rather than slices, so a
+// FETCH of many messages is streamed. Package
+// [github.com/mailkit-go/mailkit/imap/imapmem] is an in-memory backend.
+//
+// After every command in the selected state the server calls
+// [Session.Poll] so that changes made by other sessions of the same user
+// (new messages, flag changes, expunges) reach the client as untagged
+// EXISTS, FETCH and EXPUNGE responses; EXPUNGE is not allowed during
+// FETCH, STORE and SEARCH (RFC 3501 §7.4.1).
+//
+// # Security
+//
+// LOGIN and AUTHENTICATE PLAIN are refused without TLS (LOGINDISABLED is
+// announced) unless [Server.AllowInsecureAuth]. STARTTLS with further
+// commands pipelined behind it is refused and the connection closed
+// (CVE-2011-0411). AUTHENTICATE uses a [sasl.Registry] when
+// [Server.SASL] is set, otherwise PLAIN through [Session.Login].
+//
+// # Errors
+//
+// A backend returns an [*Error] (e.g. [ErrNoSuchMailbox]) to choose the
+// reply; NONEXISTENT becomes TRYCREATE for APPEND, COPY and MOVE. Any
+// other error becomes "NO [SERVERBUG] Internal server error" (or
+// [UNAVAILABLE] for a cancelled or timed-out context) and its text goes
+// to the log only. A panic in a session is recovered: the client gets
+// "* BYE Internal server error" and the connection is closed. An APPEND is
+// acknowledged only after [Session.Append] returned nil.
+//
+// # Limits and defaults
+//
+// [Limits]: 64 KiB command lines, 64 MiB messages (larger synchronising
+// literals get NO [TOOBIG]; larger non-synchronising literals close the
+// connection), nesting 32, 20 BAD replies before BYE, 30 minutes of
+// inactivity (also in IDLE), 5 minutes per command, 1000 connections.
+// [Server.Shutdown] stops accepting, says BYE to clients waiting for a
+// command and waits for commands in progress.
+//
+// # Deviations
+//
+//   - The server speaks IMAP4rev1; IMAP4rev2 is not announced, and ENABLE
+//     enables nothing.
+//   - MOVE reports COPYUID in the tagged OK rather than in an untagged OK
+//     before the EXPUNGE responses.
+//   - LIST-EXTENDED selection options are not supported; a parenthesised
+//     list of patterns is.
+//
+// # Concurrency
+//
+// A Server serves any number of connections, each in its own goroutine.
+// Its fields must not change once Serve was called.
+package imapserver

@@ -1,0 +1,222 @@
+package imapserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mailkit-go/mailkit/imap"
+	"github.com/mailkit-go/mailkit/sasl"
+)
+
+// ErrServerClosed is returned by [Server.Serve] after Shutdown or Close.
+var ErrServerClosed = errors.New("imapserver: server closed")
+
+// Limits bounds what one connection may use. Zero fields mean the
+// defaults given.
+type Limits struct {
+	// MaxLineLength bounds a command line outside literals (default 64 KiB).
+	MaxLineLength int
+	// MaxMessageSize bounds an APPEND literal (default 64 MiB); larger
+	// messages get "NO [TOOBIG]" (synchronising literals) or the
+	// connection is closed (LITERAL+).
+	MaxMessageSize int64
+	// MaxDepth bounds list nesting (default 32).
+	MaxDepth int
+	// MaxBadCommands closes the connection after that many BAD replies
+	// (default 20).
+	MaxBadCommands int
+	// IdleTimeout is the autologout timer (default 30 minutes, RFC 9051
+	// §5.4), also for IDLE.
+	IdleTimeout time.Duration
+	// CommandTimeout bounds each command's context (default 5 minutes).
+	CommandTimeout time.Duration
+	// MaxConnections bounds simultaneous connections (default 1000);
+	// more get "* BYE Too many connections".
+	MaxConnections int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxLineLength <= 0 {
+		l.MaxLineLength = 64 << 10
+	}
+	if l.MaxMessageSize <= 0 {
+		l.MaxMessageSize = 64 << 20
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = 32
+	}
+	if l.MaxBadCommands <= 0 {
+		l.MaxBadCommands = 20
+	}
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = 30 * time.Minute
+	}
+	if l.CommandTimeout <= 0 {
+		l.CommandTimeout = 5 * time.Minute
+	}
+	if l.MaxConnections <= 0 {
+		l.MaxConnections = 1000
+	}
+	return l
+}
+
+// Server is an IMAP server. Set the fields before calling Serve; they
+// must not change afterwards.
+type Server struct {
+	// Backend creates sessions (required).
+	Backend Backend
+	// TLSConfig enables STARTTLS (and is used by ListenAndServe for
+	// implicit TLS). Nil: no STARTTLS.
+	TLSConfig *tls.Config
+	// SASL, if set, runs AUTHENTICATE with these mechanisms (the
+	// sessions must implement [SASLSession]). Nil: AUTHENTICATE PLAIN
+	// through [Session.Login].
+	SASL *sasl.Registry
+	// AllowInsecureAuth allows LOGIN and plaintext SASL mechanisms without
+	// TLS. By default LOGINDISABLED is announced until STARTTLS.
+	AllowInsecureAuth bool
+	// Greeting is the text of the greeting (default "mailkit IMAP ready").
+	Greeting string
+	Limits   Limits
+	// Logger receives errors and per-connection events (nil discards).
+	Logger *slog.Logger
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	closed    atomic.Bool
+	wg        sync.WaitGroup
+	nconns    atomic.Int64
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+func (s *Server) limits() Limits { return s.Limits.withDefaults() }
+
+func (s *Server) decoderLimits() *imap.Limits {
+	l := s.limits()
+	return &imap.Limits{MaxLineLength: l.MaxLineLength, MaxLiteralSize: l.MaxMessageSize, MaxDepth: l.MaxDepth}
+}
+
+// Serve accepts connections on l until it fails or the server is shut
+// down. Connections that are *tls.Conn (from a listener made with
+// tlsutil.Listen in ModeImplicit, or tls.NewListener) are served as
+// implicit TLS (port 993); others as plaintext with STARTTLS when
+// TLSConfig is set (port 143).
+func (s *Server) Serve(l net.Listener) error {
+	if s.Backend == nil {
+		return errors.New("imapserver: no Backend")
+	}
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	if s.listeners == nil {
+		s.listeners = make(map[net.Listener]struct{})
+		s.conns = make(map[*conn]struct{})
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.closed.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		c := newConn(s, nc)
+		s.mu.Lock()
+		if s.closed.Load() {
+			s.mu.Unlock()
+			_ = nc.Close()
+			return ErrServerClosed
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			defer func() {
+				s.mu.Lock()
+				delete(s.conns, c)
+				s.mu.Unlock()
+			}()
+			c.serve()
+		}()
+	}
+}
+
+// Shutdown stops accepting connections, tells clients waiting for a
+// command "* BYE" and closes them, lets commands in progress finish, and
+// waits for every connection to end or ctx to be done (then the remaining
+// connections are closed and ctx's error returned).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closeListeners()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.mu.Lock()
+		for c := range s.conns {
+			c.interruptIfWaiting()
+		}
+		s.mu.Unlock()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			s.Close()
+			<-done
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// Close closes the listeners and every connection at once.
+func (s *Server) Close() error {
+	s.closeListeners()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.cancel()
+		_ = c.nc.Close()
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Server) closeListeners() {
+	s.mu.Lock()
+	s.closed.Store(true)
+	for l := range s.listeners {
+		_ = l.Close()
+	}
+	s.mu.Unlock()
+}

@@ -1,0 +1,46 @@
+package imapserver_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSmoke(t *testing.T) {
+	env := newEnv(t, nil)
+	r := login(t, env, "alice")
+	msg := "From: a@example.test\r\nSubject: hi\r\n\r\nhello\r\n"
+	r.send("a1 APPEND INBOX (\\Flagged) {" + itoa(len(msg)) + "}")
+	require.True(t, strings.HasPrefix(r.line(), "+ "))
+	r.sendRaw(msg + "\r\n")
+	l := r.until("a1 ")
+	require.Contains(t, last(l), "a1 OK [APPENDUID")
+	l = r.cmd("a2", "SELECT INBOX")
+	t.Log(l)
+	require.Contains(t, last(l), "a2 OK [READ-WRITE]")
+	l = r.cmd("a3", "FETCH 1 (FLAGS UID RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (Subject)])")
+	t.Log(l)
+	assert.Contains(t, l[0], "ENVELOPE")
+	l = r.cmd("a4", "SEARCH SUBJECT hi")
+	assert.Equal(t, "* SEARCH 1", l[0])
+	l = r.cmd("a5", "LOGOUT")
+	assert.Equal(t, "* BYE Logging out", l[0])
+}
+
+func itoa(n int) string {
+	return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(n))
+}
+
+func fmtInt(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}

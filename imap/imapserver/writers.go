@@ -1,0 +1,203 @@
+package imapserver
+
+import (
+	"io"
+	"strings"
+	"time"
+
+	"github.com/mailkit-go/mailkit/imap"
+)
+
+// UpdateWriter writes untagged mailbox updates (EXISTS, EXPUNGE, FETCH
+// FLAGS). It is safe to use from the goroutine running [Session.Idle].
+type UpdateWriter struct {
+	c *conn
+	// uid is set during UID commands: flag updates then carry the UID.
+	uid bool
+}
+
+// WriteExists writes "* n EXISTS".
+func (w *UpdateWriter) WriteExists(n uint32) error {
+	w.c.wmu.Lock()
+	defer w.c.wmu.Unlock()
+	w.c.enc.Raw("* ").Number(n).Raw(" EXISTS").CRLF()
+	return w.c.flushIfIdle()
+}
+
+// WriteRecent writes "* n RECENT".
+func (w *UpdateWriter) WriteRecent(n uint32) error {
+	w.c.wmu.Lock()
+	defer w.c.wmu.Unlock()
+	w.c.enc.Raw("* ").Number(n).Raw(" RECENT").CRLF()
+	return w.c.flushIfIdle()
+}
+
+// WriteExpunge writes "* seq EXPUNGE".
+func (w *UpdateWriter) WriteExpunge(seq uint32) error {
+	w.c.wmu.Lock()
+	defer w.c.wmu.Unlock()
+	w.c.enc.Raw("* ").Number(seq).Raw(" EXPUNGE").CRLF()
+	return w.c.flushIfIdle()
+}
+
+// WriteMessageFlags writes "* seq FETCH (FLAGS (...))", with the UID when
+// uid is not 0 (always include it; it is sent during UID commands and
+// IDLE).
+func (w *UpdateWriter) WriteMessageFlags(seq, uid uint32, flags []imap.Flag) error {
+	w.c.wmu.Lock()
+	defer w.c.wmu.Unlock()
+	e := w.c.enc
+	e.Raw("* ").Number(seq).Raw(" FETCH (")
+	if uid != 0 {
+		e.Raw("UID ").Number(uid).SP()
+	}
+	e.Raw("FLAGS ").Flags(flags).Raw(")").CRLF()
+	return w.c.flushIfIdle()
+}
+
+// ListWriter writes LIST or LSUB replies.
+type ListWriter struct {
+	c    *conn
+	lsub bool
+}
+
+// WriteList writes one mailbox.
+func (w *ListWriter) WriteList(d *imap.ListData) error {
+	e := w.c.enc
+	if w.lsub {
+		e.Raw("* LSUB (")
+	} else {
+		e.Raw("* LIST (")
+	}
+	for i, a := range d.Attrs {
+		if i > 0 {
+			e.SP()
+		}
+		e.Raw(string(a))
+	}
+	e.Raw(") ")
+	if d.Delim == 0 {
+		e.Nil()
+	} else {
+		e.Quoted(string(d.Delim))
+	}
+	e.SP().Mailbox(d.Mailbox, false).CRLF()
+	return e.Err()
+}
+
+// FetchWriter writes FETCH replies.
+type FetchWriter struct {
+	c   *conn
+	uid bool
+}
+
+// CreateMessage starts the FETCH reply of message seq; finish it with
+// [FetchResponseWriter.Close].
+func (w *FetchWriter) CreateMessage(seq uint32) *FetchResponseWriter {
+	w.c.enc.Raw("* ").Number(seq).Raw(" FETCH (")
+	return &FetchResponseWriter{c: w.c}
+}
+
+// FetchResponseWriter writes the items of one FETCH reply.
+type FetchResponseWriter struct {
+	c      *conn
+	n      int
+	hasUID bool
+}
+
+func (w *FetchResponseWriter) item(name string) *imap.Encoder {
+	if w.n > 0 {
+		w.c.enc.SP()
+	}
+	w.n++
+	return w.c.enc.Raw(name).SP()
+}
+
+// WriteUID writes the UID item.
+func (w *FetchResponseWriter) WriteUID(uid uint32) {
+	if w.hasUID {
+		return
+	}
+	w.hasUID = true
+	w.item("UID").Number(uid)
+}
+
+// WriteFlags writes the FLAGS item.
+func (w *FetchResponseWriter) WriteFlags(flags []imap.Flag) { w.item("FLAGS").Flags(flags) }
+
+// WriteInternalDate writes the INTERNALDATE item.
+func (w *FetchResponseWriter) WriteInternalDate(t time.Time) { w.item("INTERNALDATE").DateTime(t) }
+
+// WriteRFC822Size writes the RFC822.SIZE item.
+func (w *FetchResponseWriter) WriteRFC822Size(n int64) { w.item("RFC822.SIZE").Number64(n) }
+
+// WriteEnvelope writes the ENVELOPE item.
+func (w *FetchResponseWriter) WriteEnvelope(env *imap.Envelope) { w.item("ENVELOPE").Envelope(env) }
+
+// WriteBodyStructure writes BODYSTRUCTURE (extended) or BODY.
+func (w *FetchResponseWriter) WriteBodyStructure(bs *imap.BodyStructure, extended bool) {
+	name := "BODY"
+	if extended {
+		name = "BODYSTRUCTURE"
+	}
+	w.item(name).BodyStructure(bs, extended)
+}
+
+// WriteBodySection writes a body section item; data is the whole section,
+// the partial range of s is applied here.
+func (w *FetchResponseWriter) WriteBodySection(s *imap.FetchSection, data []byte) {
+	data = imap.ApplyPartial(data, s.Partial)
+	w.item(s.Name()).Literal(data)
+}
+
+// BodySectionWriter starts a body section item of size bytes (after any
+// partial range) and returns the writer for its data.
+func (w *FetchResponseWriter) BodySectionWriter(s *imap.FetchSection, size int64) io.Writer {
+	return w.item(s.Name()).LiteralWriter(size)
+}
+
+// Close ends the FETCH reply.
+func (w *FetchResponseWriter) Close() error {
+	w.c.enc.Raw(")").CRLF()
+	return w.c.enc.Err()
+}
+
+// WriteFetch answers the items of opts for one message from its raw bytes
+// and metadata: a helper for backends that keep raw messages.
+func WriteFetch(w *FetchResponseWriter, opts *imap.FetchOptions, uid uint32, flags []imap.Flag, internalDate time.Time, msg *imap.Message) {
+	if opts.UID {
+		w.WriteUID(uid)
+	}
+	if opts.Flags {
+		w.WriteFlags(flags)
+	}
+	if opts.InternalDate {
+		w.WriteInternalDate(internalDate)
+	}
+	if opts.RFC822Size {
+		w.WriteRFC822Size(int64(len(msg.Raw())))
+	}
+	if opts.Envelope {
+		w.WriteEnvelope(msg.Envelope())
+	}
+	if opts.BodyStructure {
+		w.WriteBodyStructure(msg.BodyStructure(), true)
+	}
+	if opts.Body {
+		w.WriteBodyStructure(msg.BodyStructure(), false)
+	}
+	for _, s := range opts.Sections {
+		data, _ := msg.Section(s)
+		w.WriteBodySection(s, data)
+	}
+}
+
+// normalizeFlags puts system flags in canonical case.
+func normalizeFlags(flags []imap.Flag) []imap.Flag {
+	for i, f := range flags {
+		if strings.HasPrefix(string(f), `\`) {
+			flags[i] = imap.CanonicalFlag(f)
+		}
+	}
+	return flags
+}

@@ -1,0 +1,507 @@
+package imap
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SearchHeader is a HEADER search key (also FROM, TO, CC, BCC, SUBJECT).
+type SearchHeader struct {
+	Key, Value string
+}
+
+// SearchCriteria is a SEARCH program; all conditions must hold. Dates
+// compare calendar days in the message's or server's time zone as RFC
+// 3501 says (Since: on or after, Before: earlier than).
+type SearchCriteria struct {
+	SeqNum []SeqSet
+	UID    []SeqSet
+
+	Since, Before         time.Time
+	SentSince, SentBefore time.Time
+
+	Header []SearchHeader
+	Body   []string
+	Text   []string
+
+	Flag    []Flag
+	NotFlag []Flag
+
+	Larger, Smaller int64
+
+	Not []SearchCriteria
+	Or  [][2]SearchCriteria
+}
+
+// MaxSearchKeys bounds the keys of one SEARCH program.
+const MaxSearchKeys = 1000
+
+// SearchCriteria reads search keys up to the end of the line (not
+// consumed), including an optional leading "CHARSET x" which is returned.
+func (d *Decoder) SearchCriteria() (c *SearchCriteria, charset string, err error) {
+	c = &SearchCriteria{}
+	count := 0
+	first := true
+	for {
+		if first {
+			first = false
+		} else {
+			if d.AtEOL() {
+				break
+			}
+			if err := d.SP(); err != nil {
+				return nil, "", err
+			}
+		}
+		b, err := d.Peek()
+		if err != nil {
+			return nil, "", err
+		}
+		if b == 'C' || b == 'c' {
+			// Could be CHARSET or CC.
+			w, err := d.r.Peek(8)
+			if err == nil && strings.EqualFold(string(w), "CHARSET ") && count == 0 && charset == "" {
+				if _, err := d.Atom(); err != nil {
+					return nil, "", err
+				}
+				if err := d.SP(); err != nil {
+					return nil, "", err
+				}
+				if charset, err = d.AString(); err != nil {
+					return nil, "", err
+				}
+				continue
+			}
+		}
+		if err := d.searchKey(c, &count, 0); err != nil {
+			return nil, "", err
+		}
+	}
+	if count == 0 {
+		return nil, "", syntaxErr("missing search key")
+	}
+	return c, charset, nil
+}
+
+func (d *Decoder) searchDate() (time.Time, error) {
+	s, err := d.AString()
+	if err != nil {
+		return time.Time{}, err
+	}
+	t, perr := time.Parse(DateLayout, s)
+	if perr != nil {
+		return time.Time{}, syntaxErr("bad date %q", s)
+	}
+	return t, nil
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if a.IsZero() || b.After(a) {
+		return b
+	}
+	return a
+}
+
+func earlierOf(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func (d *Decoder) searchKey(c *SearchCriteria, count *int, depth int) error {
+	*count++
+	if *count > MaxSearchKeys {
+		return &LimitError{Kind: LimitDepth, Limit: MaxSearchKeys}
+	}
+	if depth > d.lim.depth() {
+		return &LimitError{Kind: LimitDepth, Limit: int64(d.lim.depth())}
+	}
+	b, err := d.Peek()
+	if err != nil {
+		return err
+	}
+	if b == '(' {
+		return d.List(func() error { return d.searchKey(c, count, depth+1) })
+	}
+	if (b >= '0' && b <= '9') || b == '*' {
+		set, err := d.SeqSet()
+		if err != nil {
+			return err
+		}
+		c.SeqNum = append(c.SeqNum, set)
+		return nil
+	}
+	key, err := d.Atom()
+	if err != nil {
+		return err
+	}
+	key = strings.ToUpper(key)
+	arg := func() (string, error) {
+		if err := d.SP(); err != nil {
+			return "", err
+		}
+		return d.AString()
+	}
+	date := func() (time.Time, error) {
+		if err := d.SP(); err != nil {
+			return time.Time{}, err
+		}
+		return d.searchDate()
+	}
+	num := func() (int64, error) {
+		if err := d.SP(); err != nil {
+			return 0, err
+		}
+		return d.Number64()
+	}
+	flag := func() (Flag, error) {
+		if err := d.SP(); err != nil {
+			return "", err
+		}
+		f, err := d.Flag(false)
+		return CanonicalFlag(f), err
+	}
+	switch key {
+	case "ALL":
+	case "ANSWERED", "DELETED", "DRAFT", "FLAGGED", "RECENT", "SEEN":
+		c.Flag = append(c.Flag, CanonicalFlag(Flag(`\`+key)))
+	case "UNANSWERED", "UNDELETED", "UNDRAFT", "UNFLAGGED", "UNSEEN":
+		c.NotFlag = append(c.NotFlag, CanonicalFlag(Flag(`\`+key[2:])))
+	case "NEW":
+		c.Flag = append(c.Flag, FlagRecent)
+		c.NotFlag = append(c.NotFlag, FlagSeen)
+	case "OLD":
+		c.NotFlag = append(c.NotFlag, FlagRecent)
+	case "KEYWORD":
+		f, err := flag()
+		if err != nil {
+			return err
+		}
+		c.Flag = append(c.Flag, f)
+	case "UNKEYWORD":
+		f, err := flag()
+		if err != nil {
+			return err
+		}
+		c.NotFlag = append(c.NotFlag, f)
+	case "BCC", "CC", "FROM", "SUBJECT", "TO":
+		v, err := arg()
+		if err != nil {
+			return err
+		}
+		c.Header = append(c.Header, SearchHeader{Key: key, Value: v})
+	case "HEADER":
+		k, err := arg()
+		if err != nil {
+			return err
+		}
+		v, err := arg()
+		if err != nil {
+			return err
+		}
+		c.Header = append(c.Header, SearchHeader{Key: k, Value: v})
+	case "BODY":
+		v, err := arg()
+		if err != nil {
+			return err
+		}
+		c.Body = append(c.Body, v)
+	case "TEXT":
+		v, err := arg()
+		if err != nil {
+			return err
+		}
+		c.Text = append(c.Text, v)
+	case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE":
+		t, err := date()
+		if err != nil {
+			return err
+		}
+		switch key {
+		case "BEFORE":
+			c.Before = earlierOf(c.Before, t)
+		case "SINCE":
+			c.Since = laterOf(c.Since, t)
+		case "ON":
+			c.Since = laterOf(c.Since, t)
+			c.Before = earlierOf(c.Before, t.AddDate(0, 0, 1))
+		case "SENTBEFORE":
+			c.SentBefore = earlierOf(c.SentBefore, t)
+		case "SENTSINCE":
+			c.SentSince = laterOf(c.SentSince, t)
+		case "SENTON":
+			c.SentSince = laterOf(c.SentSince, t)
+			c.SentBefore = earlierOf(c.SentBefore, t.AddDate(0, 0, 1))
+		}
+	case "LARGER":
+		n, err := num()
+		if err != nil {
+			return err
+		}
+		if n > c.Larger {
+			c.Larger = n
+		}
+	case "SMALLER":
+		n, err := num()
+		if err != nil {
+			return err
+		}
+		if c.Smaller == 0 || n < c.Smaller {
+			c.Smaller = n
+		}
+	case "UID":
+		if err := d.SP(); err != nil {
+			return err
+		}
+		set, err := d.SeqSet()
+		if err != nil {
+			return err
+		}
+		c.UID = append(c.UID, set)
+	case "NOT":
+		if err := d.SP(); err != nil {
+			return err
+		}
+		var n SearchCriteria
+		if err := d.searchKey(&n, count, depth+1); err != nil {
+			return err
+		}
+		c.Not = append(c.Not, n)
+	case "OR":
+		var pair [2]SearchCriteria
+		for i := range pair {
+			if err := d.SP(); err != nil {
+				return err
+			}
+			if err := d.searchKey(&pair[i], count, depth+1); err != nil {
+				return err
+			}
+		}
+		c.Or = append(c.Or, pair)
+	default:
+		return syntaxErr("unknown search key %q", key)
+	}
+	return nil
+}
+
+// String formats the criteria as SEARCH keys ("ALL" when empty).
+func (c *SearchCriteria) String() string {
+	var keys []string
+	add := func(s ...string) { keys = append(keys, strings.Join(s, " ")) }
+	q := func(s string) string {
+		if IsAtom(s) {
+			return s
+		}
+		return strconv.Quote(s)
+	}
+	for _, s := range c.SeqNum {
+		add(s.String())
+	}
+	for _, s := range c.UID {
+		add("UID", s.String())
+	}
+	date := func(k string, t time.Time) {
+		if !t.IsZero() {
+			add(k, t.Format(DateLayout))
+		}
+	}
+	date("SINCE", c.Since)
+	date("BEFORE", c.Before)
+	date("SENTSINCE", c.SentSince)
+	date("SENTBEFORE", c.SentBefore)
+	for _, h := range c.Header {
+		switch strings.ToUpper(h.Key) {
+		case "BCC", "CC", "FROM", "SUBJECT", "TO":
+			add(strings.ToUpper(h.Key), q(h.Value))
+		default:
+			add("HEADER", q(h.Key), q(h.Value))
+		}
+	}
+	for _, s := range c.Body {
+		add("BODY", q(s))
+	}
+	for _, s := range c.Text {
+		add("TEXT", q(s))
+	}
+	for _, f := range c.Flag {
+		switch CanonicalFlag(f) {
+		case FlagSeen, FlagAnswered, FlagFlagged, FlagDeleted, FlagDraft, FlagRecent:
+			add(strings.ToUpper(string(f[1:])))
+		default:
+			add("KEYWORD", string(f))
+		}
+	}
+	for _, f := range c.NotFlag {
+		switch CanonicalFlag(f) {
+		case FlagSeen, FlagAnswered, FlagFlagged, FlagDeleted, FlagDraft:
+			add("UN" + strings.ToUpper(string(f[1:])))
+		case FlagRecent:
+			add("OLD")
+		default:
+			add("UNKEYWORD", string(f))
+		}
+	}
+	if c.Larger > 0 {
+		add("LARGER", strconv.FormatInt(c.Larger, 10))
+	}
+	if c.Smaller > 0 {
+		add("SMALLER", strconv.FormatInt(c.Smaller, 10))
+	}
+	for i := range c.Not {
+		add("NOT", "("+c.Not[i].String()+")")
+	}
+	for i := range c.Or {
+		add("OR", "("+c.Or[i][0].String()+")", "("+c.Or[i][1].String()+")")
+	}
+	if len(keys) == 0 {
+		return "ALL"
+	}
+	return strings.Join(keys, " ")
+}
+
+// SearchTarget is what [SearchCriteria.Match] needs to know about a
+// message. Header is the raw header section and Body the raw body.
+type SearchTarget struct {
+	SeqNum, UID       uint32
+	MaxSeqNum, MaxUID uint32
+	Flags             []Flag
+	InternalDate      time.Time
+	Size              int64
+	Header            []byte
+	Body              []byte
+	// SentDate is the parsed Date header (zero: none).
+	SentDate time.Time
+}
+
+func hasFlag(flags []Flag, f Flag) bool {
+	for _, g := range flags {
+		if equalFold(string(g), string(f)) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFold(hay []byte, needle string) bool {
+	if needle == "" {
+		return true
+	}
+	return bytes.Contains(bytes.ToLower(hay), bytes.ToLower([]byte(needle)))
+}
+
+func dayOf(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// headerValues returns the unfolded values of the fields named key in a
+// raw header section.
+func headerValues(h []byte, key string) [][]byte {
+	var out [][]byte
+	lines := bytes.Split(h, []byte("\n"))
+	var cur []byte
+	match := false
+	flush := func() {
+		if match {
+			out = append(out, cur)
+		}
+		cur, match = nil, false
+	}
+	for _, l := range lines {
+		l = bytes.TrimRight(l, "\r")
+		if len(l) > 0 && (l[0] == ' ' || l[0] == '\t') {
+			if match {
+				cur = append(cur, l...)
+			}
+			continue
+		}
+		flush()
+		name, val, ok := bytes.Cut(l, []byte(":"))
+		if ok && equalFold(string(bytes.TrimSpace(name)), key) {
+			match = true
+			cur = append([]byte(nil), bytes.TrimSpace(val)...)
+		}
+	}
+	flush()
+	return out
+}
+
+// Match reports whether the message satisfies all criteria. Text is
+// compared case-insensitively as raw bytes (encoded words and transfer
+// encodings are not decoded).
+func (c *SearchCriteria) Match(m *SearchTarget) bool {
+	for _, s := range c.SeqNum {
+		if !s.Contains(m.SeqNum, m.MaxSeqNum) {
+			return false
+		}
+	}
+	for _, s := range c.UID {
+		if !s.Contains(m.UID, m.MaxUID) {
+			return false
+		}
+	}
+	if !c.Since.IsZero() && dayOf(m.InternalDate).Before(c.Since) {
+		return false
+	}
+	if !c.Before.IsZero() && !dayOf(m.InternalDate).Before(c.Before) {
+		return false
+	}
+	if !c.SentSince.IsZero() && (m.SentDate.IsZero() || dayOf(m.SentDate).Before(c.SentSince)) {
+		return false
+	}
+	if !c.SentBefore.IsZero() && (m.SentDate.IsZero() || !dayOf(m.SentDate).Before(c.SentBefore)) {
+		return false
+	}
+	for _, f := range c.Flag {
+		if !hasFlag(m.Flags, f) {
+			return false
+		}
+	}
+	for _, f := range c.NotFlag {
+		if hasFlag(m.Flags, f) {
+			return false
+		}
+	}
+	if c.Larger > 0 && m.Size <= c.Larger {
+		return false
+	}
+	if c.Smaller > 0 && m.Size >= c.Smaller {
+		return false
+	}
+	for _, h := range c.Header {
+		found := false
+		for _, v := range headerValues(m.Header, h.Key) {
+			if containsFold(v, h.Value) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	for _, s := range c.Body {
+		if !containsFold(m.Body, s) {
+			return false
+		}
+	}
+	for _, s := range c.Text {
+		if !containsFold(m.Header, s) && !containsFold(m.Body, s) {
+			return false
+		}
+	}
+	for i := range c.Not {
+		if c.Not[i].Match(m) {
+			return false
+		}
+	}
+	for i := range c.Or {
+		if !c.Or[i][0].Match(m) && !c.Or[i][1].Match(m) {
+			return false
+		}
+	}
+	return true
+}
