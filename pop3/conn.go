@@ -86,11 +86,7 @@ func (c *conn) serve(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer func() {
-		if c.mbox != nil {
-			if err := c.mbox.Close(); err != nil {
-				c.log.Error("pop3: closing mailbox", "user", c.info.User, "err", err)
-			}
-		}
+		c.closeMailbox()
 		if c.sess != nil {
 			if err := c.sess.Close(); err != nil {
 				c.log.Error("pop3: closing session", "err", err)
@@ -426,8 +422,21 @@ func (c *conn) cmdQuit(ctx context.Context, cmd Command) error {
 		}
 	}
 	n, _ := c.stat()
+	// Release the lock before answering, so a client that reconnects right
+	// after QUIT does not find its own mailbox in use.
+	c.closeMailbox()
 	c.reply(fmt.Sprintf("+OK bye (%d messages left, %d deleted)", n, len(uids)))
 	return errClose
+}
+
+func (c *conn) closeMailbox() {
+	if c.mbox == nil {
+		return
+	}
+	if err := c.mbox.Close(); err != nil {
+		c.log.Error("pop3: closing mailbox", "user", c.info.User, "err", err)
+	}
+	c.mbox = nil
 }
 
 func (c *conn) cmdUser(cmd Command) error {

@@ -89,7 +89,7 @@ func TestDownloadAndDelete(t *testing.T) {
 
 	require.NoError(t, c.Quit(ctx))
 	assert.Equal(t, [][]byte{[]byte(msgs[2])}, env.be.Messages("alice"))
-	waitUnlocked(t, env.be, "alice")
+	assert.False(t, env.be.Locked("alice"), "lock released before the QUIT reply")
 
 	// Next session sees the remaining message with its stable UID.
 	c2 := env.dial(t, tlsutil.ModeStartTLS)
