@@ -1,0 +1,449 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/mailkit-go/mailkit/smtp"
+)
+
+// ---- sinks: servers that accept and discard every message ----
+
+type mkSink struct{}
+
+func (mkSink) NewSession(ctx context.Context, c *smtp.ConnInfo) (smtp.Session, error) {
+	return mkSinkSession{}, nil
+}
+
+type mkSinkSession struct{}
+
+func (mkSinkSession) Mail(ctx context.Context, from string, o *smtp.MailOptions) error { return nil }
+func (mkSinkSession) Rcpt(ctx context.Context, to string, o *smtp.RcptOptions) error   { return nil }
+func (mkSinkSession) Data(ctx context.Context, r io.Reader) error {
+	_, err := io.Copy(io.Discard, r)
+	return err
+}
+func (mkSinkSession) Reset(ctx context.Context)        {}
+func (mkSinkSession) Logout(ctx context.Context) error { return nil }
+
+type gsSink struct{}
+
+func (gsSink) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) { return gsSinkSession{}, nil }
+
+type gsSinkSession struct{}
+
+func (gsSinkSession) Reset()                                        {}
+func (gsSinkSession) Logout() error                                 { return nil }
+func (gsSinkSession) Mail(from string, o *gosmtp.MailOptions) error { return nil }
+func (gsSinkSession) Rcpt(to string, o *gosmtp.RcptOptions) error   { return nil }
+func (gsSinkSession) Data(r io.Reader) error                        { _, err := io.Copy(io.Discard, r); return err }
+
+// startSink starts the named server on 127.0.0.1:0 and returns its
+// address and a stop function. "smtp-sink" uses $MAILKIT_BENCH_SMTP_SINK
+// (Postfix's smtp-sink, e.g. 127.0.0.1:2599) and is skipped without it.
+func startSink(b *testing.B, name string) (string, func()) {
+	b.Helper()
+	if name == "smtp-sink" {
+		addr := os.Getenv("MAILKIT_BENCH_SMTP_SINK")
+		if addr == "" {
+			b.Skip("set MAILKIT_BENCH_SMTP_SINK=127.0.0.1:2599 to include Postfix's smtp-sink")
+		}
+		return addr, func() {}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	switch name {
+	case "go-smtp":
+		s := gosmtp.NewServer(gsSink{})
+		s.Domain = "bench.test"
+		s.AllowInsecureAuth = true
+		s.MaxRecipients = 1000
+		s.MaxMessageBytes = 64 << 20
+		s.ErrorLog = nopLogger{}
+		go func() { _ = s.Serve(l) }()
+		return l.Addr().String(), func() { s.Close() }
+	default: // mailkit
+		s := &smtp.Server{Backend: mkSink{}, Hostname: "bench.test", OpenRelay: true,
+			Limits: smtp.Limits{Connections: 100000, ConnectionsPerIP: 100000, Recipients: 1000, MessageBytes: 64 << 20}}
+		go func() { _ = s.Serve(l) }()
+		return l.Addr().String(), func() { s.Close() }
+	}
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Printf(string, ...interface{}) {}
+func (nopLogger) Println(...interface{})        {}
+
+// ---- the load generator (ours; pipelines when asked) ----
+
+var benchMsg = func() []byte {
+	var b bytes.Buffer
+	b.WriteString("From: bench@example.test\r\nTo: bench@example.test\r\nSubject: bench\r\n\r\n")
+	line := strings.Repeat("x", 78) + "\r\n"
+	for b.Len() < 10240 {
+		b.WriteString(line)
+	}
+	return b.Bytes()
+}()
+
+type lgConn struct {
+	c  net.Conn
+	r  *bufio.Reader
+	w  *bufio.Writer
+	ln []byte
+}
+
+func lgDial(addr string) (*lgConn, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	l := &lgConn{c: c, r: bufio.NewReader(c), w: bufio.NewWriterSize(c, 16<<10)}
+	if err := l.expect('2'); err != nil { // greeting
+		c.Close()
+		return nil, err
+	}
+	l.w.WriteString("EHLO load.test\r\n")
+	if err := l.flushExpect('2'); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// expect reads one reply and checks its first digit.
+func (l *lgConn) expect(d byte) error {
+	for {
+		line, err := l.r.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		if len(line) < 4 || line[0] != d {
+			return fmt.Errorf("unexpected reply %q", line)
+		}
+		if line[3] == ' ' {
+			return nil
+		}
+	}
+}
+
+func (l *lgConn) flushExpect(d byte) error {
+	if err := l.w.Flush(); err != nil {
+		return err
+	}
+	return l.expect(d)
+}
+
+// send sends one message with 1 recipient, lock-step or pipelined.
+func (l *lgConn) send(pipelined bool) error {
+	cmds := []string{"MAIL FROM:<bench@example.test>\r\n", "RCPT TO:<bench@example.test>\r\n", "DATA\r\n"}
+	codes := []byte{'2', '2', '3'}
+	if pipelined {
+		for _, c := range cmds {
+			l.w.WriteString(c)
+		}
+		if err := l.w.Flush(); err != nil {
+			return err
+		}
+		for _, d := range codes {
+			if err := l.expect(d); err != nil {
+				return err
+			}
+		}
+	} else {
+		for i, c := range cmds {
+			l.w.WriteString(c)
+			if err := l.flushExpect(codes[i]); err != nil {
+				return err
+			}
+		}
+	}
+	l.w.Write(benchMsg)
+	l.w.WriteString(".\r\n")
+	return l.flushExpect('2')
+}
+
+func (l *lgConn) quit() {
+	l.w.WriteString("QUIT\r\n")
+	_ = l.flushExpect('2')
+	l.c.Close()
+}
+
+// runLoad sends n messages over `workers` parallel sessions.
+func runLoad(addr, shape string, n, workers int) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	per := (n + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		cnt := per
+		if rem := n - w*per; rem < cnt {
+			cnt = rem
+		}
+		if cnt <= 0 {
+			break
+		}
+		wg.Add(1)
+		go func(cnt int) {
+			defer wg.Done()
+			var l *lgConn
+			var err error
+			for i := 0; i < cnt; i++ {
+				if l == nil {
+					if l, err = lgDial(addr); err != nil {
+						errs <- err
+						return
+					}
+				}
+				if err = l.send(shape == "pipelined"); err != nil {
+					errs <- err
+					return
+				}
+				if shape == "newconn" {
+					l.quit()
+					l = nil
+				}
+			}
+			if l != nil {
+				l.quit()
+			}
+		}(cnt)
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+var serverNames = []string{"go-smtp", "mailkit", "smtp-sink"}
+
+// BenchmarkSMTPServer: messages per second accepted by each server under
+// three load shapes, 20 parallel sessions, 10 KiB messages, our own load
+// generator (lock-step or pipelined). x_go-smtp is the ratio to go-smtp
+// measured in the same run, x_smtp-sink the ratio to Postfix's smtp-sink
+// when MAILKIT_BENCH_SMTP_SINK is set.
+func BenchmarkSMTPServer(b *testing.B) {
+	for _, shape := range []string{"newconn", "reused", "pipelined"} {
+		rates := map[string]float64{}
+		for _, name := range serverNames {
+			b.Run(shape+"/"+name, func(b *testing.B) {
+				addr, stop := startSink(b, name)
+				defer stop()
+				b.ResetTimer()
+				start := time.Now()
+				if err := runLoad(addr, shape, b.N, 20); err != nil {
+					b.Fatal(err)
+				}
+				rate := float64(b.N) / time.Since(start).Seconds()
+				rates[name] = rate
+				b.ReportMetric(rate, "msgs/s")
+				if name != "go-smtp" && rates["go-smtp"] > 0 {
+					b.ReportMetric(rate/rates["go-smtp"], "x_go-smtp")
+				}
+				if name == "mailkit" && rates["smtp-sink"] > 0 {
+					b.ReportMetric(rate/rates["smtp-sink"], "x_smtp-sink")
+				}
+			})
+		}
+		if rates["smtp-sink"] > 0 && rates["mailkit"] > 0 {
+			b.Logf("%s: mailkit/smtp-sink = %.2f, go-smtp/smtp-sink = %.2f", shape,
+				rates["mailkit"]/rates["smtp-sink"], rates["go-smtp"]/rates["smtp-sink"])
+		}
+	}
+}
+
+// idleConns opens n connections to addr, reads each greeting (so the
+// server sits idle in its read) and returns them.
+func idleConns(b *testing.B, addr string, n int, greet bool) []net.Conn {
+	conns := make([]net.Conn, 0, n)
+	buf := make([]byte, 512)
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if greet {
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, err := c.Read(buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		conns = append(conns, c)
+	}
+	return conns
+}
+
+func memInUse() uint64 {
+	for i := 0; i < 3; i++ {
+		runtime.GC()
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse + ms.StackInuse
+}
+
+// BenchmarkSMTPIdleConnMemory: bytes of heap and stack per idle connection
+// (greeted, waiting for EHLO), measured in-process as the difference
+// against the same number of connections to a listener that holds them
+// without serving (which cancels out the client side and the sockets).
+// $MAILKIT_BENCH_IDLE sets the count (default 5000).
+func BenchmarkSMTPIdleConnMemory(b *testing.B) {
+	n := 5000
+	if v, err := strconv.Atoi(os.Getenv("MAILKIT_BENCH_IDLE")); err == nil && v > 0 {
+		n = v
+	}
+	// Baseline: a listener that accepts and holds.
+	measureBase := func() float64 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer l.Close()
+		var held []net.Conn
+		var mu sync.Mutex
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				held = append(held, c)
+				mu.Unlock()
+			}
+		}()
+		before := memInUse()
+		conns := idleConns(b, l.Addr().String(), n, false)
+		for {
+			mu.Lock()
+			k := len(held)
+			mu.Unlock()
+			if k == n {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		after := memInUse()
+		for _, c := range conns {
+			c.Close()
+		}
+		l.Close()
+		<-done
+		for _, c := range held {
+			c.Close()
+		}
+		return float64(after) - float64(before)
+	}
+	per := map[string]float64{}
+	for _, name := range []string{"go-smtp", "mailkit"} {
+		b.Run(name, func(b *testing.B) {
+			// One measurement whatever b.N is: n connections are the unit.
+			for i := 0; i < 1; i++ {
+				base := measureBase()
+				addr, stop := startSink(b, name)
+				before := memInUse()
+				conns := idleConns(b, addr, n, true)
+				time.Sleep(100 * time.Millisecond) // let every server goroutine park in Read
+				after := memInUse()
+				for _, c := range conns {
+					c.Close()
+				}
+				stop()
+				bytesPer := (float64(after) - float64(before) - base) / float64(n)
+				per[name] = bytesPer
+				b.ReportMetric(bytesPer, "B/idle-conn")
+				if name == "mailkit" && per["go-smtp"] > 0 {
+					b.ReportMetric(bytesPer/per["go-smtp"], "x_go-smtp")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSMTPClient: messages per second sent by one client over one
+// reused connection into the same sink (our server, or smtp-sink with
+// MAILKIT_BENCH_SMTP_SINK), 3 recipients and 10 KiB per message. Our
+// client pipelines the envelope and, when offered, uses BDAT; go-smtp's
+// client works lock-step.
+func BenchmarkSMTPClient(b *testing.B) {
+	sinkName := "mailkit"
+	if os.Getenv("MAILKIT_BENCH_SMTP_SINK") != "" {
+		sinkName = "smtp-sink"
+	}
+	rcpts := []string{"a@example.test", "b@example.test", "c@example.test"}
+	rates := map[string]float64{}
+	for _, client := range []string{"go-smtp", "mailkit"} {
+		b.Run(client+"->"+sinkName, func(b *testing.B) {
+			addr, stop := startSink(b, sinkName)
+			defer stop()
+			ctx := context.Background()
+			b.ResetTimer()
+			start := time.Now()
+			switch client {
+			case "go-smtp":
+				c, err := gosmtp.Dial(addr)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := c.Hello("client.test"); err != nil {
+					b.Fatal(err)
+				}
+				for i := 0; i < b.N; i++ {
+					if err := c.Mail("bench@example.test", nil); err != nil {
+						b.Fatal(err)
+					}
+					for _, r := range rcpts {
+						if err := c.Rcpt(r, nil); err != nil {
+							b.Fatal(err)
+						}
+					}
+					w, err := c.Data()
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := w.Write(benchMsg); err != nil {
+						b.Fatal(err)
+					}
+					if err := w.Close(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				_ = c.Quit()
+			default:
+				c, err := smtp.Dial(ctx, addr, &smtp.ClientOptions{LocalName: "client.test", TLS: smtp.TLSNone})
+				if err != nil {
+					b.Fatal(err)
+				}
+				env := &smtp.Envelope{From: "bench@example.test", To: rcpts}
+				for i := 0; i < b.N; i++ {
+					if _, err := c.Send(ctx, env, bytes.NewReader(benchMsg)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				_ = c.Quit(ctx)
+			}
+			rate := float64(b.N) / time.Since(start).Seconds()
+			rates[client] = rate
+			b.ReportMetric(rate, "msgs/s")
+			if client == "mailkit" && rates["go-smtp"] > 0 {
+				b.ReportMetric(rate/rates["go-smtp"], "x_go-smtp")
+			}
+		})
+	}
+}
