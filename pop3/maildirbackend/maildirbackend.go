@@ -1,0 +1,212 @@
+// Package maildirbackend serves Maildir directories (package maildir) over
+// POP3: it implements pop3.Backend, one Maildir (the INBOX) per user.
+//
+// Unique ids are the stable maildir keys (Name.Key), so they survive the
+// new/ -> cur/ moves and flag changes other software (Dovecot, mutt) makes;
+// a key that is not a valid POP3 unique-id (more than 70 characters, for a
+// long host name) is replaced by the hex SHA-256 prefix of it. Sizes are the
+// CRLF sizes POP3 needs: Dovecot's ",W=" field when the file name has one,
+// otherwise computed by reading the file once at login.
+//
+// # Deviations
+//
+//   - Locking is per Backend value, inside this process: a second POP3 login
+//     of the same user through the same Backend gets [IN-USE]; Maildir has no
+//     lock that other processes honour (the format needs none for delivery).
+//   - Maildir cannot remove several messages atomically. Delete removes the
+//     messages one by one (each removal is atomic), ignores messages that
+//     are already gone, and returns an error if any removal failed, leaving
+//     the others removed.
+//   - New messages are not moved to cur/ when retrieved: POP3 has no "seen"
+//     state and leaving them lets other readers see them as new.
+//
+// # Concurrency
+//
+// A Backend is safe for concurrent use by the pop3 server's connections.
+package maildirbackend
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/mailkit-go/mailkit/maildir"
+	"github.com/mailkit-go/mailkit/pop3"
+)
+
+// Backend is a pop3.Backend over Maildirs. Dir and Login are required.
+type Backend struct {
+	// Dir returns the Maildir directory of an authenticated user; an error
+	// becomes "-ERR [SYS/TEMP]" (or is sent as is if it is a *pop3.Error).
+	Dir func(user string) (string, error)
+	// Login checks USER/PASS credentials; return pop3.ErrAuth for wrong
+	// ones. AUTH goes through the server's sasl.Registry instead.
+	Login func(ctx context.Context, user string, password []byte) error
+	// Options are passed to maildir.Open (nil: defaults).
+	Options *maildir.Options
+
+	mu     sync.Mutex
+	locked map[string]bool
+}
+
+// NewSession implements pop3.Backend.
+func (b *Backend) NewSession(context.Context, *pop3.ConnInfo) (pop3.Session, error) {
+	if b.Dir == nil || b.Login == nil {
+		return nil, errors.New("pop3/maildirbackend: Backend.Dir and Backend.Login are required")
+	}
+	return &session{b: b}, nil
+}
+
+type session struct{ b *Backend }
+
+func (s *session) Login(ctx context.Context, user string, password []byte) error {
+	return s.b.Login(ctx, user, password)
+}
+
+func (s *session) Close() error { return nil }
+
+func (s *session) Open(ctx context.Context, user string) (pop3.Mailbox, error) {
+	dir, err := s.b.Dir(user)
+	if err != nil {
+		return nil, err
+	}
+	md, err := maildir.Open(dir, s.b.Options)
+	if err != nil {
+		return nil, fmt.Errorf("pop3/maildirbackend: %w", err)
+	}
+	s.b.mu.Lock()
+	if s.b.locked[user] {
+		s.b.mu.Unlock()
+		return nil, pop3.ErrInUse
+	}
+	if s.b.locked == nil {
+		s.b.locked = make(map[string]bool)
+	}
+	s.b.locked[user] = true
+	s.b.mu.Unlock()
+	return &mailbox{b: s.b, user: user, md: md}, nil
+}
+
+type mailbox struct {
+	b      *Backend
+	user   string
+	md     *maildir.Maildir
+	keys   []string
+	uids   map[string]string // POP3 uid -> maildir key
+	closed bool
+}
+
+func (m *mailbox) List(ctx context.Context) ([]pop3.MessageInfo, error) {
+	msgs, err := m.md.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pop3/maildirbackend: %w", err)
+	}
+	out := make([]pop3.MessageInfo, 0, len(msgs))
+	m.keys = m.keys[:0]
+	m.uids = make(map[string]string, len(msgs))
+	for _, msg := range msgs {
+		size := int64(-1)
+		if n, err := maildir.ParseName(msg.Filename); err == nil && n.VSize >= 0 {
+			size = n.VSize
+		}
+		if size < 0 {
+			size, err = m.wireSize(ctx, msg.Key)
+			if errors.Is(err, maildir.ErrNotFound) {
+				continue // removed by another reader meanwhile
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		uid := uidFor(msg.Key)
+		m.keys = append(m.keys, msg.Key)
+		m.uids[uid] = msg.Key
+		out = append(out, pop3.MessageInfo{UID: uid, Size: size})
+	}
+	return out, nil
+}
+
+// wireSize is the size of a message as POP3 sends it: every LF preceded by
+// CR, and a final CRLF added when the last line has none.
+func (m *mailbox) wireSize(ctx context.Context, key string) (int64, error) {
+	rc, err := m.md.Open(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	br := bufio.NewReader(rc)
+	var n int64
+	var prev, last byte
+	for {
+		c, err := br.ReadByte()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("pop3/maildirbackend: reading %s: %w", key, err)
+		}
+		n++
+		if c == '\n' && prev != '\r' {
+			n++
+		}
+		prev, last = c, c
+	}
+	if n > 0 && last != '\n' {
+		n += 2
+	}
+	return n, nil
+}
+
+// uidFor maps a maildir key to a valid POP3 unique-id (RFC 1939 §7).
+func uidFor(key string) string {
+	ok := len(key) > 0 && len(key) <= 70
+	for i := 0; ok && i < len(key); i++ {
+		ok = key[i] >= 0x21 && key[i] <= 0x7e
+	}
+	if ok {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "h" + hex.EncodeToString(sum[:])[:63]
+}
+
+func (m *mailbox) Open(ctx context.Context, i int) (io.ReadCloser, error) {
+	if i < 0 || i >= len(m.keys) {
+		return nil, fmt.Errorf("pop3/maildirbackend: no message %d", i)
+	}
+	rc, err := m.md.Open(ctx, m.keys[i])
+	if errors.Is(err, maildir.ErrNotFound) {
+		return nil, &pop3.Error{Message: "message was removed by another client", Err: err}
+	}
+	return rc, err
+}
+
+func (m *mailbox) Delete(ctx context.Context, uids []string) error {
+	var errs []error
+	for _, uid := range uids {
+		key, ok := m.uids[uid]
+		if !ok {
+			errs = append(errs, fmt.Errorf("pop3/maildirbackend: unknown uid %q", uid))
+			continue
+		}
+		if err := m.md.Remove(ctx, key); err != nil && !errors.Is(err, maildir.ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (m *mailbox) Close() error {
+	m.b.mu.Lock()
+	defer m.b.mu.Unlock()
+	if !m.closed {
+		m.closed = true
+		delete(m.b.locked, m.user)
+	}
+	return nil
+}
