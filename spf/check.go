@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -194,7 +195,9 @@ func (c *Checker) Check(ctx context.Context, in Input) (Result, error) {
 	local, domain := splitSender(sender)
 	res.Sender, res.Domain = sender, domain
 
-	st := state{
+	st := statePool.Get().(*state)
+	ar := st.arena
+	*st = state{
 		c:            c,
 		ctx:          ctx,
 		r:            c.Resolver,
@@ -205,6 +208,8 @@ func (c *Checker) Check(ctx context.Context, in Input) (Result, error) {
 		senderDomain: domain,
 		helo:         in.Helo,
 		lim:          c.Limits.withDefaults(),
+		arena:        ar,
+		useArena:     c.Cache == nil && c.Trace == nil && c.Select == nil,
 	}
 	if st.r == nil {
 		st.r = net.DefaultResolver
@@ -214,6 +219,11 @@ func (c *Checker) Check(ctx context.Context, in Input) (Result, error) {
 	res.Result = hr.status
 	res.Matched = hr.matched
 	if hr.matched != nil {
+		if st.useArena {
+			// The term lives in the pooled arena: hand out a copy.
+			m := *hr.matched
+			res.Matched = &m
+		}
 		res.MatchedDomain = hr.domain
 	}
 	res.Err = hr.err
@@ -221,13 +231,14 @@ func (c *Checker) Check(ctx context.Context, in Input) (Result, error) {
 		res.Explanation = st.explain(hr)
 	}
 	res.Lookups, res.VoidLookups = st.lookups, st.voids
+	st.release()
 	if c.Logger != nil && c.Logger.Enabled(ctx, slog.LevelDebug) {
 		c.Logger.LogAttrs(ctx, slog.LevelDebug, "spf check",
 			slog.String("identity", string(res.Identity)),
 			slog.String("domain", domain),
 			slog.String("ip", ip.String()),
 			slog.String("result", string(res.Result)),
-			slog.Int("lookups", st.lookups),
+			slog.Int("lookups", res.Lookups),
 			slog.Any("err", res.Err))
 	}
 	if err := ctx.Err(); err != nil {
@@ -256,6 +267,25 @@ type state struct {
 	hasValid     bool
 	buf          []byte
 	scratch      [256]byte
+	// arena holds the records parsed during the check when useArena is
+	// set (no Cache, Trace or Select: no record escapes the check).
+	arena    termArena
+	useArena bool
+}
+
+// statePool recycles evaluation states, with their term arenas, between
+// checks: a check without a Cache then parses records without allocating.
+var statePool = sync.Pool{New: func() any { return new(state) }}
+
+// release returns st to the pool, dropping every reference it holds.
+func (st *state) release() {
+	ar := st.arena
+	ar.reset()
+	if cap(ar.terms) > 4*arenaChunk {
+		ar.terms = nil // do not keep a huge arena after an odd record
+	}
+	*st = state{arena: ar}
+	statePool.Put(st)
 }
 
 type hostResult struct {
@@ -363,7 +393,14 @@ func (st *state) selectRecord(domain string, txts []string) (*Record, error) {
 	if st.c.Cache != nil {
 		return st.c.Cache.parse(txts[found])
 	}
-	return Parse(txts[found])
+	if !st.useArena {
+		return Parse(txts[found])
+	}
+	r := st.arena.record()
+	if err := parseTermsInto(r, "v=spf1", txts[found][6:], &st.arena); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 func (st *state) countLookup() error {
@@ -792,7 +829,8 @@ func (st *state) explain(hr hostResult) string {
 	if _, ok := scanMacroString(def, true); !ok {
 		return def
 	}
-	out, err := expandMacro(nil, def, true, st)
+	out, err := expandMacro(st.buf[:0], def, true, st)
+	st.buf = out[:0]
 	if err != nil {
 		return def
 	}
@@ -813,7 +851,8 @@ func (st *state) fetchExplanation(spec, domain string) (string, bool) {
 		return "", false
 	}
 	st.cur = domain
-	out, err := expandMacro(nil, text, true, st)
+	out, err := expandMacro(st.buf[:0], text, true, st)
+	st.buf = out[:0]
 	if err != nil {
 		return "", false
 	}

@@ -198,3 +198,62 @@ func TestCheckInputErrors(t *testing.T) {
 	assert.Error(t, err)
 	assert.Equal(t, spf.TempError, res.Result)
 }
+
+// TestCheckConcurrentNoCache runs checks without a Cache (records parsed
+// into pooled per-check arenas) from several goroutines and makes sure
+// that the Matched terms handed out stay intact while the arenas are
+// reused by later checks.
+func TestCheckConcurrentNoCache(t *testing.T) {
+	t.Parallel()
+	c := spf.Checker{Resolver: checkZone()}
+	type job struct {
+		in      spf.Input
+		want    spf.Status
+		matched string
+	}
+	jobs := []job{
+		{spf.Input{IP: ip("192.0.2.7"), MailFrom: "a@example.com"}, spf.Pass, "ip4:192.0.2.0/24"},
+		{spf.Input{IP: ip("2001:db8::7"), MailFrom: "a@example.com"}, spf.Pass, "ip6:2001:db8::/32"},
+		{spf.Input{IP: ip("198.51.100.7"), MailFrom: "a@chain.example"}, spf.Pass, "include:l1.example"},
+		{spf.Input{IP: ip("198.51.100.8"), MailFrom: "a@chain.example"}, spf.SoftFail, "~all"},
+		{spf.Input{IP: ip("198.51.100.1"), MailFrom: "a@many.example"}, spf.PermError, ""},
+		{spf.Input{IP: ip("192.0.2.10"), MailFrom: "a@ptr.example"}, spf.Pass, "ptr"},
+	}
+	const workers, rounds = 4, 50
+	errs := make(chan string, workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			var kept []*spf.Term
+			var want []string
+			msg := ""
+			for r := 0; r < rounds && msg == ""; r++ {
+				for _, j := range jobs {
+					res, err := c.Check(context.Background(), j.in)
+					if err != nil || res.Result != j.want {
+						msg = j.in.MailFrom + ": got " + string(res.Result)
+						break
+					}
+					got := ""
+					if res.Matched != nil {
+						got = res.Matched.String()
+						kept = append(kept, res.Matched)
+						want = append(want, j.matched)
+					}
+					if got != j.matched {
+						msg = j.in.MailFrom + ": matched " + got
+						break
+					}
+				}
+			}
+			for i, m := range kept {
+				if msg == "" && m.String() != want[i] {
+					msg = "kept term changed to " + m.String()
+				}
+			}
+			errs <- msg
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		assert.Empty(t, <-errs)
+	}
+}

@@ -22,6 +22,9 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
+		for i := 0; i < len(s); i++ {
+			require.True(t, s[i] >= 0x20 && s[i] <= 0x7e, "accepted byte %#x in %q", s[i], s)
+		}
 		out := r.String()
 		r2, err := spf.Parse(out)
 		require.NoError(t, err, "reparse of %q (from %q)", out, s)

@@ -184,20 +184,20 @@ func expandMacro(dst []byte, s string, exp bool, env macroEnv) ([]byte, error) {
 // optionally reversed, cut to the rightmost digits parts and joined with
 // ".", then URL-escaped for an upper-case letter (RFC 7208 §7.3).
 func appendMacro(dst []byte, m macroSpec, env macroEnv) ([]byte, error) {
-	var vbuf [128]byte
-	val, err := env.macroValue(m.letter, vbuf[:0])
+	start := len(dst)
+	dst, err := env.macroValue(m.letter, dst)
 	if err != nil {
-		return dst, err
+		return dst[:start], err
 	}
 	delims := m.delims
 	if delims == "" {
 		delims = "."
 	}
-	plain := !m.reverse && m.digits == 0 && delims == "."
-	start := len(dst)
-	if plain {
-		dst = append(dst, val...)
-	} else {
+	if m.reverse || m.digits != 0 || delims != "." {
+		// The value is dst[start:mid]; the transformed parts are appended
+		// after it and then moved down over it (no scratch allocation).
+		mid := len(dst)
+		val := dst[start:mid]
 		// Part boundaries: part k is val[bounds[2k]:bounds[2k+1]].
 		var sb [64]int
 		bounds := sb[:0]
@@ -214,25 +214,22 @@ func appendMacro(dst []byte, m macroSpec, env macroEnv) ([]byte, error) {
 		if m.digits > 0 && m.digits < np {
 			n = m.digits
 		}
-		first := true
-		emit := func(k int) {
-			if !first {
-				dst = append(dst, '.')
-			}
-			first = false
-			dst = append(dst, val[bounds[2*k]:bounds[2*k+1]]...)
-		}
+		from, to, step := np-n, np, 1
 		if m.reverse {
 			// reversed list r[j] = parts[np-1-j]; its rightmost n are
 			// parts[n-1] ... parts[0].
-			for k := n - 1; k >= 0; k-- {
-				emit(k)
-			}
-		} else {
-			for k := np - n; k < np; k++ {
-				emit(k)
-			}
+			from, to, step = n-1, -1, -1
 		}
+		for k := from; k != to; k += step {
+			if k != from {
+				dst = append(dst, '.')
+			}
+			dst = append(dst, val[bounds[2*k]:bounds[2*k+1]]...)
+		}
+		// val may alias the old backing array if append reallocated; dst
+		// holds both copies either way.
+		w := copy(dst[start:], dst[mid:])
+		dst = dst[:start+w]
 	}
 	if m.upper {
 		dst = urlEscapeTail(dst, start)

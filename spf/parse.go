@@ -2,6 +2,7 @@ package spf
 
 import (
 	"net/netip"
+	"strings"
 )
 
 // SyntaxError describes why a record does not conform to RFC 7208 §12.
@@ -67,35 +68,77 @@ func ParseTerms(version, terms string) (*Record, error) {
 }
 
 func parseTerms(version, s string) (*Record, error) {
-	if len(s) > maxRecordLen {
-		return nil, synErr("", "record too long")
+	r := &Record{}
+	if err := parseTermsInto(r, version, s, nil); err != nil {
+		return nil, err
 	}
-	// Terms are separated by one or more SP; count them first so that the
-	// slice is allocated once.
-	n := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c == ' ' {
-			i++
-			continue
-		}
-		if i > 0 && s[i-1] != ' ' {
-			return nil, synErr("", "missing space before term")
-		}
-		for i < len(s) && s[i] != ' ' {
-			if s[i] < 0x21 || s[i] > 0x7e {
-				return nil, synErr("", "record contains a byte outside printable ASCII")
-			}
-			i++
-		}
-		n++
+	return r, nil
+}
+
+// termArena hands out Term slices from reusable chunks, so that records
+// parsed during one check cost no allocation once the arena is warm. A
+// chunk is never reallocated in place: a full chunk is replaced by a new
+// one and slices handed out earlier stay valid.
+type termArena struct {
+	terms []Term
+	recs  []Record
+}
+
+const arenaChunk = 64
+
+func (a *termArena) record() *Record {
+	if len(a.recs) == cap(a.recs) {
+		a.recs = make([]Record, 0, 8)
+	}
+	a.recs = a.recs[:len(a.recs)+1]
+	return &a.recs[len(a.recs)-1]
+}
+
+func (a *termArena) alloc(n int) []Term {
+	if cap(a.terms)-len(a.terms) < n {
+		a.terms = make([]Term, 0, max(arenaChunk, n))
+	}
+	k := len(a.terms)
+	a.terms = a.terms[:k+n]
+	return a.terms[k : k+n : k+n]
+}
+
+// giveBack returns the last n Terms of the latest alloc to the arena.
+func (a *termArena) giveBack(n int) {
+	a.terms = a.terms[:len(a.terms)-n]
+}
+
+// reset drops the references held by the records of the last check and
+// keeps the current chunks for the next one (replaced chunks are garbage
+// once the check's records are gone).
+func (a *termArena) reset() {
+	clear(a.terms)
+	a.terms = a.terms[:0]
+	clear(a.recs)
+	a.recs = a.recs[:0]
+}
+
+// parseTermsInto parses the terms of s into r, taking the Term slice from
+// ar (from the heap when ar is nil).
+func parseTermsInto(r *Record, version, s string, ar *termArena) error {
+	if len(s) > maxRecordLen {
+		return synErr("", "record too long")
 	}
 	if len(s) > 0 && s[0] != ' ' {
-		return nil, synErr("", "missing space after version")
+		return synErr("", "missing space after version")
 	}
-	r := &Record{Version: version}
+	// Terms are separated by one or more SP, and each follows one: the
+	// number of spaces (and half the length) bounds the number of terms,
+	// so the slice is allocated once. Every byte of a term is checked by parseTerm.
+	n := min(strings.Count(s, " "), len(s)/2)
+	*r = Record{Version: version}
+	var terms []Term
 	if n > 0 {
-		r.Terms = make([]Term, n)
+		if ar != nil {
+			terms = ar.alloc(n)
+		} else {
+			terms = make([]Term, n)
+		}
 	}
 	k := 0
 	for i := 0; i < len(s); {
@@ -103,24 +146,29 @@ func parseTerms(version, s string) (*Record, error) {
 			i++
 			continue
 		}
-		j := i
-		for j < len(s) && s[j] != ' ' {
-			j++
+		j := strings.IndexByte(s[i:], ' ')
+		if j < 0 {
+			j = len(s)
+		} else {
+			j += i
 		}
-		t := &r.Terms[k]
+		t := &terms[k]
 		if err := parseTerm(s[i:j], t); err != nil {
-			return nil, err
+			if !printable(s[i:j]) {
+				return synErr("", "record contains a byte outside printable ASCII")
+			}
+			return err
 		}
 		if t.Mechanism == MechanismNone {
 			switch t.Modifier.Name {
 			case "redirect":
 				if r.redirect != 0 {
-					return nil, synErr(s[i:j], "redirect modifier appears twice")
+					return synErr(s[i:j], "redirect modifier appears twice")
 				}
 				r.redirect = k + 1
 			case "exp":
 				if r.exp != 0 {
-					return nil, synErr(s[i:j], "exp modifier appears twice")
+					return synErr(s[i:j], "exp modifier appears twice")
 				}
 				r.exp = k + 1
 			}
@@ -128,14 +176,29 @@ func parseTerms(version, s string) (*Record, error) {
 		k++
 		i = j
 	}
-	return r, nil
+	if ar != nil {
+		ar.giveBack(n - k)
+	}
+	if k > 0 {
+		r.Terms = terms[:k:k]
+	}
+	return nil
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func isAlpha(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func parseTerm(s string, t *Term) error {
-	t.CIDR4, t.CIDR6 = -1, -1
+	*t = Term{CIDR4: -1, CIDR6: -1}
 	q := QualifierNone
 	rest := s
 	switch rest[0] {
@@ -248,28 +311,62 @@ func parseTerm(s string, t *Term) error {
 				break
 			}
 		}
-		a, err := netip.ParseAddr(addrText)
-		if err != nil || a.Zone() != "" {
-			return synErr(s, "invalid address")
-		}
 		if m == MechanismIP4 {
-			if !a.Is4() {
-				return synErr(s, "not an IPv4 address")
+			a, ok := parseIPv4(addrText)
+			if !ok {
+				return synErr(s, "invalid IPv4 address")
 			}
 			if bits < 0 {
 				bits = 32
 			}
-		} else {
-			if !a.Is6() {
-				return synErr(s, "not an IPv6 address")
-			}
-			if bits < 0 {
-				bits = 128
-			}
+			t.Prefix = netip.PrefixFrom(a, bits)
+			return nil
+		}
+		a, err := netip.ParseAddr(addrText)
+		if err != nil || a.Zone() != "" {
+			return synErr(s, "invalid address")
+		}
+		if !a.Is6() {
+			return synErr(s, "not an IPv6 address")
+		}
+		if bits < 0 {
+			bits = 128
 		}
 		t.Prefix = netip.PrefixFrom(a, bits)
 	}
 	return nil
+}
+
+// parseIPv4 parses dotted-quad notation (four decimal fields of 0..255
+// without leading zeros, as netip.ParseAddr accepts) without the generic
+// parser's IPv6 dispatch.
+func parseIPv4(s string) (netip.Addr, bool) {
+	var b [4]byte
+	f, v, digits := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '.' {
+			if digits == 0 || f == 3 {
+				return netip.Addr{}, false
+			}
+			b[f] = byte(v)
+			f, v, digits = f+1, 0, 0
+			continue
+		}
+		if !isDigit(c) || (digits == 1 && v == 0) {
+			return netip.Addr{}, false
+		}
+		v = v*10 + int(c-'0')
+		digits++
+		if v > 255 {
+			return netip.Addr{}, false
+		}
+	}
+	if f != 3 || digits == 0 {
+		return netip.Addr{}, false
+	}
+	b[3] = byte(v)
+	return netip.AddrFrom4(b), true
 }
 
 func lookupMechanism(name string) Mechanism {
