@@ -119,19 +119,26 @@ func TestSASLClientsAgainstDovecot(t *testing.T) {
 		}
 	}
 	t.Logf("dovecot offers %v", caps)
+	// required: the mechanisms issue 3 asks to prove against Dovecot, all
+	// enabled by interop/lib/dovecot.sh; a harness that does not offer
+	// them fails the test instead of skipping it silently.
 	tests := []struct {
-		name   string
-		client func(pass string) sasl.Client
+		name     string
+		required bool
+		client   func(pass string) sasl.Client
 	}{
-		{sasl.Plain, func(p string) sasl.Client { return sasl.NewPlainClient("", user, p) }},
-		{sasl.Login, func(p string) sasl.Client { return sasl.NewLoginClient(user, p) }},
-		{sasl.CRAMMD5, func(p string) sasl.Client { return sasl.NewCRAMMD5Client(user, p) }},
-		{sasl.SCRAMSHA1, func(p string) sasl.Client { return sasl.NewSCRAMClient(sasl.SCRAMSHA1, "", user, p, nil) }},
-		{sasl.SCRAMSHA256, func(p string) sasl.Client { return sasl.NewSCRAMClient(sasl.SCRAMSHA256, "", user, p, nil) }},
+		{sasl.Plain, true, func(p string) sasl.Client { return sasl.NewPlainClient("", user, p) }},
+		{sasl.Login, true, func(p string) sasl.Client { return sasl.NewLoginClient(user, p) }},
+		{sasl.CRAMMD5, true, func(p string) sasl.Client { return sasl.NewCRAMMD5Client(user, p) }},
+		{sasl.SCRAMSHA1, false, func(p string) sasl.Client { return sasl.NewSCRAMClient(sasl.SCRAMSHA1, "", user, p, nil) }},
+		{sasl.SCRAMSHA256, true, func(p string) sasl.Client { return sasl.NewSCRAMClient(sasl.SCRAMSHA256, "", user, p, nil) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if !offered[tt.name] {
+				if tt.required {
+					t.Fatalf("dovecot does not offer %s: auth_mechanisms of the harness (interop/lib/dovecot.sh) must include it", tt.name)
+				}
 				t.Skipf("dovecot does not offer %s (auth_mechanisms in the peers' dovecot.conf)", tt.name)
 			}
 			for _, useIR := range []bool{true, false} {
