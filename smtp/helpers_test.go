@@ -38,13 +38,12 @@ type fakeBackend struct {
 	logouts  int
 	sessions int
 
-	mailErr  error
-	rcptErr  func(to string) error
-	dataErr  error
-	panicOn  string
-	lmtpErrs func(rcpts []string) []error
-	newSess  error
-	got      chan struct{}
+	mailErr error
+	rcptErr func(to string) error
+	dataErr error
+	panicOn string
+	newSess error
+	got     chan struct{}
 }
 
 func newFakeBackend(domains ...string) *fakeBackend {
