@@ -103,10 +103,9 @@ var benchMsg = func() []byte {
 }()
 
 type lgConn struct {
-	c  net.Conn
-	r  *bufio.Reader
-	w  *bufio.Writer
-	ln []byte
+	c net.Conn
+	r *bufio.Reader
+	w *bufio.Writer
 }
 
 func lgDial(addr string) (*lgConn, error) {

@@ -31,7 +31,6 @@ type message struct {
 // fakeBackend records messages; domains lists the local domains.
 type fakeBackend struct {
 	domains []string
-	users   map[string]string // AUTH PLAIN users
 
 	mu       sync.Mutex
 	msgs     []message
