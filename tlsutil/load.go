@@ -36,6 +36,8 @@ type CertError struct {
 	Err               error // one of the ErrXxx sentinels above, or an I/O error
 }
 
+// Error describes the rejection, naming the files and, for validity
+// errors, the subject and the relevant date.
 func (e *CertError) Error() string {
 	msg := e.Err.Error()
 	if e.CertFile != "" {
@@ -50,6 +52,7 @@ func (e *CertError) Error() string {
 	return msg
 }
 
+// Unwrap returns Err, one of the ErrXxx sentinels or an I/O error.
 func (e *CertError) Unwrap() error { return e.Err }
 
 // LoadKeyPair reads a PEM certificate chain (leaf first) and a PEM private

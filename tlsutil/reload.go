@@ -237,6 +237,7 @@ func (r *Reloader) ServerConfig() *tls.Config {
 	return c
 }
 
+// String names the files served, for logs.
 func (r *Reloader) String() string {
 	return fmt.Sprintf("Reloader(%s, %s)", r.certFile, r.keyFile)
 }

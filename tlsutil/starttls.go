@@ -44,6 +44,7 @@ type StartTLSError struct {
 	Err      error  // an ErrXxx sentinel, ctx.Err(), an I/O or handshake error
 }
 
+// Error formats the protocol, stage, cause and the server's last reply.
 func (e *StartTLSError) Error() string {
 	msg := fmt.Sprintf("tlsutil: starttls %s %s: %v", e.Protocol, e.Stage, e.Err)
 	if e.Reply != "" {
@@ -52,6 +53,7 @@ func (e *StartTLSError) Error() string {
 	return msg
 }
 
+// Unwrap returns Err.
 func (e *StartTLSError) Unwrap() error { return e.Err }
 
 // StartTLSOptions tunes [StartTLS]. The zero value works.

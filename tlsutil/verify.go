@@ -115,6 +115,7 @@ type VerifyError struct {
 	Err   error      // the underlying crypto/x509 error, if any
 }
 
+// Error formats the kind of failure, the host and the crypto/x509 error.
 func (e *VerifyError) Error() string {
 	msg := e.Kind.Error()
 	if e.Host != "" {

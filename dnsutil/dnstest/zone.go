@@ -241,6 +241,7 @@ type ParseError struct {
 	Err    error
 }
 
+// Error formats the error with its line number when known.
 func (e *ParseError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("dnstest: zone line %d: %v", e.Line, e.Err)
@@ -248,6 +249,7 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("dnstest: zone: %v", e.Err)
 }
 
+// Unwrap returns the underlying parser error.
 func (e *ParseError) Unwrap() error { return e.Err }
 
 var lineRE = regexp.MustCompile(`at line: (\d+):(\d+)$`)
