@@ -580,6 +580,9 @@ func (d *Decoder) List(item func() error) error {
 			d.depth--
 			return nil
 		}
+		if b, err := d.Peek(); err == nil && b == '(' {
+			continue // body-type-mpart: parts are not separated by spaces
+		}
 		if err := d.SP(); err != nil {
 			return err
 		}

@@ -80,9 +80,6 @@ func DecodeMailbox(s string) (string, error) {
 		if lastEncodedEnd == i {
 			return "", ErrBadMailboxName // "&AGE-&AGE-" must be one run
 		}
-		if len(enc)%8 == 1 || len(enc)%8 == 3 || len(enc)%8 == 6 {
-			return "", ErrBadMailboxName
-		}
 		b, err := mutf7.DecodeString(enc)
 		if err != nil || len(b)%2 != 0 || len(b) == 0 {
 			return "", ErrBadMailboxName

@@ -44,3 +44,25 @@ func fmtInt(n int) string {
 	}
 	return string(b)
 }
+
+func TestDebugFetch(t *testing.T) {
+	env := newEnv(t, nil)
+	r := login(t, env, "alice")
+	msg := "From: a@example.test\r\nSubject: hi\r\n\r\nhello\r\n"
+	r.send("a1 APPEND INBOX {" + itoa(len(msg)) + "+}")
+	r.sendRaw(msg + "\r\n")
+	r.until("a1 ")
+	r.cmd("a2", "SELECT INBOX")
+	t.Log(r.cmd("a3", "FETCH 1 (BODY.PEEK[1] BODY.PEEK[HEADER.FIELDS (Subject)])"))
+}
+
+func TestDebugFetch2(t *testing.T) {
+	env := newEnv(t, nil)
+	r := login(t, env, "alice")
+	msg := "From: a@example.test\r\nSubject: hi\r\n\r\nhello\r\n"
+	r.send("a1 APPEND INBOX {" + itoa(len(msg)) + "+}")
+	r.sendRaw(msg + "\r\n")
+	r.until("a1 ")
+	r.cmd("a2", "SELECT INBOX")
+	t.Log(r.cmd("a3", "FETCH 1 (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (Subject)] BODY.PEEK[1])"))
+}

@@ -1,0 +1,27 @@
+// Package imapclient is an IMAP4rev1 client (RFC 3501) for the commands
+// of [github.com/mailkit-go/mailkit/imap/imapserver]: STARTTLS, LOGIN,
+// AUTHENTICATE with any [sasl.Client] (SASL-IR when offered), CAPABILITY,
+// SELECT/EXAMINE, CREATE, DELETE, RENAME, SUBSCRIBE, LIST, LSUB, STATUS,
+// APPEND (LITERAL+ when offered), FETCH with streamed body sections,
+// STORE, SEARCH, EXPUNGE, COPY, MOVE, their UID variants, IDLE, CLOSE,
+// UNSELECT, NOOP and LOGOUT.
+//
+// [Dial] connects in plaintext, [DialStartTLS] upgrades at once with
+// STARTTLS (whatever the server sent before the handshake is discarded,
+// CVE-2011-0411) and [DialTLS] uses implicit TLS (port 993). Every network
+// call takes a context whose deadline and cancellation apply to the
+// connection; a command interrupted that way leaves the connection closed.
+//
+// Responses the current command did not ask for (EXISTS, EXPUNGE, FETCH
+// flag updates, alerts) go to [Options.OnUpdate], also during IDLE.
+// FETCH results arrive through a [FetchHandler]: its Body function gets
+// each body section as an io.Reader over the literal, so large messages
+// are never held in memory unless [Client.FetchAll] is used.
+//
+// Limits: responses are read with the [imap.Limits] of Options (64 KiB
+// per line outside literals, 64 MiB per literal by default).
+//
+// Concurrency: a Client may be used from several goroutines; commands
+// are sent one at a time (no pipelining). During IDLE other commands wait
+// until [IdleCommand.Done].
+package imapclient
