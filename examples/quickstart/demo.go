@@ -49,9 +49,9 @@ type Outcome struct {
 // the scripted conversation against them, prints each hop to w and shuts
 // everything down.
 func demo(ctx context.Context, w io.Writer) (out *Outcome, err error) {
-	log := &eventLog{w: w}
-	out = &Outcome{}
 	clock := newSimClock(time.Now())
+	log := &eventLog{w: w, now: clock.Now}
+	out = &Outcome{}
 	started := time.Now()
 
 	// Everything started is stopped in reverse order when demo returns,

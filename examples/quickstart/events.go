@@ -47,12 +47,16 @@ type Event struct {
 type eventLog struct {
 	mu     sync.Mutex
 	w      io.Writer
+	now    func() time.Time // stamps events (the simulated clock)
 	events []Event
 }
 
 func (l *eventLog) add(e Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.now != nil {
+		e.At = l.now()
+	}
 	l.events = append(l.events, e)
 	if l.w == nil {
 		return
