@@ -1,0 +1,57 @@
+// Package mbox reads and appends to mbox files, the single-file mailbox
+// format of /var/spool/mail/$USER that Postfix, sendmail, procmail, mutt,
+// Dovecot and Python's mailbox module share (RFC 4155).
+//
+// # Format
+//
+// Each message starts with a From_ line, "From <envelope sender> <date>",
+// the date in UTC asctime form ("Sun Nov 29 17:22:41 2026"), and ends with
+// an empty line. Lines of the message that would look like a From_ line are
+// quoted. This package writes the mboxrd variant: every line matching
+// ">*From " gets one more '>' ([Writer]), so reading ([Reader],
+// FormatMboxrd) restores the message exactly. Readers can also undo mboxo
+// quoting (only "From " -> ">From ", ambiguous) or leave bodies raw.
+//
+// Deviations and choices:
+//
+//   - Any line starting with "From " begins a new message, whether or not
+//     the rest looks like a sender and a date. This is how mboxrd files are
+//     meant to be read and matches Python's mailbox module; it splits
+//     unquoted mboxo files written by careless programs at such lines.
+//   - Content-Length header fields (the mboxcl variants of Solaris and
+//     older System V) are ignored.
+//   - Line ends are kept as they are. A message without a final line end
+//     gets one (the only change a round trip makes). The empty separator
+//     line must be "\n"; "\r\n" counts as content, as in Python.
+//   - The envelope sender of a bounce (empty MAIL FROM) is written as
+//     "MAILER-DAEMON".
+//
+// # Appending
+//
+// [Mailbox.Append] locks the file (fcntl and flock by default; dot-locks
+// "<path>.lock" for spools, [Spool]), notes its size, writes the message,
+// and fsyncs before returning. If anything fails, the file is truncated
+// back to the noted size and synced, so a failed append leaves the mailbox
+// untouched. A process killed part way (or a power cut) still leaves a
+// partial message at the end; the next Append completes the separator
+// first so the new message stays intact and readable. Symbolic links and
+// files with several hard links are refused as mailboxes.
+//
+// # Limits
+//
+// [Limits]: MaxMessageSize (default 64 MiB) and MaxLineLength (default
+// 1 MiB) apply to reading and writing and give [ErrTooLarge] and
+// [ErrLineTooLong]; MaxMailboxSize (off by default) gives [ErrMailboxFull].
+// Readers stream bodies with a fixed buffer; a message that breaks a limit
+// while being read fails, and [Reader.Next] skips the rest of it.
+//
+// # Concurrency
+//
+// A [Mailbox] is safe for concurrent use; its calls are serialised within
+// the process, and the locks exclude other processes. POSIX fcntl locks
+// do not exclude other goroutines of the same process, so two Mailbox
+// values for one file in one process also need LockFlock (in the default)
+// or LockDotlock. [Reader] and [Writer] are not safe for concurrent use.
+// Kernel locks are available on Linux, the BSDs and macOS; elsewhere only
+// LockDotlock and LockNone work.
+package mbox
