@@ -118,7 +118,7 @@ func (w *Writer) copyQuoted(ctx context.Context, bw *bufio.Writer, r io.Reader) 
 	var (
 		size        int64
 		lineLen     int
-		atLineStart = true
+		atLineStart      = true
 		last        byte = '\n'
 	)
 	for {
