@@ -129,3 +129,12 @@ func login(t *testing.T, env *testEnv, user string) *rawConn {
 	require.True(t, strings.HasPrefix(last(l), "l1 OK"), l)
 	return r
 }
+
+func dialRawNoGreeting(t *testing.T, addr string) *rawConn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	return &rawConn{t: t, c: c, br: bufio.NewReader(c)}
+}

@@ -45,7 +45,7 @@ func fmtInt(n int) string {
 	return string(b)
 }
 
-func TestDebugFetch(t *testing.T) {
+func TestFetchSectionsRaw(t *testing.T) {
 	env := newEnv(t, nil)
 	r := login(t, env, "alice")
 	msg := "From: a@example.test\r\nSubject: hi\r\n\r\nhello\r\n"
@@ -53,10 +53,11 @@ func TestDebugFetch(t *testing.T) {
 	r.sendRaw(msg + "\r\n")
 	r.until("a1 ")
 	r.cmd("a2", "SELECT INBOX")
-	t.Log(r.cmd("a3", "FETCH 1 (BODY.PEEK[1] BODY.PEEK[HEADER.FIELDS (Subject)])"))
+	l := r.cmd("a3", "FETCH 1 (BODY.PEEK[1] BODY.PEEK[HEADER.FIELDS (Subject)])")
+	require.Equal(t, []string{"* 1 FETCH (BODY[1] {7}", "hello", " BODY[HEADER.FIELDS (Subject)] {15}", "Subject: hi", "", ")", "a3 OK FETCH completed"}, l)
 }
 
-func TestDebugFetch2(t *testing.T) {
+func TestFetchAllItemsRaw(t *testing.T) {
 	env := newEnv(t, nil)
 	r := login(t, env, "alice")
 	msg := "From: a@example.test\r\nSubject: hi\r\n\r\nhello\r\n"
@@ -64,5 +65,7 @@ func TestDebugFetch2(t *testing.T) {
 	r.sendRaw(msg + "\r\n")
 	r.until("a1 ")
 	r.cmd("a2", "SELECT INBOX")
-	t.Log(r.cmd("a3", "FETCH 1 (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (Subject)] BODY.PEEK[1])"))
+	l := r.cmd("a3", "FETCH 1 (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (Subject)] BODY.PEEK[1])")
+	require.Contains(t, l[0], `ENVELOPE (NIL "hi" ((NIL NIL "a" "example.test")) ((NIL NIL "a" "example.test")) ((NIL NIL "a" "example.test")) NIL NIL NIL NIL NIL) BODYSTRUCTURE ("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 7 1 NIL NIL NIL NIL)`)
+	require.Equal(t, "a3 OK FETCH completed", last(l))
 }
