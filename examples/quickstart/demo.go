@@ -435,14 +435,10 @@ func download(ctx context.Context, log *eventLog, addr string, tlsConf *tls.Conf
 }
 
 func keywords(caps *esmtp.Capabilities) string {
-	if caps == nil {
+	if caps == nil || len(caps.Lines()) < 2 {
 		return "(none)"
 	}
-	var kw []string
-	for _, l := range caps.Lines()[1:] {
-		kw = append(kw, l)
-	}
-	return strings.Join(kw, ", ")
+	return strings.Join(caps.Lines()[1:], ", ")
 }
 
 func firstWord(s string) string {

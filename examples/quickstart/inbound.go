@@ -180,8 +180,8 @@ type submissionSession struct {
 	remote []string
 }
 
-func (s *submissionSession) Mail(_ context.Context, from string, _ *smtp.MailOptions) error {
-	s.Reset(nil)
+func (s *submissionSession) Mail(ctx context.Context, from string, _ *smtp.MailOptions) error {
+	s.Reset(ctx)
 	if !strings.EqualFold(from, s.c.AuthUser) {
 		reply := &smtp.Error{Code: 553, Enhanced: esmtp.EnhancedCode{Class: 5, Subject: 7, Detail: 1},
 			Message: "<" + from + ">: Sender address rejected: not owned by user " + s.c.AuthUser}
