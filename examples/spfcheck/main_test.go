@@ -19,7 +19,7 @@ func TestCheck(t *testing.T) {
 	c := &spf.Checker{Resolver: r, Receiver: "mybox.example.org"}
 	tests := []struct {
 		name, ip, helo, sender string
-		heloRes, mailfrom       spf.Status
+		heloRes, mailfrom      spf.Status
 		matched                string
 	}{
 		{"gmail pass via redirect", "209.85.220.41", "mail-sor-f41.google.com", "alice@gmail.com", spf.Pass, spf.Pass, "ip4:209.85.128.0/17"},
