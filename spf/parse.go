@@ -197,8 +197,11 @@ func printable(s string) bool {
 func isAlpha(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
+// parseTerm parses one term into t, which must be the zero Term (fresh
+// from make or from a reset arena), so that only the fields the term sets
+// are written.
 func parseTerm(s string, t *Term) error {
-	*t = Term{CIDR4: -1, CIDR6: -1}
+	t.CIDR4, t.CIDR6 = -1, -1
 	q := QualifierNone
 	rest := s
 	switch rest[0] {
@@ -322,12 +325,9 @@ func parseTerm(s string, t *Term) error {
 			t.Prefix = netip.PrefixFrom(a, bits)
 			return nil
 		}
-		a, err := netip.ParseAddr(addrText)
-		if err != nil || a.Zone() != "" {
-			return synErr(s, "invalid address")
-		}
-		if !a.Is6() {
-			return synErr(s, "not an IPv6 address")
+		a, ok := parseIPv6(addrText)
+		if !ok {
+			return synErr(s, "invalid IPv6 address")
 		}
 		if bits < 0 {
 			bits = 128
@@ -369,35 +369,142 @@ func parseIPv4(s string) (netip.Addr, bool) {
 	return netip.AddrFrom4(b), true
 }
 
+// parseIPv6 parses an IPv6 address in the text forms netip.ParseAddr
+// accepts (hex groups of 1..4 digits, one "::", a trailing dotted IPv4
+// part), without a zone.
+func parseIPv6(s string) (netip.Addr, bool) {
+	var ip [16]byte
+	ellipsis := -1 // byte offset of "::"
+	if len(s) >= 2 && s[0] == ':' && s[1] == ':' {
+		ellipsis = 0
+		s = s[2:]
+		if s == "" {
+			return netip.IPv6Unspecified(), true
+		}
+	}
+	i := 0
+	for i < 16 {
+		off, acc := 0, 0
+		for off < len(s) {
+			v := hexValue(s[off])
+			if v < 0 {
+				break
+			}
+			if off == 4 {
+				return netip.Addr{}, false
+			}
+			acc = acc<<4 | v
+			off++
+		}
+		if off == 0 {
+			return netip.Addr{}, false
+		}
+		if off < len(s) && s[off] == '.' {
+			// Trailing IPv4 part: the last 32 bits, or before an ellipsis.
+			if (ellipsis < 0 && i != 12) || i+4 > 16 {
+				return netip.Addr{}, false
+			}
+			a4, ok := parseIPv4(s)
+			if !ok {
+				return netip.Addr{}, false
+			}
+			b := a4.As4()
+			copy(ip[i:], b[:])
+			i += 4
+			s = ""
+			break
+		}
+		ip[i], ip[i+1] = byte(acc>>8), byte(acc)
+		i += 2
+		s = s[off:]
+		if s == "" {
+			break
+		}
+		if s[0] != ':' || len(s) == 1 {
+			return netip.Addr{}, false
+		}
+		s = s[1:]
+		if s[0] == ':' {
+			if ellipsis >= 0 {
+				return netip.Addr{}, false
+			}
+			ellipsis = i
+			s = s[1:]
+			if s == "" {
+				break
+			}
+		}
+	}
+	if s != "" {
+		return netip.Addr{}, false
+	}
+	if i < 16 {
+		if ellipsis < 0 {
+			return netip.Addr{}, false
+		}
+		n := 16 - i
+		copy(ip[ellipsis+n:], ip[ellipsis:i])
+		clear(ip[ellipsis : ellipsis+n])
+	} else if ellipsis >= 0 {
+		return netip.Addr{}, false // "::" must stand for at least one group
+	}
+	return netip.AddrFrom16(ip), true
+}
+
+func hexValue(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// mechKey packs up to 7 bytes of a name, each OR 0x20 (which lower-cases
+// letters and maps no other name byte to a letter), into an integer.
+func mechKey(name string) uint64 {
+	var k uint64
+	for i := 0; i < len(name); i++ {
+		k = k<<8 | uint64(name[i]|0x20)
+	}
+	return k
+}
+
+const (
+	keyA       = uint64('a')
+	keyMX      = uint64('m')<<8 | 'x'
+	keyAll     = uint64('a')<<16 | 'l'<<8 | 'l'
+	keyPTR     = uint64('p')<<16 | 't'<<8 | 'r'
+	keyIP4     = uint64('i')<<16 | 'p'<<8 | '4'
+	keyIP6     = uint64('i')<<16 | 'p'<<8 | '6'
+	keyExists  = uint64('e')<<40 | 'x'<<32 | 'i'<<24 | 's'<<16 | 't'<<8 | 's'
+	keyInclude = uint64('i')<<48 | 'n'<<40 | 'c'<<32 | 'l'<<24 | 'u'<<16 | 'd'<<8 | 'e'
+)
+
 func lookupMechanism(name string) Mechanism {
-	switch len(name) {
-	case 1:
-		if name[0]|0x20 == 'a' {
-			return MechanismA
-		}
-	case 2:
-		if asciiEqualFold(name, "mx") {
-			return MechanismMX
-		}
-	case 3:
-		switch {
-		case asciiEqualFold(name, "all"):
-			return MechanismAll
-		case asciiEqualFold(name, "ptr"):
-			return MechanismPTR
-		case asciiEqualFold(name, "ip4"):
-			return MechanismIP4
-		case asciiEqualFold(name, "ip6"):
-			return MechanismIP6
-		}
-	case 6:
-		if asciiEqualFold(name, "exists") {
-			return MechanismExists
-		}
-	case 7:
-		if asciiEqualFold(name, "include") {
-			return MechanismInclude
-		}
+	if len(name) > 7 {
+		return MechanismNone
+	}
+	switch mechKey(name) {
+	case keyA:
+		return MechanismA
+	case keyMX:
+		return MechanismMX
+	case keyAll:
+		return MechanismAll
+	case keyPTR:
+		return MechanismPTR
+	case keyIP4:
+		return MechanismIP4
+	case keyIP6:
+		return MechanismIP6
+	case keyExists:
+		return MechanismExists
+	case keyInclude:
+		return MechanismInclude
 	}
 	return MechanismNone
 }
