@@ -596,3 +596,30 @@ func TestSCRAMSaltsDoNotRevealUsers(t *testing.T) {
 		})
 	}
 }
+
+func TestDefaultFakeSaltKeyIsRandomPerRegistry(t *testing.T) {
+	t.Parallel()
+	a, b := newReg(), newReg() // FakeSaltKey nil in both
+	require.Nil(t, a.FakeSaltKey)
+	sa1, sa2 := scramSalt(t, a, SCRAMSHA256, "mallory"), scramSalt(t, a, SCRAMSHA256, "mallory")
+	assert.Equal(t, sa1, sa2, "stable within one registry")
+	assert.NotEqual(t, sa1, scramSalt(t, b, SCRAMSHA256, "mallory"), "a nil key must not be a fixed, guessable one")
+}
+
+func TestPlainUnknownUserAfterStoredKeys(t *testing.T) {
+	t.Parallel()
+	keys, err := NewSCRAMKeys(SCRAMSHA256, []byte("secret"), []byte("saltsaltsaltsalt"), 4096)
+	require.NoError(t, err)
+	reg := &Registry{AllowInsecure: true, Credentials: CredentialsFunc(func(ctx context.Context, u string) (*Secret, error) {
+		if u == "carol" {
+			return &Secret{SCRAMSHA256: &keys}, nil
+		}
+		return nil, ErrUnknownUser
+	})}
+	// A known user with stored keys teaches the registry the cost of a
+	// check; an unknown user then still gets the generic failure.
+	assert.NoError(t, reg.checkPassword(context.Background(), "carol", []byte("secret")))
+	assert.Equal(t, int64(4096), reg.dummyIter.Load())
+	assert.ErrorIs(t, reg.checkPassword(context.Background(), "nobody", []byte("secret")), ErrBadCredentials)
+	assert.ErrorIs(t, reg.checkPassword(context.Background(), "carol", []byte("wrong")), ErrBadCredentials)
+}

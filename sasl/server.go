@@ -3,12 +3,15 @@ package sasl
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -107,12 +110,23 @@ type Registry struct {
 	// SCRAM keys: unknown users, and users whose keys are computed on
 	// the fly from a plaintext password. Both get the same stable salt
 	// per user, so SCRAM does not reveal whether a user exists. Nil: a
-	// fixed key, which reveals that the server is mailkit but not who
-	// exists, and makes those salts predictable; set a random secret of
-	// 32 bytes, kept across restarts, in production.
+	// random key made on first use, so the salts are unpredictable but
+	// change when the process restarts (a client could notice the change
+	// and nothing else); set a random secret of 32 bytes, kept across
+	// restarts, in production.
 	FakeSaltKey []byte
 	Limits      Limits
 	Logger      *slog.Logger
+
+	// A Registry is used through a pointer and must not be copied after
+	// first use.
+	saltKeyOnce sync.Once
+	saltKey     []byte
+	// dummyIter is the iteration count of the last stored SCRAM keys
+	// seen by checkPassword (0: none seen). PLAIN and LOGIN for an
+	// unknown user then cost the same key derivation as for a real one,
+	// so response time does not tell whether the user exists.
+	dummyIter atomic.Int64
 }
 
 var defaultMechanisms = []string{SCRAMSHA256Plus, SCRAMSHA1Plus, SCRAMSHA256, SCRAMSHA1, Plain, Login, OAuthBearer, XOAuth2, External, Anonymous}
@@ -353,6 +367,11 @@ func (r *Registry) checkPassword(ctx context.Context, user string, pass []byte) 
 	defer sec.wipe()
 	switch {
 	case sec == nil:
+		if n := r.dummyIter.Load(); n > 0 {
+			// Same work as a user with stored keys; the result is
+			// discarded.
+			_ = scramHashFor(SCRAMSHA256).keys(pass, r.derivedSalt(scramHashFor(SCRAMSHA256), user), int(n))
+		}
 		return ErrBadCredentials
 	case sec.Password != nil:
 		// Compare digests so the comparison time does not depend on
@@ -363,16 +382,26 @@ func (r *Registry) checkPassword(ctx context.Context, user string, pass []byte) 
 		}
 	case sec.SCRAMSHA256 != nil:
 		k := sec.SCRAMSHA256
+		r.noteIterations(k.Iterations)
 		if hmac.Equal(scramHashFor(SCRAMSHA256).keys(pass, k.Salt, k.Iterations).StoredKey, k.StoredKey) {
 			return nil
 		}
 	case sec.SCRAMSHA1 != nil:
 		k := sec.SCRAMSHA1
+		r.noteIterations(k.Iterations)
 		if hmac.Equal(scramHashFor(SCRAMSHA1).keys(pass, k.Salt, k.Iterations).StoredKey, k.StoredKey) {
 			return nil
 		}
 	}
 	return ErrBadCredentials
+}
+
+// noteIterations remembers the cost of stored keys for the dummy work done
+// for unknown users, bounded like the iteration counts accepted elsewhere.
+func (r *Registry) noteIterations(n int) {
+	if n > 0 && n <= 1<<20 {
+		r.dummyIter.Store(int64(n))
+	}
 }
 
 func scramHashFor(mech string) scramHash {
@@ -417,7 +446,15 @@ func (r *Registry) scramKeys(ctx context.Context, sh scramHash, user string) (SC
 func (r *Registry) derivedSalt(sh scramHash, user string) []byte {
 	key := r.FakeSaltKey
 	if key == nil {
-		key = []byte("mailkit sasl fake salt")
+		r.saltKeyOnce.Do(func() {
+			r.saltKey = make([]byte, 32)
+			if _, err := io.ReadFull(rand.Reader, r.saltKey); err != nil {
+				// crypto/rand does not fail on supported systems; a
+				// fixed key still keeps salts stable per user.
+				copy(r.saltKey, "mailkit sasl fake salt")
+			}
+		})
+		key = r.saltKey
 	}
 	return sh.hmac(key, []byte(sh.mech), []byte(user))[:16]
 }
