@@ -104,7 +104,8 @@ func DecodeMailbox(s string) (string, error) {
 				k++
 			default:
 				r = rune(c)
-				if r >= 0x20 && r <= 0x7e {
+				if r <= 0x7f { // printable ASCII must not be encoded; controls are refused
+
 					return "", ErrBadMailboxName
 				}
 			}
