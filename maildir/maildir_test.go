@@ -492,3 +492,58 @@ func TestOpenSurvivesRename(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "payload", string(b))
 }
+
+// TestScenario8IMAPStyleState: SCENARIOS §8, IMAP keeps mail on the server
+// with its state (unread, flagged) and folders, and several clients of one
+// user may work at once. Two Maildir handles stand for two clients (or a
+// client and the delivering MTA) sharing one Maildir on the server.
+func TestScenario8IMAPStyleState(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "Maildir")
+	mta, err := Create(dir, &Options{Hostname: "mx"})
+	require.NoError(t, err)
+	phone, err := Open(dir, nil)
+	require.NoError(t, err)
+	laptop, err := Open(dir, nil)
+	require.NoError(t, err)
+
+	msg, err := mta.Deliver(ctx, strings.NewReader("Subject: test message\n\nHello,\nThis is a test.\nGoodbye.\n"))
+	require.NoError(t, err)
+	// Both clients see it as new and unread.
+	for _, c := range []*Maildir{phone, laptop} {
+		list, err := c.List(ctx)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		assert.True(t, list[0].New)
+		assert.False(t, list[0].Info.Flags.Has(FlagSeen))
+	}
+	// The phone reads and flags it; the state lives on the server, so the
+	// laptop sees it read and flagged, and the message stays stored.
+	_, err = phone.SetFlags(ctx, msg.Key, FlagSeen|FlagFlagged)
+	require.NoError(t, err)
+	st, err := laptop.Stat(ctx, msg.Key)
+	require.NoError(t, err)
+	assert.Equal(t, FlagSeen|FlagFlagged, st.Info.Flags)
+	assert.Equal(t, "Subject: test message\n\nHello,\nThis is a test.\nGoodbye.\n", readAll(t, laptop, msg.Key))
+	// Folders: the laptop files it into Archive; the phone sees the folder.
+	archive, err := laptop.CreateFolder(ctx, "Archive")
+	require.NoError(t, err)
+	rc, err := laptop.Open(ctx, msg.Key)
+	require.NoError(t, err)
+	moved, err := archive.Append(ctx, rc, st.Info)
+	require.NoError(t, err)
+	require.NoError(t, rc.Close())
+	require.NoError(t, laptop.Remove(ctx, msg.Key))
+	folders, err := phone.Folders(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Archive"}, folders)
+	pa, err := phone.Folder("Archive")
+	require.NoError(t, err)
+	st, err = pa.Stat(ctx, moved.Key)
+	require.NoError(t, err)
+	assert.Equal(t, FlagSeen|FlagFlagged, st.Info.Flags)
+	inbox, err := phone.List(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, inbox)
+}

@@ -212,7 +212,8 @@ func (l *limitWriter) Write(p []byte) (int, error) {
 
 // Read opens the mailbox for reading under shared locks (an exclusive
 // dot-lock, if configured) and calls fn with a [Reader] over it; the locks
-// are held until fn returns. A missing file reads as an empty mailbox.
+// are held until fn returns, so fn must not call methods of m (they would
+// wait for the Read to end). A missing file reads as an empty mailbox.
 func (m *Mailbox) Read(ctx context.Context, fn func(*Reader) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -319,3 +319,28 @@ func (b *blockAfter) Read(p []byte) (int, error) {
 	b.data = b.data[n:]
 	return n, nil
 }
+
+// TestScenario8LocalSpoolReader: SCENARIOS §8, "a local reader may read the
+// spool /var/spool/mail/$USER (mbox) directly". The MTA side appends to the
+// user's spool file; a local mail reader opens the same path and reads
+// every message, with the spool's own locks.
+func TestScenario8LocalSpoolReader(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	spool := &Spool{Dir: t.TempDir(), Now: func() time.Time { return testDate }}
+	mta, err := spool.Mailbox("alice")
+	require.NoError(t, err)
+	require.NoError(t, mta.Append(ctx, Envelope{From: "sender@mydomain.com"},
+		strings.NewReader("Subject: test message\nFrom: sender@mydomain.com\nTo: friend@example.com\n\nHello,\nThis is a test.\nGoodbye.\n")))
+	require.NoError(t, mta.Append(ctx, Envelope{From: "bob@example.org"}, strings.NewReader("Subject: second\n\nFrom Bob, hi.\n")))
+
+	// The reader knows only the user name and the spool convention.
+	path, err := spool.Path("alice")
+	require.NoError(t, err)
+	reader := &Mailbox{Path: path, Locking: LockFcntl | LockDotlock}
+	got := readMailbox(t, reader)
+	assert.Equal(t, []readMsg{
+		{from: "sender@mydomain.com", body: "Subject: test message\nFrom: sender@mydomain.com\nTo: friend@example.com\n\nHello,\nThis is a test.\nGoodbye.\n"},
+		{from: "bob@example.org", body: "Subject: second\n\nFrom Bob, hi.\n"},
+	}, got)
+}
