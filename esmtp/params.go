@@ -283,24 +283,13 @@ func ParseMailParams(s string, caps *Capabilities, opts *ParseOptions) (*MailPar
 	mp := &MailParams{}
 	var seen uint16
 	for _, p := range ps {
-		spec, ok := lookupParam(p.Key)
-		if !ok || spec.cmd != cmdMail || !offered(caps, spec) {
-			if ok && spec.cmd == cmdMail || !allowUnknown(opts) {
-				return nil, paramErr(ErrParamUnknown, p.Key, "Unsupported option: %s", p.Key)
-			}
+		known, err := checkParam(p, cmdMail, caps, opts, &seen)
+		if err != nil {
+			return nil, err
+		}
+		if !known {
 			mp.Extra = append(mp.Extra, p)
 			continue
-		}
-		if seen&spec.bit != 0 {
-			return nil, paramErr(ErrParamDuplicate, p.Key, "Duplicate %s parameter", p.Key)
-		}
-		seen |= spec.bit
-		if spec.flag {
-			if p.HasValue {
-				return nil, paramErr(ErrParamSyntax, p.Key, "%s takes no value", p.Key)
-			}
-		} else if !p.HasValue {
-			return nil, paramErr(ErrParamSyntax, p.Key, "%s needs a value", p.Key)
 		}
 		switch p.Key {
 		case "SIZE":
@@ -368,20 +357,13 @@ func ParseRcptParams(s string, caps *Capabilities, opts *ParseOptions) (*RcptPar
 	rp := &RcptParams{}
 	var seen uint16
 	for _, p := range ps {
-		spec, ok := lookupParam(p.Key)
-		if !ok || spec.cmd != cmdRcpt || !offered(caps, spec) {
-			if ok && spec.cmd == cmdRcpt || !allowUnknown(opts) {
-				return nil, paramErr(ErrParamUnknown, p.Key, "Unsupported option: %s", p.Key)
-			}
+		known, err := checkParam(p, cmdRcpt, caps, opts, &seen)
+		if err != nil {
+			return nil, err
+		}
+		if !known {
 			rp.Extra = append(rp.Extra, p)
 			continue
-		}
-		if seen&spec.bit != 0 {
-			return nil, paramErr(ErrParamDuplicate, p.Key, "Duplicate %s parameter", p.Key)
-		}
-		seen |= spec.bit
-		if !p.HasValue {
-			return nil, paramErr(ErrParamSyntax, p.Key, "%s needs a value", p.Key)
 		}
 		switch p.Key {
 		case "NOTIFY":
@@ -399,6 +381,32 @@ func ParseRcptParams(s string, caps *Capabilities, opts *ParseOptions) (*RcptPar
 		}
 	}
 	return rp, nil
+}
+
+// checkParam checks what MAIL and RCPT parameters have in common: the
+// parameter belongs to cmd and its extension was offered (known true), or
+// it is admitted as unknown by opts (known false); no duplicate (seen
+// collects the parameters met); a value exactly when the parameter takes
+// one.
+func checkParam(p Param, cmd int, caps *Capabilities, opts *ParseOptions, seen *uint16) (known bool, err error) {
+	spec, ok := lookupParam(p.Key)
+	if !ok || spec.cmd != cmd || !offered(caps, spec) {
+		if ok && spec.cmd == cmd || !allowUnknown(opts) {
+			return false, paramErr(ErrParamUnknown, p.Key, "Unsupported option: %s", p.Key)
+		}
+		return false, nil
+	}
+	if *seen&spec.bit != 0 {
+		return false, paramErr(ErrParamDuplicate, p.Key, "Duplicate %s parameter", p.Key)
+	}
+	*seen |= spec.bit
+	if spec.flag && p.HasValue {
+		return false, paramErr(ErrParamSyntax, p.Key, "%s takes no value", p.Key)
+	}
+	if !spec.flag && !p.HasValue {
+		return false, paramErr(ErrParamSyntax, p.Key, "%s needs a value", p.Key)
+	}
+	return true, nil
 }
 
 func allowUnknown(o *ParseOptions) bool { return o != nil && o.AllowUnknown }
@@ -448,9 +456,13 @@ func parseNotify(v string) (Notify, bool) {
 	return n, true
 }
 
+// maxORcpt bounds an ORCPT value: RFC 3461 §4.2 allows 500 characters
+// after xtext encoding.
+const maxORcpt = 500
+
 func parseORcpt(v string) (*ORcpt, bool) {
 	typ, addr, ok := strings.Cut(v, ";")
-	if !ok || typ == "" || addr == "" || !validKeyword(typ) {
+	if !ok || len(v) > maxORcpt || typ == "" || addr == "" || !validKeyword(typ) {
 		return nil, false
 	}
 	dec, err := DecodeXtext(addr)

@@ -141,6 +141,7 @@ func TestParseRcptParams(t *testing.T) {
 		{name: "notify empty item", in: "NOTIFY=SUCCESS,", caps: caps, code: 501, sent: ErrParamSyntax},
 		{name: "orcpt no type", in: "ORCPT=a@b", caps: caps, code: 501, sent: ErrParamSyntax},
 		{name: "orcpt bad xtext", in: "ORCPT=rfc822;a+4", caps: caps, code: 501, sent: ErrParamSyntax},
+		{name: "orcpt too long", in: "ORCPT=rfc822;" + strings.Repeat("a", 500), caps: caps, code: 501, sent: ErrParamSyntax},
 		{name: "no dsn", in: "NOTIFY=NEVER", caps: &Capabilities{Domain: "mx"}, code: 555, sent: ErrParamUnknown},
 		{name: "mail param", in: "SIZE=1", caps: caps, code: 555, sent: ErrParamUnknown},
 		{name: "duplicate", in: "NOTIFY=NEVER NOTIFY=NEVER", caps: caps, code: 501, sent: ErrParamDuplicate},

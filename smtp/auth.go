@@ -2,14 +2,15 @@ package smtp
 
 import (
 	"context"
-
 	"encoding/base64"
 	"errors"
-	"github.com/mailkit-go/mailkit/sasl"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/mailkit-go/mailkit/esmtp"
+	"github.com/mailkit-go/mailkit/sasl"
 )
 
 // AuthBackend adds SMTP AUTH (RFC 4954) to a [Backend]. [SASLAuth] builds
@@ -173,7 +174,7 @@ func (c *conn) cmdXclient(arg string) error {
 			c.syntaxError("Error: bad XCLIENT attribute " + kv)
 			return nil
 		}
-		dv, err := decodeXtext(v)
+		dv, err := esmtp.DecodeXtext(v)
 		if err != nil {
 			c.syntaxError("Error: bad XCLIENT value")
 			return nil
@@ -239,104 +240,6 @@ func (c *conn) cmdXclient(arg string) error {
 	}
 	c.writeRaw("220 " + c.cfg.hostname + " " + c.cfg.greeting)
 	return nil
-}
-
-// decodeXtext decodes RFC 3461 §4 xtext ("+" followed by two upper-case
-// hex digits encodes an octet).
-func decodeXtext(s string) (string, error) {
-	if !strings.Contains(s, "+") {
-		for i := 0; i < len(s); i++ {
-			if s[i] < 33 || s[i] > 126 || s[i] == '=' {
-				return "", errXtext
-			}
-		}
-		return s, nil
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case ch == '+':
-			if i+2 >= len(s) {
-				return "", errXtext
-			}
-			v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
-			if err != nil {
-				return "", errXtext
-			}
-			b.WriteByte(byte(v))
-			i += 2
-		case ch < 33 || ch > 126 || ch == '=':
-			return "", errXtext
-		default:
-			b.WriteByte(ch)
-		}
-	}
-	return b.String(), nil
-}
-
-// encodeXtext encodes s as RFC 3461 xtext.
-func encodeXtext(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if ch < 33 || ch > 126 || ch == '+' || ch == '=' {
-			b.WriteByte('+')
-			b.WriteString(strings.ToUpper(strconv.FormatUint(uint64(ch), 16)))
-			if ch < 16 {
-				// keep two digits
-				str := b.String()
-				b.Reset()
-				b.WriteString(str[:len(str)-1] + "0" + str[len(str)-1:])
-			}
-			continue
-		}
-		b.WriteByte(ch)
-	}
-	return b.String()
-}
-
-var errXtext = errors.New("smtp: bad xtext")
-
-// param is one ESMTP parameter of MAIL or RCPT.
-type param struct{ key, value string }
-
-// parsePathArg parses "FROM:<path> params" or "TO:<path> params" and
-// returns the mailbox without brackets ("" for <>).
-func parsePathArg(arg, prefix string, reverse bool) (string, []param, error) {
-	var pathText, paramText string
-	var err error
-	if reverse {
-		pathText, paramText, err = SplitMailArg(arg)
-	} else {
-		pathText, paramText, err = SplitRcptArg(arg)
-	}
-	if err != nil {
-		return "", nil, err
-	}
-	var params []param
-	utf8 := false
-	for _, f := range strings.Fields(paramText) {
-		k, v, _ := strings.Cut(f, "=")
-		k = strings.ToUpper(k)
-		if k == "" {
-			return "", nil, &Error{Code: 501, Enhanced: enh(5, 5, 4), Message: "Error: bad parameter syntax"}
-		}
-		if k == "SMTPUTF8" {
-			utf8 = true
-		}
-		params = append(params, param{k, v})
-	}
-	var p Path
-	if reverse {
-		p, err = ParseReversePath(pathText, utf8)
-	} else {
-		p, err = ParseForwardPath(pathText, utf8)
-	}
-	if err != nil {
-		return "", nil, err
-	}
-	return p.Mailbox.String(), params, nil
 }
 
 // SASLAuth implements the two methods of [AuthBackend] with a

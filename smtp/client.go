@@ -492,53 +492,46 @@ func IsTemporary(err error) bool {
 }
 
 func (c *Client) mailLine(env *Envelope) (string, error) {
-	var b strings.Builder
-	b.WriteString("MAIL FROM:<")
-	b.WriteString(env.From)
-	b.WriteByte('>')
 	o := env.Mail
+	var mp esmtp.MailParams
 	if o.Size > 0 && c.Has("SIZE") {
 		if limit, _ := c.caps.Size(); limit > 0 && o.Size > limit {
 			return "", &Error{Code: 552, Enhanced: esmtp.EnhancedCode{Class: 5, Subject: 3, Detail: 4}, Message: "message size exceeds the server's SIZE limit " + strconv.FormatInt(limit, 10)}
 		}
-		b.WriteString(" SIZE=" + strconv.FormatInt(o.Size, 10))
+		mp.Size = o.Size
 	}
 	switch o.Body {
 	case "", Body7Bit:
 	case Body8BitMIME:
 		if c.Has("8BITMIME") {
-			b.WriteString(" BODY=8BITMIME")
+			mp.Body = esmtp.Body8BitMIME
 		}
 	case BodyBinaryMIME:
 		if !c.Has("BINARYMIME") || !c.useChunking() {
 			return "", fmt.Errorf("%w: BINARYMIME", ErrExtensionMissing)
 		}
-		b.WriteString(" BODY=BINARYMIME")
+		mp.Body = esmtp.BodyBinaryMIME
 	}
 	if o.SMTPUTF8 || !isASCII(env.From) || !allASCII(env.To) {
 		if !c.Has("SMTPUTF8") {
 			return "", fmt.Errorf("%w: SMTPUTF8", ErrExtensionMissing)
 		}
-		b.WriteString(" SMTPUTF8")
+		mp.SMTPUTF8 = true
 	}
 	if o.RequireTLS {
 		if !c.Has("REQUIRETLS") || !c.tls {
 			return "", fmt.Errorf("%w: REQUIRETLS", ErrExtensionMissing)
 		}
-		b.WriteString(" REQUIRETLS")
+		mp.RequireTLS = true
 	}
 	if c.Has("DSN") {
-		if o.Return != "" {
-			b.WriteString(" RET=" + string(o.Return))
-		}
-		if o.EnvelopeID != "" {
-			b.WriteString(" ENVID=" + encodeXtext(o.EnvelopeID))
-		}
+		mp.Ret = esmtp.Ret(o.Return)
+		mp.EnvID = o.EnvelopeID
 	}
-	if o.Auth != "" && c.authed != "" {
-		b.WriteString(" AUTH=" + encodeXtext(o.Auth))
+	if c.authed != "" {
+		mp.Auth = o.Auth
 	}
-	return b.String(), nil
+	return "MAIL FROM:<" + env.From + ">" + mp.String(), nil
 }
 
 func allASCII(ss []string) bool {
@@ -554,20 +547,27 @@ func (c *Client) rcptLine(env *Envelope, i int) string {
 	line := "RCPT TO:<" + env.To[i] + ">"
 	if env.Rcpt != nil && i < len(env.Rcpt) && c.Has("DSN") {
 		o := env.Rcpt[i]
-		if len(o.Notify) > 0 {
-			ns := make([]string, len(o.Notify))
-			for j, n := range o.Notify {
-				ns[j] = string(n)
+		var rp esmtp.RcptParams
+		for _, n := range o.Notify {
+			switch n {
+			case NotifyNever:
+				rp.Notify |= esmtp.NotifyNever
+			case NotifySuccess:
+				rp.Notify |= esmtp.NotifySuccess
+			case NotifyFailure:
+				rp.Notify |= esmtp.NotifyFailure
+			case NotifyDelay:
+				rp.Notify |= esmtp.NotifyDelay
 			}
-			line += " NOTIFY=" + strings.Join(ns, ",")
 		}
 		if o.OriginalRecipient != "" {
 			typ := o.OriginalRecipientType
 			if typ == "" {
 				typ = "rfc822"
 			}
-			line += " ORCPT=" + typ + ";" + encodeXtext(o.OriginalRecipient)
+			rp.ORcpt = &esmtp.ORcpt{AddrType: typ, Addr: o.OriginalRecipient}
 		}
+		line += rp.String()
 	}
 	return line
 }

@@ -605,25 +605,39 @@ func (c *conn) cmdMail(arg string) {
 		c.writeReply(530, enh(5, 7, 0), "Authentication required")
 		return
 	}
-	addr, params, err := parsePathArg(arg, "FROM:", true)
+	pathText, paramText, err := SplitMailArg(arg)
 	if err != nil {
-		c.bad++
-		r, _ := ReplyFor(err, c.cfg.hostname)
-		c.writeError(r)
-		return
-	}
-	if len(params) > 0 && !c.info.ESMTP {
-		c.syntaxError("Error: parameters need EHLO")
+		c.pathError(err)
 		return
 	}
 	var opts MailOptions
-	for _, p := range params {
-		if rerr := c.mailParam(&opts, p); rerr != nil {
-			c.bad++
-			c.writeError(rerr)
+	if !c.paramsAllowed(paramText) {
+		return
+	}
+	if paramText != "" {
+		mp, err := esmtp.ParseMailParams(paramText, c.paramCaps(), nil)
+		if err != nil {
+			c.paramError(err)
 			return
 		}
+		opts = MailOptions{
+			Size: mp.Size, Body: BodyType(mp.Body), SMTPUTF8: mp.SMTPUTF8,
+			RequireTLS: mp.RequireTLS, Return: DSNReturn(mp.Ret), EnvelopeID: mp.EnvID,
+		}
+		if mp.Auth != "" {
+			// RFC 4954 §5: only trust AUTH= from authenticated clients.
+			opts.Auth = "<>"
+			if c.info.AuthUser != "" {
+				opts.Auth = mp.Auth
+			}
+		}
 	}
+	p, err := ParseReversePath(pathText, opts.SMTPUTF8)
+	if err != nil {
+		c.pathError(err)
+		return
+	}
+	addr := p.Mailbox.String()
 	if !isASCII(addr) && !opts.SMTPUTF8 {
 		c.bad++
 		c.writeReply(553, enh(5, 6, 7), "Error: non-ASCII address needs SMTPUTF8")
@@ -644,87 +658,71 @@ func paramErr(code int, e esmtp.EnhancedCode, msg string) *Error {
 	return &Error{Code: code, Enhanced: e, Message: msg}
 }
 
-func (c *conn) mailParam(o *MailOptions, p param) *Error {
-	bad := func(msg string) *Error { return paramErr(501, enh(5, 5, 4), msg) }
-	switch p.key {
-	case "SIZE":
-		if !c.offers("SIZE") {
-			return paramErr(555, enh(5, 5, 4), "Error: SIZE not supported")
-		}
-		n, err := strconv.ParseInt(p.value, 10, 64)
-		if err != nil || n < 0 || len(p.value) > 20 {
-			return bad("Error: bad SIZE value")
-		}
-		if n > c.cfg.limits.MessageBytes {
-			return paramErr(552, enh(5, 3, 4), "Error: message size exceeds fixed limit")
-		}
-		o.Size = n
-	case "BODY":
-		switch strings.ToUpper(p.value) {
-		case "7BIT":
-			o.Body = Body7Bit
-		case "8BITMIME":
-			if !c.offers("8BITMIME") {
-				return paramErr(555, enh(5, 5, 4), "Error: 8BITMIME not supported")
-			}
-			o.Body = Body8BitMIME
-		case "BINARYMIME":
-			if !c.offers("BINARYMIME") {
-				return paramErr(555, enh(5, 5, 4), "Error: BINARYMIME not supported")
-			}
-			o.Body = BodyBinaryMIME
-		default:
-			return bad("Error: bad BODY value")
-		}
-	case "SMTPUTF8":
-		if !c.offers("SMTPUTF8") || p.value != "" {
-			return paramErr(555, enh(5, 5, 4), "Error: SMTPUTF8 not supported")
-		}
-		o.SMTPUTF8 = true
-	case "REQUIRETLS":
-		if !c.offers("REQUIRETLS") || p.value != "" {
-			return paramErr(555, enh(5, 5, 4), "Error: REQUIRETLS not supported")
-		}
-		o.RequireTLS = true
-	case "RET":
-		if !c.offers("DSN") {
-			return paramErr(555, enh(5, 5, 4), "Error: DSN not supported")
-		}
-		switch strings.ToUpper(p.value) {
-		case "FULL":
-			o.Return = ReturnFull
-		case "HDRS":
-			o.Return = ReturnHeaders
-		default:
-			return bad("Error: bad RET value")
-		}
-	case "ENVID":
-		if !c.offers("DSN") {
-			return paramErr(555, enh(5, 5, 4), "Error: DSN not supported")
-		}
-		v, err := decodeXtext(p.value)
-		if err != nil || len(v) > 100 {
-			return bad("Error: bad ENVID value")
-		}
-		o.EnvelopeID = v
-	case "AUTH":
-		if c.cfg.auth == nil {
-			return paramErr(555, enh(5, 5, 4), "Error: AUTH not supported")
-		}
-		v, err := decodeXtext(p.value)
-		if err != nil {
-			return bad("Error: bad AUTH value")
-		}
-		// RFC 4954 §5: only trust AUTH= from authenticated clients.
-		if c.info.AuthUser != "" {
-			o.Auth = v
-		} else {
-			o.Auth = "<>"
-		}
-	default:
-		return paramErr(555, enh(5, 5, 4), "Error: unsupported parameter "+p.key)
+// pathError answers a MAIL or RCPT whose path does not parse.
+func (c *conn) pathError(err error) {
+	c.bad++
+	r, _ := ReplyFor(err, c.cfg.hostname)
+	c.writeError(r)
+}
+
+// paramsAllowed refuses ESMTP parameters after HELO (RFC 5321 §4.1.1.11
+// ties them to EHLO).
+func (c *conn) paramsAllowed(paramText string) bool {
+	if paramText != "" && !c.info.ESMTP {
+		c.syntaxError("Error: parameters need EHLO")
+		return false
 	}
-	return nil
+	return true
+}
+
+// paramError answers a MAIL or RCPT parameter refused by package esmtp
+// with the reply it carries.
+func (c *conn) paramError(err error) {
+	c.bad++
+	var pe *esmtp.ParamError
+	if errors.As(err, &pe) {
+		c.writeReply(pe.Code, pe.Enhanced, pe.Reply)
+		return
+	}
+	c.writeReply(501, enh(5, 5, 4), "Error: bad parameter syntax")
+}
+
+// paramCaps returns the extensions whose MAIL and RCPT parameters are
+// accepted on this connection; see [serverConfig.paramCaps].
+func (c *conn) paramCaps() *esmtp.Capabilities {
+	if c.info.TLS != nil {
+		return c.cfg.paramCaps[1]
+	}
+	return c.cfg.paramCaps[0]
+}
+
+// buildParamCaps lists the configured extensions that define MAIL or RCPT
+// parameters as offered without (tlsOn false) or with TLS. They are those
+// [conn.offers] advertises, except that AUTH counts whenever the server
+// has an AuthBackend: MAIL's AUTH= is meaningful on any channel and is
+// only trusted from authenticated clients.
+func buildParamCaps(cfg *serverConfig, tlsOn bool) *esmtp.Capabilities {
+	caps := &esmtp.Capabilities{}
+	for _, e := range cfg.exts {
+		switch e {
+		case "SIZE":
+			caps.Add(e, strconv.FormatInt(cfg.limits.MessageBytes, 10))
+		case "8BITMIME", "DSN", "SMTPUTF8":
+			caps.Add(e)
+		case "BINARYMIME":
+			if cfg.extSet["CHUNKING"] {
+				caps.Add(e)
+			}
+		case "REQUIRETLS":
+			if tlsOn {
+				caps.Add(e)
+			}
+		}
+	}
+	if cfg.auth != nil {
+		caps.Add("AUTH")
+	}
+	return caps
 }
 
 func (c *conn) cmdRcpt(arg string) {
@@ -736,25 +734,33 @@ func (c *conn) cmdRcpt(arg string) {
 		c.writeReply(452, enh(4, 5, 3), "Error: too many recipients")
 		return
 	}
-	addr, params, err := parsePathArg(arg, "TO:", false)
+	pathText, paramText, err := SplitRcptArg(arg)
 	if err != nil {
-		c.bad++
-		r, _ := ReplyFor(err, c.cfg.hostname)
-		c.writeError(r)
+		c.pathError(err)
 		return
 	}
-	if len(params) > 0 && !c.info.ESMTP {
-		c.syntaxError("Error: parameters need EHLO")
+	if !c.paramsAllowed(paramText) {
 		return
 	}
 	var opts RcptOptions
-	for _, p := range params {
-		if rerr := c.rcptParam(&opts, p); rerr != nil {
-			c.bad++
-			c.writeError(rerr)
+	if paramText != "" {
+		rp, err := esmtp.ParseRcptParams(paramText, c.paramCaps(), nil)
+		if err != nil {
+			c.paramError(err)
 			return
 		}
+		opts.Notify = notifyList(rp.Notify)
+		if rp.ORcpt != nil {
+			opts.OriginalRecipientType = rp.ORcpt.AddrType
+			opts.OriginalRecipient = rp.ORcpt.Addr
+		}
 	}
+	p, err := ParseForwardPath(pathText, c.mailOpts.SMTPUTF8)
+	if err != nil {
+		c.pathError(err)
+		return
+	}
+	addr := p.Mailbox.String()
 	if !isASCII(addr) && !c.mailOpts.SMTPUTF8 {
 		c.bad++
 		c.writeReply(553, enh(5, 6, 7), "Error: non-ASCII address needs SMTPUTF8")
@@ -773,43 +779,25 @@ func (c *conn) cmdRcpt(arg string) {
 	c.writeReply(250, enh(2, 1, 5), "Ok")
 }
 
-func (c *conn) rcptParam(o *RcptOptions, p param) *Error {
-	if !c.offers("DSN") {
-		return paramErr(555, enh(5, 5, 4), "Error: unsupported parameter "+p.key)
+// notifyList converts esmtp's NOTIFY set to the session's list.
+func notifyList(n esmtp.Notify) []DSNNotify {
+	if n == 0 {
+		return nil
 	}
-	bad := func(msg string) *Error { return paramErr(501, enh(5, 5, 4), msg) }
-	switch p.key {
-	case "NOTIFY":
-		for _, v := range strings.Split(strings.ToUpper(p.value), ",") {
-			switch DSNNotify(v) {
-			case NotifyNever, NotifySuccess, NotifyFailure, NotifyDelay:
-				o.Notify = append(o.Notify, DSNNotify(v))
-			default:
-				return bad("Error: bad NOTIFY value")
-			}
-		}
-		if len(o.Notify) > 1 {
-			for _, n := range o.Notify {
-				if n == NotifyNever {
-					return bad("Error: NOTIFY=NEVER cannot be combined")
-				}
-			}
-		}
-	case "ORCPT":
-		typ, v, ok := strings.Cut(p.value, ";")
-		if !ok || typ == "" {
-			return bad("Error: bad ORCPT value")
-		}
-		dec, err := decodeXtext(v)
-		if err != nil || len(p.value) > 500 {
-			return bad("Error: bad ORCPT value")
-		}
-		o.OriginalRecipientType = typ
-		o.OriginalRecipient = dec
-	default:
-		return paramErr(555, enh(5, 5, 4), "Error: unsupported parameter "+p.key)
+	if n&esmtp.NotifyNever != 0 {
+		return []DSNNotify{NotifyNever}
 	}
-	return nil
+	out := make([]DSNNotify, 0, 3)
+	if n&esmtp.NotifySuccess != 0 {
+		out = append(out, NotifySuccess)
+	}
+	if n&esmtp.NotifyFailure != 0 {
+		out = append(out, NotifyFailure)
+	}
+	if n&esmtp.NotifyDelay != 0 {
+		out = append(out, NotifyDelay)
+	}
+	return out
 }
 
 // relayCheck applies the profile's relay policy to one recipient.

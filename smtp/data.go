@@ -204,17 +204,9 @@ func (d *DataReader) step(in, out []byte) (consumed, delivered int, err error) {
 			d.endLine(true)
 			return 1, 0, nil
 		}
-		if d.opts.LineEndings != LineEndingsNormalize {
-			return 0, 0, ErrBareCR
-		}
 		// Normalize: a bare CR is data, so the dot was a transparency dot
 		// on a line that goes on with "\r".
-		if err := d.account(1, false); err != nil {
-			return 0, 0, err
-		}
-		d.emit("\r")
-		d.state = stMid
-		return 0, 0, nil
+		return d.bareCR()
 	case stCR:
 		if c == '\n' {
 			if err := d.account(2, true); err != nil {
@@ -224,16 +216,7 @@ func (d *DataReader) step(in, out []byte) (consumed, delivered int, err error) {
 			d.endLine(true)
 			return 1, 0, nil
 		}
-		if d.opts.LineEndings != LineEndingsNormalize {
-			return 0, 0, ErrBareCR
-		}
-		// Normalize: a bare CR is kept as data (Postfix does the same).
-		if err := d.account(1, false); err != nil {
-			return 0, 0, err
-		}
-		d.emit("\r")
-		d.state = stMid
-		return 0, 0, nil
+		return d.bareCR()
 	}
 	// stMid: deliver a run of ordinary octets, up to the next CR or LF.
 	switch c {
@@ -468,4 +451,18 @@ func (c *LineChecker) End() error {
 		return ErrBareCR
 	}
 	return nil
+}
+
+// bareCR handles a CR not followed by LF: an error unless the policy is
+// LineEndingsNormalize, which keeps it as data (Postfix does the same).
+func (d *DataReader) bareCR() (int, int, error) {
+	if d.opts.LineEndings != LineEndingsNormalize {
+		return 0, 0, ErrBareCR
+	}
+	if err := d.account(1, false); err != nil {
+		return 0, 0, err
+	}
+	d.emit("\r")
+	d.state = stMid
+	return 0, 0, nil
 }

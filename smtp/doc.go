@@ -82,6 +82,57 @@
 // client timeouts are those of RFC 5321 §4.5.3.2 ([ClientTimeouts]). With
 // ClientOptions.LMTP it speaks LMTP and reads one reply per recipient.
 //
+// # Wire codec
+//
+// The codec in wire.go, reply.go, path.go and data.go does no network I/O
+// of its own; it reads from a *bufio.Reader and writes to an io.Writer that
+// the server or the client owns.
+//
+//   - Commands: [ReadLine] reads one line bounded by a length limit and the
+//     line-ending policy ([LineEndings]); [ParseCommand] splits it into a
+//     [Command] (verb and argument). Neither allocates for a known verb
+//     without an argument.
+//   - Paths: [ParseReversePath] and [ParseForwardPath] parse the angle-bracket
+//     paths of MAIL and RCPT (RFC 5321 §4.1.2) with source routes (kept, and
+//     to be ignored per RFC 5321 §C), quoted local parts, address literals
+//     and, when SMTPUTF8 was given, UTF-8 mailboxes (RFC 6531 §3.3).
+//     [SplitMailArg] and [SplitRcptArg] separate the path from the ESMTP
+//     parameters, which package esmtp parses.
+//   - Replies: [ReadReply] parses single and multiline replies, checking that
+//     every line carries the same code, and splits off RFC 2034 enhanced
+//     status codes; [WriteReply] and [AppendReply] format them. [*Error] is
+//     the typed reply error used on both sides.
+//   - Message data: [NewDataReader] returns the DATA reader (dot-unstuffing,
+//     end of data only at CRLF "." CRLF), [NewDotWriter] the DATA writer
+//     (CRLF normalisation and dot-stuffing).
+//
+// # Line endings and SMTP smuggling
+//
+// RFC 5321 §2.3.8 allows CR and LF only together as CRLF. By default
+// ([LineEndingsStrict]) a bare LF or a bare CR in a command line or in DATA is an error
+// ([ErrBareLF], [ErrBareCR]); [ReplyFor] maps it to the reply Postfix sends
+// with smtpd_forbid_bare_newline = reject, "550 5.5.2 <host> Error: bare
+// <LF> received" (Postfix's default smtpd_forbid_bare_newline_reject_code is
+// 550), after which the server should close the connection.
+// [LineEndingsNormalize] follows Postfix's "normalize": a bare LF ends a line as if it
+// were CRLF, a bare CR in DATA is kept as data, and the end of data is still only
+// the exact sequence CR LF "." CR LF. Under no policy is any other sequence
+// (LF "." LF, CR "." CR, LF "." CRLF, NUL "." CRLF, ...) taken for the end of
+// data. The DATA reader also refuses NUL by default (RFC 5321 §4.1.1.4 and
+// RFC 6152 exclude it from text), so a hop that deletes NULs cannot turn
+// the data into a different message.
+//
+// The DATA writer converts every bare CR and bare LF to CRLF before it
+// dot-stuffs, so "\r." and "\n." can never reach the wire unstuffed, and the
+// only CRLF "." CRLF it emits is the final one.
+//
+// Codec limits: command lines are limited to 512 octets including CRLF (RFC 5321
+// §4.5.3.1.4), reply lines to 2048 (lenient: the RFC says 512) with at most
+// 256 lines per reply, text lines in DATA to 1000 octets including CRLF
+// (§4.5.3.1.6, not counting the dot added for transparency); the message
+// size limit is the caller's (the server's Limits). Over-long input yields a
+// typed error, never unbounded memory.
+//
 // # Deviations
 //
 // Replies before EHLO carry no enhanced status codes (RFC 2034 §3), unlike

@@ -78,7 +78,7 @@ func (a Address) String() string {
 }
 
 // IsASCII reports whether the address is all ASCII, i.e. needs no SMTPUTF8.
-func (a Address) IsASCII() bool { return asciiOnly(a.LocalPart) && asciiOnly(a.Domain) }
+func (a Address) IsASCII() bool { return isASCII(a.LocalPart) && isASCII(a.Domain) }
 
 // IsPostmaster reports whether a is the domain-less <Postmaster> recipient.
 func (a Address) IsPostmaster() bool {
@@ -161,7 +161,7 @@ func parsePath(s string, allowUTF8 bool, enh EnhancedCode) (Path, error) {
 	if len(s) < 2 || s[0] != '<' || s[len(s)-1] != '>' {
 		return Path{}, pathErr(enh, "missing angle brackets")
 	}
-	if !asciiOnly(s) {
+	if !isASCII(s) {
 		if !allowUTF8 {
 			return Path{}, &PathError{Code: 553, Enhanced: ecode(5, 6, 7), Reason: "non-ASCII address without SMTPUTF8"}
 		}
@@ -392,15 +392,6 @@ func validAddressLiteral(d string) bool {
 	for i := 0; i < len(content); i++ {
 		c := content[i]
 		if c < 33 || c > 126 || c == '[' || c == '\\' || c == ']' {
-			return false
-		}
-	}
-	return true
-}
-
-func asciiOnly(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
 			return false
 		}
 	}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mailkit-go/mailkit/esmtp"
 )
 
 // Errors returned by [Server.Serve] and friends.
@@ -134,6 +136,9 @@ type serverConfig struct {
 	logger      *slog.Logger
 	now         func() time.Time
 	newID       func() string
+	// paramCaps are the extensions whose MAIL/RCPT parameters are
+	// accepted, without [0] and with [1] TLS (only REQUIRETLS differs).
+	paramCaps [2]*esmtp.Capabilities
 }
 
 var knownExtensions = []string{
@@ -221,6 +226,7 @@ func (s *Server) buildConfig() (*serverConfig, error) {
 	default:
 		return nil, fmt.Errorf("smtp: unknown profile %d", s.Profile)
 	}
+	c.paramCaps = [2]*esmtp.Capabilities{buildParamCaps(c, false), buildParamCaps(c, true)}
 	return c, nil
 }
 

@@ -126,7 +126,7 @@ func TestScenario2(t *testing.T) {
 		"250-PIPELINING",
 		"250 HELP",
 	}, "\n"))
-	c.expect("MAIL FROM:<a@b.example> SIZE=35651585", "552 5.3.4 Error: message size exceeds fixed limit")
+	c.expect("MAIL FROM:<a@b.example> SIZE=35651585", "552 5.3.4 Message size exceeds fixed limit")
 	c.expect("MAIL FROM:<a@b.example> SIZE=35651584", "250 2.1.0 Ok")
 	c.expect("QUIT", "221 2.0.0 Bye")
 }
@@ -315,7 +315,7 @@ func TestCommandErrors(t *testing.T) {
 	c.expect("VRFY alice", "252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery")
 	c.expect("NOOP", "250 2.0.0 Ok")
 	c.expectCode("HELP", "214-2.0.0 ")
-	c.expect("MAIL FROM:<a@b.example> FOO=bar", "555 5.5.4 Error: unsupported parameter FOO")
+	c.expect("MAIL FROM:<a@b.example> FOO=bar", "555 5.5.4 Unsupported option: FOO")
 	c.expectCode("MAIL FROM:a@b.example", "501 5.5.4 ")
 	c.expectCode("MAIL FROM:<ü@b.example>", "553 5.6.7 ")
 	c.expect("MAIL FROM:<ü@b.example> SMTPUTF8", "250 2.1.0 Ok")
@@ -353,7 +353,7 @@ func TestSizeEnforcedDuringData(t *testing.T) {
 	c := dialRaw(t, startServer(t, &smtp.Server{Backend: be, Limits: smtp.Limits{MessageBytes: 100, TextLine: 50}}))
 	c.expectCode("", "220 ")
 	c.expectCode("EHLO x", "250-")
-	c.expect("MAIL FROM:<a@b.example> SIZE=101", "552 5.3.4 Error: message size exceeds fixed limit")
+	c.expect("MAIL FROM:<a@b.example> SIZE=101", "552 5.3.4 Message size exceeds fixed limit")
 	c.expect("MAIL FROM:<a@b.example> SIZE=99", "250 2.1.0 Ok")
 	c.expect("RCPT TO:<a@example.test>", "250 2.1.5 Ok")
 	c.expectCode("DATA", "354 ")
