@@ -970,3 +970,30 @@ func (s *session) Move(ctx context.Context, w *imapserver.UpdateWriter, kind ima
 	s.b.mu.Unlock()
 	return data, writeUpdates(w, ups)
 }
+
+// StoredMessage is a snapshot of one message (for tests and tools).
+type StoredMessage struct {
+	UID   uint32
+	Flags []imap.Flag
+	Date  time.Time
+	Raw   []byte
+}
+
+// Messages returns a snapshot of the messages of a user's mailbox.
+func (b *Backend) Messages(username, mailbox string) ([]StoredMessage, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	u, ok := b.users[username]
+	if !ok {
+		return nil, fmt.Errorf("imapmem: no user %q", username)
+	}
+	mb := u.mailboxes[mailbox]
+	if mb == nil || mb.noSelect {
+		return nil, imapserver.ErrNoSuchMailbox
+	}
+	out := make([]StoredMessage, 0, len(mb.msgs))
+	for _, m := range mb.msgs {
+		out = append(out, StoredMessage{UID: m.uid, Flags: append([]imap.Flag(nil), m.flags...), Date: m.date, Raw: m.raw})
+	}
+	return out, nil
+}
