@@ -12,6 +12,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -116,8 +117,10 @@ func demo(ctx context.Context, w io.Writer) (out *Outcome, err error) {
 	}
 	cleanup = append(cleanup, func() error { remote.Close(); return nil })
 	_, remotePort, _ := net.SplitHostPort(remote.Addr())
-	var port int
-	fmt.Sscan(remotePort, &port)
+	port, err := strconv.Atoi(remotePort)
+	if err != nil {
+		return nil, err
+	}
 
 	root, err := os.MkdirTemp("", "mailkit-quickstart-")
 	if err != nil {

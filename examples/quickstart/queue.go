@@ -30,9 +30,10 @@ type queue struct {
 	router *mx.Router
 	sel    *mx.Selector
 
-	mu    sync.Mutex
-	seq   int
-	items []*queued
+	flushMu sync.Mutex // one Flush at a time: it owns the queued items' fields
+	mu      sync.Mutex // guards seq and items
+	seq     int
+	items   []*queued
 }
 
 type queued struct {
@@ -74,6 +75,8 @@ func (q *queue) Len() int {
 
 // Flush tries every due message once.
 func (q *queue) Flush(ctx context.Context) {
+	q.flushMu.Lock()
+	defer q.flushMu.Unlock()
 	q.mu.Lock()
 	now := q.m.now()
 	var due []*queued
