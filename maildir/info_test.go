@@ -150,3 +150,13 @@ func TestFolderDir(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidName, "%q", bad)
 	}
 }
+
+func TestNaturalLess(t *testing.T) {
+	t.Parallel()
+	sorted := []string{"1.M99P1Q9", "1.M99P1Q10", "1.M100P1Q1", "2.M0P1Q1", "10.M0P1Q1", "10.M0P1Q1x", "a", "b"}
+	for i := range sorted {
+		for j := range sorted {
+			assert.Equal(t, i < j, naturalLess(sorted[i], sorted[j]), "%q < %q", sorted[i], sorted[j])
+		}
+	}
+}

@@ -90,7 +90,9 @@ type Maildir struct {
 }
 
 // Open opens an existing Maildir: dir must hold the tmp, new and cur
-// directories, or the error wraps ErrNotMaildir.
+// directories, or the error wraps ErrNotMaildir. A Maildir++ folder (a
+// directory with a "maildirfolder" file) may be opened directly; its
+// [Maildir.Folder] and [Maildir.Folders] then refer to its parent's folders.
 func Open(dir string, opts *Options) (*Maildir, error) {
 	for _, sub := range []string{"tmp", "new", "cur"} {
 		st, err := os.Stat(filepath.Join(dir, sub))
@@ -98,7 +100,12 @@ func Open(dir string, opts *Options) (*Maildir, error) {
 			return nil, fmt.Errorf("%w: %s: missing %s/", ErrNotMaildir, dir, sub)
 		}
 	}
-	return newMaildir(dir, dir, opts), nil
+	root := dir
+	if _, err := os.Stat(filepath.Join(dir, "maildirfolder")); err == nil {
+		// A Maildir++ folder opened directly: its folders are the root's.
+		root = filepath.Dir(filepath.Clean(dir))
+	}
+	return newMaildir(dir, root, opts), nil
 }
 
 // Create creates the Maildir dir (and its parents) with tmp, new and cur,
@@ -387,7 +394,9 @@ func syncDir(dir string) error {
 }
 
 // List returns the messages in new/ and cur/, new/ first, each sorted by
-// file name (which starts with the delivery time). Files whose names start
+// file name with digit runs compared as numbers: for the names this
+// package and Dovecot make, that is delivery order (seconds, microseconds,
+// then the per-process counter). Files whose names start
 // with "." or are not valid message names are skipped, as is everything in
 // tmp/ (so half-written deliveries are never listed). More than
 // Limits.MaxList messages is ErrTooMany.
@@ -399,7 +408,7 @@ func (m *Maildir) List(ctx context.Context) ([]Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		sort.Strings(names)
+		sort.Slice(names, func(i, j int) bool { return naturalLess(names[i], names[j]) })
 		for _, name := range names {
 			n, err := ParseName(name)
 			if err != nil {
@@ -632,4 +641,39 @@ func (m *Maildir) CleanTmp(ctx context.Context, olderThan time.Duration) (int, e
 		}
 	}
 	return n, nil
+}
+
+// naturalLess compares names with runs of digits compared by numeric
+// value, so "1.M99P1" sorts before "1.M100P1".
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := isDigit(a[0]), isDigit(b[0])
+		if da && db {
+			i, j := digitRun(a), digitRun(b)
+			na, nb := strings.TrimLeft(a[:i], "0"), strings.TrimLeft(b[:j], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[i:], b[j:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func digitRun(s string) int {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
 }

@@ -547,3 +547,21 @@ func TestScenario8IMAPStyleState(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, inbox)
 }
+
+func TestOpenFolderDirectly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := newTestMaildir(t, nil)
+	_, err := m.CreateFolder(ctx, "Sent")
+	require.NoError(t, err)
+	_, err = m.CreateFolder(ctx, "Drafts")
+	require.NoError(t, err)
+	sent, err := Open(filepath.Join(m.Dir(), ".Sent"), nil)
+	require.NoError(t, err)
+	names, err := sent.Folders(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Drafts", "Sent"}, names)
+	d, err := sent.Folder("Drafts")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(m.Dir(), ".Drafts"), d.Dir())
+}
