@@ -46,6 +46,10 @@ func (s *Spool) Path(user string) (string, error) {
 
 // Mailbox returns the system mailbox of user. Each call returns a new
 // Mailbox; the default dot-lock makes concurrent ones safe.
+//
+// Append creates a missing mailbox file owned by the calling process with
+// mode 0600: a delivery agent running as root must create it for the user
+// (or deliver as the user), as Postfix's local(8) does.
 func (s *Spool) Mailbox(user string) (*Mailbox, error) {
 	p, err := s.Path(user)
 	if err != nil {
