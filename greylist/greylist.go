@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -142,6 +143,7 @@ type Checker struct {
 	Logger *slog.Logger
 
 	nextSweep atomic.Int64
+	states    sync.Pool // *checkState
 }
 
 func durOr(d, def time.Duration) time.Duration {
@@ -184,6 +186,73 @@ func age(now, then uint32) uint32 {
 	return now - then
 }
 
+// checkState is the working state of one Check or Delivered call. Its
+// update functions are bound once, when the state is created, and states
+// are pooled: a decision on a known triplet allocates nothing.
+type checkState struct {
+	n, expiry, delay, window, auto uint32
+
+	ok bool
+	d  Decision
+
+	autoFn, tripletFn, deliveredFn UpdateFunc
+}
+
+func (c *Checker) getState() *checkState {
+	if st, ok := c.states.Get().(*checkState); ok {
+		return st
+	}
+	st := &checkState{}
+	st.autoFn = st.autoUpdate
+	st.tripletFn = st.tripletUpdate
+	st.deliveredFn = st.deliveredUpdate
+	return st
+}
+
+func (c *Checker) putState(st *checkState) {
+	st.ok, st.d = false, Decision{}
+	c.states.Put(st)
+}
+
+// autoUpdate reads a client counter: is the client auto-allowlisted?
+func (st *checkState) autoUpdate(cur Record, found bool) (Record, Op) {
+	st.ok = found && cur.Count >= st.auto && age(st.n, cur.Last) <= st.expiry
+	return cur, OpKeep
+}
+
+// tripletUpdate is the greylisting rule for one triplet.
+func (st *checkState) tripletUpdate(cur Record, found bool) (Record, Op) {
+	n := st.n
+	switch {
+	case !found || age(n, cur.Last) > st.expiry ||
+		(cur.Count == 0 && age(n, cur.First) > st.window):
+		st.d = Decision{Action: Defer, Reason: ReasonNew, Remaining: time.Duration(st.delay) * time.Second}
+		return Record{First: n, Last: n}, OpPut
+	case cur.Count == 0 && age(n, cur.First) < st.delay:
+		st.d = Decision{Action: Defer, Reason: ReasonEarly,
+			Remaining: time.Duration(st.delay-age(n, cur.First)) * time.Second}
+		return Record{First: cur.First, Last: n}, OpPut
+	default:
+		st.d = Decision{Action: Accept, Reason: ReasonPassed}
+		if cur.Count == 1 && cur.Last == n {
+			return cur, OpKeep
+		}
+		return Record{First: cur.First, Last: n, Count: 1}, OpPut
+	}
+}
+
+// deliveredUpdate counts a successful delivery from a client.
+func (st *checkState) deliveredUpdate(cur Record, found bool) (Record, Op) {
+	if !found || age(st.n, cur.Last) > st.expiry {
+		return Record{First: st.n, Last: st.n, Count: 1}, OpPut
+	}
+	if cur.Count < ^uint32(0) {
+		cur.Count++
+	}
+	cur.Last = st.n
+	return cur, OpPut
+}
+
 // Check decides whether the message for t is accepted now or deferred, and
 // records the attempt.
 func (c *Checker) Check(ctx context.Context, t Triplet) (Decision, error) {
@@ -199,50 +268,26 @@ func (c *Checker) Check(ctx context.Context, t Triplet) (Decision, error) {
 	if c.allowed(ip, t.Sender, t.Recipient) {
 		return Decision{Action: Accept, Reason: ReasonAllowlisted}, nil
 	}
-	var obuf [64]byte
-	origin := c.origin(obuf[:0], ip, t.SPFDomain)
-	n := unix(now)
-	expiry := secs(durOr(c.Expiry, DefaultExpiry))
+	st := c.getState()
+	defer c.putState(st)
+	st.n = unix(now)
+	st.expiry = secs(durOr(c.Expiry, DefaultExpiry))
+	st.delay = secs(durOr(c.Delay, DefaultDelay))
+	st.window = secs(durOr(c.RetryWindow, DefaultRetryWindow))
 
 	if auto := c.autoN(); auto > 0 {
-		ok := false
-		err := c.Store.Update(ctx, clientKey(origin), func(cur Record, found bool) (Record, Op) {
-			ok = found && cur.Count >= uint32(auto) && age(n, cur.Last) <= expiry
-			return cur, OpKeep
-		})
-		if err != nil {
+		st.auto = uint32(auto)
+		if err := c.Store.Update(ctx, c.clientKey(ip, t.SPFDomain), st.autoFn); err != nil {
 			return Decision{}, err
 		}
-		if ok {
+		if st.ok {
 			return Decision{Action: Accept, Reason: ReasonAutoAllowed}, nil
 		}
 	}
-
-	delay := secs(durOr(c.Delay, DefaultDelay))
-	window := secs(durOr(c.RetryWindow, DefaultRetryWindow))
-	key := tripletKey(origin, NormalizeSender(t.Sender), NormalizeRecipient(t.Recipient))
-	var d Decision
-	err := c.Store.Update(ctx, key, func(cur Record, found bool) (Record, Op) {
-		switch {
-		case !found || age(n, cur.Last) > expiry ||
-			(cur.Count == 0 && age(n, cur.First) > window):
-			d = Decision{Action: Defer, Reason: ReasonNew, Remaining: time.Duration(delay) * time.Second}
-			return Record{First: n, Last: n}, OpPut
-		case cur.Count == 0 && age(n, cur.First) < delay:
-			d = Decision{Action: Defer, Reason: ReasonEarly,
-				Remaining: time.Duration(delay-age(n, cur.First)) * time.Second}
-			return Record{First: cur.First, Last: n}, OpPut
-		default:
-			d = Decision{Action: Accept, Reason: ReasonPassed}
-			if cur.Count == 1 && cur.Last == n {
-				return cur, OpKeep
-			}
-			return Record{First: cur.First, Last: n, Count: 1}, OpPut
-		}
-	})
-	if err != nil {
+	if err := c.Store.Update(ctx, c.tripletKey(ip, t.SPFDomain, t.Sender, t.Recipient), st.tripletFn); err != nil {
 		return Decision{}, err
 	}
+	d := st.d
 	if c.Logger != nil {
 		c.Logger.DebugContext(ctx, "greylist: decision", "client", ip, "action", d.Action, "reason", d.Reason)
 	}
@@ -262,20 +307,11 @@ func (c *Checker) Delivered(ctx context.Context, t Triplet) error {
 	if c.autoN() == 0 {
 		return nil
 	}
-	var obuf [64]byte
-	origin := c.origin(obuf[:0], t.IP.Unmap(), t.SPFDomain)
-	n := unix(c.now())
-	expiry := secs(durOr(c.Expiry, DefaultExpiry))
-	return c.Store.Update(ctx, clientKey(origin), func(cur Record, found bool) (Record, Op) {
-		if !found || age(n, cur.Last) > expiry {
-			return Record{First: n, Last: n, Count: 1}, OpPut
-		}
-		if cur.Count < ^uint32(0) {
-			cur.Count++
-		}
-		cur.Last = n
-		return cur, OpPut
-	})
+	st := c.getState()
+	defer c.putState(st)
+	st.n = unix(c.now())
+	st.expiry = secs(durOr(c.Expiry, DefaultExpiry))
+	return c.Store.Update(ctx, c.clientKey(t.IP.Unmap(), t.SPFDomain), st.deliveredFn)
 }
 
 // Sweep deletes records not seen within the expiry period, if the store
@@ -310,20 +346,28 @@ func (c *Checker) maybeSweep(ctx context.Context, now time.Time) {
 	}
 }
 
-// origin appends the client identity used in keys: the SPF domain with
+// Keys are the first 16 bytes of the SHA-256 of
+//
+//	't' field(origin) field(normalised sender) field(normalised recipient)
+//	'c' field(origin)
+//
+// where field(x) is x's length as 2 big-endian bytes followed by x, and
+// origin is 'd' + the lower-cased SPF domain (KeyBySPF) or 'n', the prefix
+// length as one byte and the network address in text form. The bytes are
+// written into a stack buffer straight from the triplet's parts: computing a
+// key allocates nothing. Stored keys depend on this layout: do not change
+// it (TestKeysStable pins it).
+
+// keyBufSize holds a triplet of SMTP-sized addresses (RFC 5321 §4.5.3.1:
+// 64-byte local part, 255-byte domain) without growing onto the heap.
+const keyBufSize = 1 + 2 + 256 + 2 + 320 + 2 + 320
+
+// appendOrigin appends the client identity used in keys: the SPF domain with
 // KeyBySPF, else the client network.
-func (c *Checker) origin(b []byte, ip netip.Addr, spfDomain string) []byte {
+func (c *Checker) appendOrigin(b []byte, ip netip.Addr, spfDomain string) []byte {
 	if c.KeyBySPF && spfDomain != "" {
 		b = append(b, 'd')
-		d := strings.TrimSuffix(spfDomain, ".")
-		for i := 0; i < len(d); i++ {
-			ch := d[i]
-			if ch >= 'A' && ch <= 'Z' {
-				ch += 'a' - 'A'
-			}
-			b = append(b, ch)
-		}
-		return b
+		return appendLower(b, strings.TrimSuffix(spfDomain, "."))
 	}
 	bits := c.IPv4Prefix
 	if ip.Is4() {
@@ -338,33 +382,38 @@ func (c *Checker) origin(b []byte, ip netip.Addr, spfDomain string) []byte {
 	return p.Addr().AppendTo(b)
 }
 
-func tripletKey(origin []byte, sender, rcpt string) Key {
-	var buf [320]byte
+// beginField reserves the 2-byte length of a field; endField fills it in.
+func beginField(b []byte) ([]byte, int) { return append(b, 0, 0), len(b) }
+
+func endField(b []byte, at int) []byte {
+	n := len(b) - at - 2
+	b[at], b[at+1] = byte(n>>8), byte(n)
+	return b
+}
+
+func (c *Checker) tripletKey(ip netip.Addr, spfDomain, sender, rcpt string) Key {
+	var buf [keyBufSize]byte
 	b := append(buf[:0], 't')
-	b = appendField(b, origin)
-	b = appendField(b, []byte(sender))
-	b = appendField(b, []byte(rcpt))
+	b, at := beginField(b)
+	b = endField(c.appendOrigin(b, ip, spfDomain), at)
+	b, at = beginField(b)
+	b = endField(appendNormalizedSender(b, trimAngle(sender)), at)
+	b, at = beginField(b)
+	b = endField(appendLower(b, trimAngle(rcpt)), at)
 	return hashKey(b)
 }
 
-func clientKey(origin []byte) Key {
-	var buf [80]byte
+func (c *Checker) clientKey(ip netip.Addr, spfDomain string) Key {
+	var buf [1 + 2 + 256]byte
 	b := append(buf[:0], 'c')
-	b = appendField(b, origin)
+	b, at := beginField(b)
+	b = endField(c.appendOrigin(b, ip, spfDomain), at)
 	return hashKey(b)
-}
-
-func appendField(b, f []byte) []byte {
-	n := len(f)
-	b = append(b, byte(n>>8), byte(n))
-	return append(b, f...)
 }
 
 func hashKey(b []byte) Key {
 	sum := sha256.Sum256(b)
-	var k Key
-	copy(k[:], sum[:16])
-	return k
+	return Key(sum[:16])
 }
 
 func (c *Checker) allowed(ip netip.Addr, sender, rcpt string) bool {

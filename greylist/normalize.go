@@ -18,23 +18,41 @@ import (
 // The null sender "" (bounces) stays "". A string without "@" is only lower
 // cased.
 func NormalizeSender(s string) string {
-	s = asciiLower(trimAngle(s))
+	t := trimAngle(s)
+	if len(t) <= 256 {
+		var buf [256]byte
+		b := appendNormalizedSender(buf[:0], t)
+		if string(b) == t {
+			return t // unchanged: no allocation
+		}
+		return string(b)
+	}
+	return string(appendNormalizedSender(nil, t))
+}
+
+// appendNormalizedSender appends the normalised form of s (see
+// [NormalizeSender]; surrounding angle brackets already removed) to b. It is
+// the allocation-free core that keys are hashed from.
+func appendNormalizedSender(b []byte, s string) []byte {
 	at := strings.LastIndexByte(s, '@')
 	if at < 0 {
-		return s
+		return appendLower(b, s)
 	}
 	local, domain := s[:at], s[at+1:]
-	// SRS: the original address is in the last fields.
-	if strings.HasPrefix(local, "srs0=") || strings.HasPrefix(local, "srs1=") {
-		f := strings.Split(local, "=")
-		// SRS0=HHH=TT=domain=local; SRS1=HHH=fwd==HHH=TT=domain=local.
-		if n := len(f); n >= 5 && f[n-2] != "" && f[n-1] != "" {
-			local, domain = f[n-1], f[n-2]
+	// SRS: the original address is in the last two "=" fields:
+	// SRS0=HHH=TT=domain=local, SRS1=HHH=fwd==HHH=TT=domain=local.
+	if hasPrefixFold(local, "srs0=") || hasPrefixFold(local, "srs1=") {
+		if strings.Count(local, "=") >= 4 {
+			i := strings.LastIndexByte(local, '=')
+			j := strings.LastIndexByte(local[:i], '=')
+			if j+1 < i && i+1 < len(local) {
+				local, domain = local[i+1:], local[j+1:i]
+			}
 		}
 	}
-	// BATV.
-	for _, p := range []string{"prvs=", "btv1="} {
-		if strings.HasPrefix(local, p) {
+	// BATV: prvs=tag=local, btv1==tag==local.
+	for _, p := range [...]string{"prvs=", "btv1="} {
+		if hasPrefixFold(local, p) {
 			rest := local[len(p):]
 			if i := strings.LastIndexByte(rest, '='); i >= 0 && i+1 < len(rest) {
 				local = rest[i+1:]
@@ -45,39 +63,66 @@ func NormalizeSender(s string) string {
 	if i := strings.IndexByte(local, '+'); i > 0 {
 		local = local[:i]
 	}
-	local = hashNumbers(local)
-	if len(local)+1+len(domain) == len(s) && s[:len(local)] == local && s[len(local)+1:] == domain {
-		return s // unchanged: no allocation
-	}
-	return local + "@" + domain
+	b = appendHashNumbers(b, local)
+	b = append(b, '@')
+	return appendLower(b, domain)
 }
 
-// hashNumbers replaces every maximal run of digits that is not part of a
-// larger alphanumeric word with "#".
-func hashNumbers(s string) string {
-	if !hasNumberWord(s) {
-		return s
-	}
-	var b strings.Builder
+// appendHashNumbers appends s lower-cased, with every maximal run of digits
+// that is not part of a larger alphanumeric word replaced by "#".
+func appendHashNumbers(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		j := i
+		digits := true
 		for j < len(s) && isAlnum(s[j]) {
+			if s[j] < '0' || s[j] > '9' {
+				digits = false
+			}
 			j++
 		}
 		if j == i {
-			b.WriteByte(s[i])
+			b = append(b, s[i])
 			i++
 			continue
 		}
-		word := s[i:j]
-		if strings.Trim(word, "0123456789") == "" {
-			b.WriteByte('#')
+		if digits {
+			b = append(b, '#')
 		} else {
-			b.WriteString(word)
+			b = appendLower(b, s[i:j])
 		}
 		i = j
 	}
-	return b.String()
+	return b
+}
+
+// appendLower appends s with ASCII letters lower-cased.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// hasPrefixFold reports whether s starts with the lower-case ASCII prefix,
+// ignoring ASCII case.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // NormalizeRecipient lower-cases a recipient address.
@@ -87,27 +132,6 @@ func NormalizeRecipient(s string) string {
 
 func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
-// hasNumberWord reports whether s has an alphanumeric word made of digits
-// only.
-func hasNumberWord(s string) bool {
-	for i := 0; i < len(s); {
-		if !isAlnum(s[i]) {
-			i++
-			continue
-		}
-		digits := true
-		for ; i < len(s) && isAlnum(s[i]); i++ {
-			if s[i] < '0' || s[i] > '9' {
-				digits = false
-			}
-		}
-		if digits {
-			return true
-		}
-	}
-	return false
 }
 
 // trimAngle removes surrounding "<", ">" and spaces.

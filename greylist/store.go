@@ -42,7 +42,9 @@ type UpdateFunc func(cur Record, found bool) (next Record, op Op)
 
 // Store holds greylisting state. Implementations must be safe for
 // concurrent use and apply each Update atomically: no other update of the
-// same key may interleave between reading cur and writing next.
+// same key may interleave between reading cur and writing next. A store
+// must not keep fn, or call it, after Update has returned ([Checker]
+// reuses its update functions).
 type Store interface {
 	// Update reads the record of key, calls fn and applies its result.
 	// It returns ctx.Err() (wrapped) without calling fn when ctx is done.
