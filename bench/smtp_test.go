@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -442,6 +443,111 @@ func BenchmarkSMTPClient(b *testing.B) {
 			rates[client] = rate
 			b.ReportMetric(rate, "msgs/s")
 			if client == "mailkit" && rates["go-smtp"] > 0 {
+				b.ReportMetric(rate/rates["go-smtp"], "x_go-smtp")
+			}
+		})
+	}
+}
+
+// smtpSourcePath is Postfix's smtp-source, the lock-step C load generator
+// the issue names as the reference client ($MAILKIT_BENCH_SMTP_SOURCE
+// overrides the path).
+func smtpSourcePath(b *testing.B) string {
+	p := os.Getenv("MAILKIT_BENCH_SMTP_SOURCE")
+	if p == "" {
+		p = "/usr/sbin/smtp-source"
+	}
+	if _, err := os.Stat(p); err != nil {
+		b.Skip("smtp-source not found (install postfix or set MAILKIT_BENCH_SMTP_SOURCE)")
+	}
+	return p
+}
+
+// cpuSeconds returns the user+system CPU time of process pid (0: this
+// process) from /proc, or -1 when it cannot be read.
+func cpuSeconds(pid int) float64 {
+	path := "/proc/self/stat"
+	if pid > 0 {
+		path = "/proc/" + strconv.Itoa(pid) + "/stat"
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return -1
+	}
+	// Fields after the command name in parentheses; utime and stime are
+	// fields 14 and 15 (1-based), in clock ticks (100 per second on Linux).
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return -1
+	}
+	u, err1 := strconv.ParseFloat(f[11], 64)
+	st, err2 := strconv.ParseFloat(f[12], 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return (u + st) / 100
+}
+
+// BenchmarkSMTPServerSource: the same servers driven by Postfix's
+// smtp-source in its own process (lock-step, a new connection per
+// message, 20 sessions, 10 KiB, 1 recipient):
+//
+//	smtp-source -s 20 -m N -l 10240 -t bench@example.test ADDR
+//
+// Besides msgs/s it reports the server's CPU time per message
+// (cpu-us/msg): for our server and go-smtp the CPU of this test process
+// while smtp-source runs (only the server works in it then), for smtp-sink
+// that of the process $MAILKIT_BENCH_SMTP_SINK_PID when given. CPU per
+// message is steadier than wall time on a shared machine.
+func BenchmarkSMTPServerSource(b *testing.B) {
+	src := smtpSourcePath(b)
+	rates := map[string]float64{}
+	cpus := map[string]float64{}
+	for _, name := range serverNames {
+		b.Run(name, func(b *testing.B) {
+			addr, stop := startSink(b, name)
+			defer stop()
+			pid := 0
+			if name == "smtp-sink" {
+				pid = -1
+				if v, err := strconv.Atoi(os.Getenv("MAILKIT_BENCH_SMTP_SINK_PID")); err == nil {
+					pid = v
+				}
+			}
+			cmd := exec.Command(src, "-s", "20", "-m", strconv.Itoa(b.N), "-l", "10240", "-t", "bench@example.test", addr)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			runtime.GC()
+			cpu0 := -1.0
+			if pid >= 0 {
+				cpu0 = cpuSeconds(pid)
+			}
+			b.ResetTimer()
+			start := time.Now()
+			if err := cmd.Run(); err != nil {
+				b.Fatalf("smtp-source: %v: %s", err, out.Bytes())
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			rate := float64(b.N) / elapsed.Seconds()
+			rates[name] = rate
+			b.ReportMetric(rate, "msgs/s")
+			if cpu0 >= 0 {
+				if cpu1 := cpuSeconds(pid); cpu1 >= 0 {
+					us := (cpu1 - cpu0) * 1e6 / float64(b.N)
+					cpus[name] = us
+					b.ReportMetric(us, "cpu-us/msg")
+				}
+			}
+			if name != "smtp-sink" && rates["smtp-sink"] > 0 {
+				b.ReportMetric(rate/rates["smtp-sink"], "x_smtp-sink")
+			}
+			if name == "mailkit" && rates["go-smtp"] > 0 {
 				b.ReportMetric(rate/rates["go-smtp"], "x_go-smtp")
 			}
 		})

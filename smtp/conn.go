@@ -26,7 +26,36 @@ const (
 	writeBufSize = 512
 )
 
-var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufSize) }}
+var (
+	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufSize) }}
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufSize) }}
+)
+
+// deadlineSlack returns how much later than due a deadline may be set so
+// that it need not be moved on every read or write: 1/16 of the timeout,
+// at most a second. Setting a deadline costs a runtime timer update; a
+// busy connection would otherwise pay it for every command.
+func deadlineSlack(timeout time.Duration) time.Duration {
+	return min(timeout/16, time.Second)
+}
+
+// nextDeadline returns the deadline to set for a read or write due at
+// due, or the zero time when the current one (cur) is already at or
+// after due and within the slack, so nothing needs to change. The result
+// never passes limit (the connection lifetime).
+func nextDeadline(cur, due, limit time.Time, timeout time.Duration) time.Time {
+	if due.After(limit) {
+		due = limit
+	}
+	if !cur.Before(due) && cur.Sub(due) <= deadlineSlack(timeout) {
+		return time.Time{}
+	}
+	d := due.Add(deadlineSlack(timeout))
+	if d.After(limit) {
+		d = limit
+	}
+	return d
+}
 
 // errInterrupted is returned by reads cut short by Shutdown.
 var errInterrupted = errors.New("smtp: interrupted by shutdown")
@@ -70,6 +99,8 @@ type conn struct {
 	idle        bool
 	interrupted bool
 	readTimeout time.Duration
+	readDL      time.Time // read deadline set on nc (guarded by mu)
+	writeDL     time.Time // write deadline set on nc
 }
 
 func newConn(s *Server, cfg *serverConfig, nc net.Conn, ip netip.Addr) *conn {
@@ -96,11 +127,10 @@ func (r connReader) Read(p []byte) (int, error) {
 		c.mu.Unlock()
 		return 0, errInterrupted
 	}
-	d := time.Now().Add(c.readTimeout)
-	if d.After(c.endAt) {
-		d = c.endAt
+	if d := nextDeadline(c.readDL, time.Now().Add(c.readTimeout), c.endAt, c.readTimeout); !d.IsZero() {
+		_ = c.nc.SetReadDeadline(d)
+		c.readDL = d
 	}
-	_ = c.nc.SetReadDeadline(d)
 	c.mu.Unlock()
 	n, err := c.nc.Read(p)
 	if err != nil {
@@ -126,7 +156,11 @@ func (c *conn) flush() error {
 	if c.bw == nil {
 		return nil
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.limits.WriteTimeout))
+	wt := c.cfg.limits.WriteTimeout
+	if d := nextDeadline(c.writeDL, time.Now().Add(wt), c.endAt, wt); !d.IsZero() {
+		_ = c.nc.SetWriteDeadline(d)
+		c.writeDL = d
+	}
 	err := c.bw.Flush()
 	c.bw.Reset(nil)
 	writerPool.Put(c.bw)
@@ -139,7 +173,8 @@ func (c *conn) interruptIfIdle() {
 	defer c.mu.Unlock()
 	if c.idle {
 		c.interrupted = true
-		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+		c.readDL = time.Unix(1, 0)
+		_ = c.nc.SetReadDeadline(c.readDL)
 	}
 }
 
@@ -180,6 +215,11 @@ func (c *conn) serve() {
 		}
 		c.nc.Close()
 		c.raw.Close()
+		if c.br != nil {
+			c.br.Reset(nil)
+			readerPool.Put(c.br)
+			c.br = nil
+		}
 	}()
 	if c.srv.ImplicitTLS {
 		if err := c.handshake(); err != nil {
@@ -187,7 +227,8 @@ func (c *conn) serve() {
 			return
 		}
 	} else {
-		c.br = bufio.NewReaderSize(connReader{c}, readBufSize)
+		c.br = readerPool.Get().(*bufio.Reader)
+		c.br.Reset(connReader{c})
 	}
 	if !c.newSession() {
 		return
@@ -223,13 +264,14 @@ func (c *conn) handshake() error {
 	st := tc.ConnectionState()
 	c.mu.Lock()
 	c.nc = tc
+	c.readDL = time.Time{}
 	c.mu.Unlock()
+	c.writeDL = time.Time{}
 	c.info.TLS = &st
 	if c.br == nil {
-		c.br = bufio.NewReaderSize(connReader{c}, readBufSize)
-	} else {
-		c.br.Reset(connReader{c})
+		c.br = readerPool.Get().(*bufio.Reader)
 	}
+	c.br.Reset(connReader{c})
 	return nil
 }
 
@@ -535,18 +577,34 @@ func (c *conn) cmdHelo(verb, arg string) {
 		c.writeRaw("250 " + text)
 		return
 	}
-	first := c.cfg.hostname + " at your service, [" + c.info.RemoteIP.String() + "]"
-	if c.srv.EhloReply != nil {
-		first = c.srv.EhloReply(&c.info)
+	w := c.writer()
+	exts := c.extensionLines()
+	sep := "250-"
+	if len(exts) == 0 {
+		sep = "250 "
 	}
-	lines := append(make([]string, 0, 16), first)
-	lines = append(lines, c.extensionLines()...)
-	for i, l := range lines {
-		sep := "-"
-		if i == len(lines)-1 {
-			sep = " "
+	w.WriteString(sep)
+	if c.srv.EhloReply != nil {
+		w.WriteString(c.srv.EhloReply(&c.info))
+	} else {
+		w.WriteString(c.cfg.hostname)
+		w.WriteString(" at your service, [")
+		if c.info.RemoteIP.IsValid() {
+			var ipBuf [64]byte
+			w.Write(c.info.RemoteIP.AppendTo(ipBuf[:0]))
+		} else {
+			w.WriteString(c.info.RemoteIP.String())
 		}
-		c.writeRaw("250" + sep + l)
+		w.WriteByte(']')
+	}
+	w.WriteString("\r\n")
+	for i, l := range exts {
+		if i == len(exts)-1 {
+			sep = "250 "
+		}
+		w.WriteString(sep)
+		w.WriteString(l)
+		w.WriteString("\r\n")
 	}
 }
 
@@ -572,8 +630,30 @@ func (c *conn) offers(ext string) bool {
 	return true
 }
 
+// extensionLines returns the EHLO lines after the first. Without AUTH on
+// offer they depend only on TLS and on whether XCLIENT is offered, so
+// they are computed once per server for each case and shared.
 func (c *conn) extensionLines() []string {
-	var out []string
+	if c.offers("AUTH") {
+		return c.buildExtensionLines()
+	}
+	i := 0
+	if c.info.TLS != nil {
+		i |= 1
+	}
+	if c.offers("XCLIENT") {
+		i |= 2
+	}
+	if p := c.cfg.extLines[i].Load(); p != nil {
+		return *p
+	}
+	lines := c.buildExtensionLines()
+	c.cfg.extLines[i].Store(&lines)
+	return lines
+}
+
+func (c *conn) buildExtensionLines() []string {
+	out := make([]string, 0, len(c.cfg.exts))
 	for _, e := range c.cfg.exts {
 		if !c.offers(e) {
 			continue

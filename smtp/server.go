@@ -139,6 +139,9 @@ type serverConfig struct {
 	// paramCaps are the extensions whose MAIL/RCPT parameters are
 	// accepted, without [0] and with [1] TLS (only REQUIRETLS differs).
 	paramCaps [2]*esmtp.Capabilities
+	// extLines caches the EHLO extension lines when AUTH is not on
+	// offer, indexed by TLS (bit 0) and XCLIENT offered (bit 1).
+	extLines [4]atomic.Pointer[[]string]
 }
 
 var knownExtensions = []string{

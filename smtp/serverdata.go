@@ -14,15 +14,23 @@ var (
 	errBDATAborted = errors.New("smtp: BDAT transfer aborted by another command")
 )
 
-// trackReader remembers the first error other than io.EOF its reader
-// returned, so that the server answers for the data even when the session
-// swallowed the error.
-type trackReader struct {
-	r   io.Reader
-	err error
+// sessionReader is what Session.Data reads: the Received header field,
+// then the message. It remembers the first error other than io.EOF its
+// reader returned. (io.MultiReader would do the first part, but its
+// WriteTo allocates a 32 KiB buffer per message when the session copies
+// with io.Copy.)
+type sessionReader struct {
+	head string
+	r    io.Reader
+	err  error
 }
 
-func (t *trackReader) Read(p []byte) (int, error) {
+func (t *sessionReader) Read(p []byte) (int, error) {
+	if t.head != "" {
+		n := copy(p, t.head)
+		t.head = t.head[n:]
+		return n, nil
+	}
 	n, err := t.r.Read(p)
 	if err != nil && err != io.EOF && t.err == nil {
 		t.err = err
@@ -66,8 +74,8 @@ func (c *conn) cmdData(arg string) error {
 		MaxLineLength: c.cfg.limits.TextLine,
 		MaxSize:       c.cfg.limits.MessageBytes,
 	})
-	tr := &trackReader{r: dr}
-	rcptErrs, derr := c.deliver(io.MultiReader(strings.NewReader(c.received()), tr))
+	tr := &sessionReader{head: c.received(), r: dr}
+	rcptErrs, derr := c.deliver(tr)
 	var fatal, limitErr error
 	if isFatalDataErr(tr.err) {
 		fatal = tr.err
@@ -322,7 +330,7 @@ func (c *conn) cmdBdat(arg string) error {
 	c.bdat = &bdatState{remaining: n, last: last}
 	c.txID = c.cfg.newID()
 	cr := &chunkReader{c: c, checkNL: c.strict && c.mailOpts.Body != BodyBinaryMIME}
-	rcptErrs, derr := c.deliver(io.MultiReader(strings.NewReader(c.received()), cr))
+	rcptErrs, derr := c.deliver(&sessionReader{head: c.received(), r: cr})
 	if cr.fatal == nil && !cr.aborted && !cr.eof {
 		// The session stopped early: failed (skip to the end of this
 		// chunk and answer now) or returned nil without reading all.
