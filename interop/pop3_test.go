@@ -24,11 +24,10 @@ import (
 // pop3Env is one of our POP3 servers (STLS and implicit TLS listeners over
 // one MemoryBackend) with a certificate from a private CA written to caFile.
 type pop3Env struct {
-	be              *pop3.MemoryBackend
-	addr, tlsAddr   string
-	caFile          string
-	plainPort, port int
-	tlsPort         int
+	be            *pop3.MemoryBackend
+	addr, tlsAddr string
+	caFile        string
+	port, tlsPort int
 }
 
 func pop3StartOurServer(t *testing.T, allowInsecure bool) *pop3Env {
