@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/net/idna"
@@ -278,22 +276,37 @@ func (c *Checker) Check(ctx context.Context, q Query) (Result, error) {
 	if m, ok := c.matchLocal(c.LocalBlock, q); ok {
 		return Result{Verdict: Block, Local: m}, nil
 	}
-	type job struct {
-		list    *List
-		subject string
-		name    string
+	maxQ := c.Limits.MaxQueries
+	if maxQ <= 0 {
+		maxQ = 64
+	}
+	tooMany := func() error { return fmt.Errorf("%w: more than %d", ErrTooMany, maxQ) }
+	domainLists := 0
+	for i := range c.Lists {
+		if c.Lists[i].Kind == DomainList {
+			domainLists++
+		}
 	}
 	var jobs []job
 	var errs []ListResult
-	domains := make([]string, 0, len(q.Domains))
-	for _, d := range q.Domains {
-		a, err := toASCII(d)
-		if err != nil {
-			errs = append(errs, ListResult{Subject: d, Err: err})
-			continue
-		}
-		if !slices.Contains(domains, a) {
-			domains = append(domains, a)
+	// Subjects are bounded before any per-subject work: a message can name
+	// any number of URL hosts.
+	var domains []string
+	if domainLists > 0 {
+		seen := make(map[string]bool, len(q.Domains))
+		for _, d := range q.Domains {
+			if (len(domains)+1)*domainLists+len(errs) > maxQ {
+				return Result{}, tooMany()
+			}
+			a, err := toASCII(d)
+			if err != nil {
+				errs = append(errs, ListResult{Subject: d, Err: err})
+				continue
+			}
+			if !seen[a] {
+				seen[a] = true
+				domains = append(domains, a)
+			}
 		}
 	}
 	for i := range c.Lists {
@@ -318,26 +331,13 @@ func (c *Checker) Check(ctx context.Context, q Query) (Result, error) {
 				jobs = append(jobs, job{l, d, name})
 			}
 		}
+		if len(jobs)+len(errs) > maxQ {
+			return Result{}, tooMany()
+		}
 	}
-	maxQ := c.Limits.MaxQueries
-	if maxQ <= 0 {
-		maxQ = 64
-	}
-	if len(jobs) > maxQ {
-		return Result{}, fmt.Errorf("%w: %d > %d", ErrTooMany, len(jobs), maxQ)
-	}
-	results := make([]ListResult, len(jobs))
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = c.query(ctx, j.list, j.subject, j.name)
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return Result{}, fmt.Errorf("dnsbl: %w", err)
+	results, err := c.run(ctx, jobs)
+	if err != nil {
+		return Result{}, err
 	}
 	res := Result{Results: append(results, errs...)}
 	for _, lr := range results {
@@ -356,6 +356,69 @@ func (c *Checker) Check(ctx context.Context, q Query) (Result, error) {
 		c.Logger.DebugContext(ctx, "dnsbl: checked", "ip", q.IP, "score", res.Score, "verdict", res.Verdict)
 	}
 	return res, nil
+}
+
+// job is one query of a check: a list and a subject.
+type job struct {
+	list    *List
+	subject string
+	name    string
+}
+
+// runGrace is how long run waits past the longest list timeout for a
+// resolver that does not give up when its context is done.
+const runGrace = 250 * time.Millisecond
+
+// run queries every job concurrently, each with its list's timeout, and
+// returns one result per job. It returns when every query has answered or
+// timed out, or at once when ctx is done. A resolver that ignores the
+// query's context cannot hold run past the longest timeout (plus
+// runGrace): the query is then reported as timed out, and its goroutine
+// ends whenever the resolver returns.
+func (c *Checker) run(ctx context.Context, jobs []job) ([]ListResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("dnsbl: %w", err)
+	}
+	results := make([]ListResult, len(jobs))
+	if len(jobs) == 0 {
+		return results, nil
+	}
+	type answer struct {
+		i  int
+		lr ListResult
+	}
+	ch := make(chan answer, len(jobs)) // buffered: late senders never block
+	var longest time.Duration
+	for i, j := range jobs {
+		longest = max(longest, c.timeout(j.list))
+		go func() { ch <- answer{i, c.query(ctx, j.list, j.subject, j.name)} }()
+	}
+	timer := time.NewTimer(longest + runGrace)
+	defer timer.Stop()
+	done := make([]bool, len(jobs))
+	for pending := len(jobs); pending > 0; {
+		select {
+		case a := <-ch:
+			results[a.i], done[a.i] = a.lr, true
+			pending--
+		case <-ctx.Done():
+			return nil, fmt.Errorf("dnsbl: %w", ctx.Err())
+		case <-timer.C:
+			for i, j := range jobs {
+				if !done[i] {
+					results[i] = ListResult{List: j.list, Subject: j.subject, Name: j.name,
+						Err: fmt.Errorf("dnsbl: %s: %w", j.list.Zone, &net.DNSError{
+							Err: "resolver ignored the query timeout", Name: j.name,
+							IsTimeout: true, IsTemporary: true})}
+				}
+			}
+			pending = 0
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("dnsbl: %w", err)
+	}
+	return results, nil
 }
 
 func (c *Checker) timeout(l *List) time.Duration {

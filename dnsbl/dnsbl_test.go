@@ -383,3 +383,158 @@ func TestHealth(t *testing.T) {
 		assert.True(t, errors.As(err, &de))
 	})
 }
+
+// barrierResolver holds every query until n queries are in flight at once
+// (or the query's context is done): lists queried one after the other would
+// all time out.
+type barrierResolver struct {
+	n       int32
+	arrived atomic.Int32
+	all     chan struct{}
+}
+
+func (b *barrierResolver) LookupNetIP(ctx context.Context, _, host string) ([]netip.Addr, error) {
+	if b.arrived.Add(1) == b.n {
+		close(b.all)
+	}
+	select {
+	case <-b.all:
+		return []netip.Addr{netip.MustParseAddr("127.0.0.2")}, nil
+	case <-ctx.Done():
+		return nil, &net.DNSError{Err: "i/o timeout", Name: host, IsTimeout: true, IsTemporary: true}
+	}
+}
+
+func (b *barrierResolver) LookupTXT(context.Context, string) ([]string, error) { return nil, nil }
+
+func TestListsQueriedConcurrently(t *testing.T) {
+	t.Parallel()
+	const n = 6
+	r := &barrierResolver{n: n, all: make(chan struct{})}
+	var lists []List
+	for i := range n {
+		// Generous timeouts: only a sequential implementation hits them.
+		lists = append(lists, List{Zone: "l" + string(rune('a'+i)) + ".test", Timeout: 10 * time.Second})
+	}
+	c := &Checker{Resolver: r, Lists: lists}
+	res, err := c.Check(context.Background(), Query{IP: netip.MustParseAddr("127.0.0.2")})
+	require.NoError(t, err)
+	assert.Empty(t, res.Errors(), "every list must be in flight at the same time")
+	assert.Equal(t, n, res.Score)
+}
+
+// stuckResolver ignores contexts: queries to zone stuck.test block until
+// release is closed.
+type stuckResolver struct {
+	inner   Resolver
+	release chan struct{}
+	arrived chan struct{}
+	active  atomic.Int32
+}
+
+func (s *stuckResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	if strings.HasSuffix(host, ".stuck.test") {
+		s.active.Add(1)
+		defer s.active.Add(-1)
+		select {
+		case s.arrived <- struct{}{}:
+		default:
+		}
+		<-s.release
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	return s.inner.LookupNetIP(ctx, network, host)
+}
+
+func (s *stuckResolver) LookupTXT(ctx context.Context, name string) ([]string, error) {
+	return s.inner.LookupTXT(ctx, name)
+}
+
+// checkAsync runs Check in a goroutine; the test fails (instead of hanging)
+// if it does not return within a generous bound.
+func checkAsync(t *testing.T, ctx context.Context, c *Checker, q Query) (Result, error) {
+	t.Helper()
+	type out struct {
+		res Result
+		err error
+	}
+	ch := make(chan out, 1)
+	go func() {
+		res, err := c.Check(ctx, q)
+		ch <- out{res, err}
+	}()
+	select {
+	case o := <-ch:
+		return o.res, o.err
+	case <-time.After(30 * time.Second):
+		t.Fatal("Check did not return")
+		return Result{}, nil
+	}
+}
+
+func TestResolverIgnoringContext(t *testing.T) {
+	t.Parallel()
+	r := &stuckResolver{inner: zone(t), release: make(chan struct{}), arrived: make(chan struct{}, 1)}
+	c := &Checker{Resolver: r, Lists: []List{
+		{Zone: "stuck.test", Timeout: 10 * time.Millisecond},
+		{Zone: "zen.test", Weight: 2, Timeout: 10 * time.Millisecond},
+	}}
+	res, err := checkAsync(t, context.Background(), c, Query{IP: netip.MustParseAddr("127.0.0.2")})
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Score)
+	errs := res.Errors()
+	require.Len(t, errs, 1)
+	assert.Equal(t, "stuck.test", errs[0].List.Zone)
+	var de *net.DNSError
+	require.ErrorAs(t, errs[0].Err, &de)
+	assert.True(t, de.IsTimeout)
+	assert.True(t, strings.HasPrefix(errs[0].Err.Error(), "dnsbl: "), errs[0].Err.Error())
+
+	// The query goroutine ends when the resolver finally returns.
+	close(r.release)
+	require.Eventually(t, func() bool { return r.active.Load() == 0 }, 20*time.Second, 5*time.Millisecond)
+}
+
+func TestCheckCanceledWhileWaiting(t *testing.T) {
+	t.Parallel()
+	r := &stuckResolver{inner: zone(t), release: make(chan struct{}), arrived: make(chan struct{}, 1)}
+	defer close(r.release)
+	c := &Checker{Resolver: r, Lists: []List{{Zone: "stuck.test", Timeout: time.Hour}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-r.arrived
+		cancel()
+	}()
+	_, err := checkAsync(t, ctx, c, Query{IP: netip.MustParseAddr("127.0.0.2")})
+	require.ErrorIs(t, err, context.Canceled)
+
+	err = c.Health(ctx, List{Zone: "stuck.test"})
+	require.ErrorIs(t, err, ErrUnhealthy)
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestTooManyDomains(t *testing.T) {
+	t.Parallel()
+	z := zone(t)
+	c := &Checker{Resolver: z, Lists: []List{{Zone: "dbl.test", Kind: DomainList}}}
+	many := make([]string, 100_000)
+	for i := range many {
+		many[i] = "host" + strings.Repeat("x", i%50) + ".example"
+		if i%2 == 0 {
+			many[i] = "bad..name"
+		}
+	}
+	_, err := c.Check(context.Background(), Query{Domains: many})
+	require.ErrorIs(t, err, ErrTooMany)
+	assert.Empty(t, z.Queries(), "nothing is queried when the check is too large")
+
+	// Duplicates count once.
+	dup := make([]string, 1000)
+	for i := range dup {
+		dup[i] = "spammer.example.test"
+	}
+	res, err := c.Check(context.Background(), Query{Domains: dup})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Score)
+	assert.Len(t, res.Results, 1)
+}

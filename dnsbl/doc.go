@@ -42,6 +42,14 @@
 //     check; Limits.MaxAnswers (default 32) bounds A records interpreted;
 //     TXT reasons are cut at 4096 bytes; local lists are bounded by
 //     [LocalLimits] (1,000,000 entries, 1024-byte lines by default).
+//   - Check returns when every list has answered or timed out, at once
+//     when ctx is done. A Resolver that ignores its context cannot hold a
+//     check past the longest list timeout (plus 250 ms): that list is then
+//     reported as timed out, and its query goroutine ends when the
+//     Resolver returns.
+//   - Subjects are bounded before any work is done for them: a query with
+//     more domains than Limits.MaxQueries allows fails with [ErrTooMany]
+//     without DNS traffic.
 //   - A lookup failure (timeout, SERVFAIL) is reported per list in
 //     [Result.Errors] and does not count; Check itself only fails when ctx
 //     is done or the query is too large.

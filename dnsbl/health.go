@@ -66,10 +66,14 @@ func (c *Checker) Health(ctx context.Context, l List) error {
 		pts = []point{{t, true}, {inv, false}}
 	}
 	for _, p := range pts {
-		lr := c.query(ctx, &l, p.name, p.name)
 		fail := func(problem string, err error) error {
 			return &HealthError{Zone: l.Zone, Name: p.name, Problem: problem, Err: err}
 		}
+		rs, err := c.run(ctx, []job{{&l, p.name, p.name}})
+		if err != nil {
+			return fail("lookup failed", err)
+		}
+		lr := rs[0]
 		if lr.Err != nil {
 			return fail("lookup failed", lr.Err)
 		}
