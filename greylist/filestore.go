@@ -66,6 +66,9 @@ type FileStore struct {
 	appended int   // records in the log
 	size     int64 // bytes in the log
 	closed   bool
+
+	retryCompact int   // no automatic compaction before this many records
+	compactErr   error // of the last automatic compaction
 }
 
 // OpenFileStore opens (or creates) the store at path.
@@ -239,10 +242,24 @@ func (s *FileStore) Update(ctx context.Context, key Key, fn UpdateFunc) error {
 	} else {
 		delete(s.m, key)
 	}
-	if s.appended >= s.opts.CompactAfter && s.appended >= 2*len(s.m) {
-		return s.compact()
+	if s.appended >= s.opts.CompactAfter && s.appended >= 2*len(s.m) && s.appended >= s.retryCompact {
+		// The update is on disk: a failed compaction (disk full, say)
+		// does not fail it. The log keeps growing until a later
+		// compaction, tried after another CompactAfter records, works.
+		if err := s.compact(); err != nil {
+			s.compactErr = err
+			s.retryCompact = s.appended + s.opts.CompactAfter
+		}
 	}
 	return nil
+}
+
+// CompactErr returns the error of the last failed automatic compaction, or
+// nil if the last one succeeded.
+func (s *FileStore) CompactErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.compactErr
 }
 
 func (s *FileStore) victim() (Key, bool) {
@@ -293,6 +310,7 @@ func (s *FileStore) compact() error {
 	s.f = f // already positioned at the end
 	s.appended = len(s.m)
 	s.size = int64(len(fileHeader) + len(s.m)*fileRecSize)
+	s.retryCompact, s.compactErr = 0, nil
 	return nil
 }
 

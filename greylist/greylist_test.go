@@ -598,3 +598,89 @@ func TestFileStoreBounded(t *testing.T) {
 	defer s.Close()
 	assert.Equal(t, 10, s.Len(), "evictions are logged too")
 }
+
+func TestFileStoreCompactionFailure(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "grey.db")
+	// A non-empty directory where the compaction's temporary file goes:
+	// every compaction fails.
+	require.NoError(t, os.MkdirAll(filepath.Join(path+".tmp", "x"), 0o700))
+	s, err := greylist.OpenFileStore(path, &greylist.FileOptions{CompactAfter: 10, NoSync: true})
+	require.NoError(t, err)
+	for i := range 100 {
+		put(t, s, key(i%3), greylist.Record{Last: uint32(i), Count: uint32(i)})
+	}
+	require.Error(t, s.CompactErr(), "compaction cannot have worked")
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Greater(t, fi.Size(), int64(90*33), "the log kept every record")
+
+	require.NoError(t, os.RemoveAll(path+".tmp"))
+	for i := 100; i < 130; i++ {
+		put(t, s, key(i%3), greylist.Record{Last: uint32(i), Count: uint32(i)})
+	}
+	require.NoError(t, s.CompactErr(), "a later compaction worked")
+	fi, err = os.Stat(path)
+	require.NoError(t, err)
+	assert.Less(t, fi.Size(), int64(40*33))
+	require.NoError(t, s.Close())
+
+	s, err = greylist.OpenFileStore(path, nil)
+	require.NoError(t, err)
+	defer s.Close()
+	for i := 127; i < 130; i++ {
+		r, ok := get(t, s, key(i%3))
+		require.True(t, ok)
+		assert.Equal(t, uint32(i), r.Count)
+	}
+}
+
+// TestFileStoreConcurrentCheckers runs checkers in several goroutines on one
+// FileStore while it compacts, then reopens it: every triplet's state
+// survived.
+func TestFileStoreConcurrentCheckers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "grey.db")
+	s, err := greylist.OpenFileStore(path, &greylist.FileOptions{CompactAfter: 16, NoSync: true})
+	require.NoError(t, err)
+	clk := newClock()
+	c := &greylist.Checker{Store: s, Now: clk.Now, AutoAllowlist: -1}
+	const workers, each = 6, 40
+	triplet := func(w, i int) greylist.Triplet {
+		return greylist.Triplet{IP: netip.AddrFrom4([4]byte{10, byte(w), byte(i), 1}),
+			Sender: "s@example.org", Recipient: "r@example.com"}
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				d, err := c.Check(ctx, triplet(w, i))
+				assert.NoError(t, err)
+				assert.Equal(t, greylist.Defer, d.Action)
+				// A second, early attempt rewrites the record.
+				d, err = c.Check(ctx, triplet(w, i))
+				assert.NoError(t, err)
+				assert.Equal(t, greylist.ReasonEarly, d.Reason)
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, s.Close())
+
+	s, err = greylist.OpenFileStore(path, nil)
+	require.NoError(t, err)
+	defer s.Close()
+	require.Equal(t, workers*each, s.Len())
+	c2 := &greylist.Checker{Store: s, Now: clk.Now, AutoAllowlist: -1}
+	clk.Advance(greylist.DefaultDelay)
+	for w := range workers {
+		for i := range each {
+			d, err := c2.Check(ctx, triplet(w, i))
+			require.NoError(t, err)
+			require.Equal(t, greylist.ReasonPassed, d.Reason, "worker %d triplet %d", w, i)
+		}
+	}
+}
