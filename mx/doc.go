@@ -36,6 +36,9 @@
 //     target is skipped the lookup fails permanently ([ErrNoTargets]).
 //   - A null MX mixed with other MX records violates RFC 7505 §3; the "."
 //     record is then ignored and the other records are used.
+//   - When the resolver returns some MX records together with a
+//     non-temporary error (*net.Resolver does so when other records had
+//     malformed target names), the records returned are used.
 //   - An MX lookup answering NXDOMAIN is a permanent error (550 5.1.2); a
 //     NODATA answer leads to the implicit MX if the domain has addresses.
 //

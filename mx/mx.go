@@ -282,6 +282,12 @@ func (r *Router) Lookup(ctx context.Context, domain string) ([]Target, error) {
 		return nil, newErr(name, ErrTemporary, err)
 	}
 	mxs, err := r.Resolver.LookupMX(ctx, name)
+	if err != nil && len(mxs) > 0 && !isTemporary(err) {
+		// *net.Resolver returns the well-formed records together with an
+		// error when some targets were not valid host names: use them.
+		r.logger().DebugContext(ctx, "mx: some MX records ignored", "domain", name, "err", err)
+		err = nil
+	}
 	if err != nil && !isNotFound(err) {
 		// A temporary failure never leads to the implicit MX.
 		return nil, newErr(name, ErrTemporary, err)
@@ -292,6 +298,12 @@ func (r *Router) Lookup(ctx context.Context, domain string) ([]Target, error) {
 		return r.implicit(ctx, name)
 	}
 	return r.fromMX(name, mxs)
+}
+
+func isTemporary(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &dnsErr) && (dnsErr.IsTemporary || dnsErr.IsTimeout)
 }
 
 func isNotFound(err error) bool {

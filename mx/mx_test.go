@@ -27,7 +27,7 @@ func (f *fakeDNS) LookupMX(_ context.Context, name string) ([]*net.MX, error) {
 	f.mxq.Add(1)
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
 	if err := f.fail[name]; err != nil {
-		return nil, err
+		return f.mx[name], err
 	}
 	if m, ok := f.mx[name]; ok {
 		return m, nil
@@ -440,4 +440,27 @@ func TestErrorWrapsDNSError(t *testing.T) {
 	var de *net.DNSError
 	require.True(t, errors.As(err, &de))
 	assert.True(t, de.IsTemporary)
+}
+
+// TestLookupPartialAnswer: *net.Resolver returns the valid records and an
+// error when some MX targets were malformed; a temporary error with records
+// is still temporary.
+func TestLookupPartialAnswer(t *testing.T) {
+	t.Parallel()
+	dns := &fakeDNS{
+		mx: map[string][]*net.MX{
+			"partial.test":  {{Host: "mx.partial.test.", Pref: 10}},
+			"partialt.test": {{Host: "mx.partialt.test.", Pref: 10}},
+		},
+		fail: map[string]error{
+			"partial.test":  &net.DNSError{Err: "DNS response contained records which contain invalid names", Name: "partial.test"},
+			"partialt.test": servfail("partialt.test"),
+		},
+	}
+	r := &Router{Resolver: dns}
+	ts, err := r.Lookup(context.Background(), "partial.test")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"mx.partial.test"}, hosts(ts))
+	_, err = r.Lookup(context.Background(), "partialt.test")
+	require.ErrorIs(t, err, ErrTemporary)
 }
