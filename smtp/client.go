@@ -140,7 +140,13 @@ type Client struct {
 	closed   bool
 
 	pendingByte []byte // one octet read ahead by readChunk
+	copyBuf     []byte // for message readers without WriteTo
 }
+
+// clientWriteBuf is the client's write buffer: large enough that an
+// envelope, or a typical message body with its final ".", leaves in one
+// write.
+const clientWriteBuf = 16 << 10
 
 // Dial connects to addr ("host:port") and runs the greeting, EHLO (or
 // HELO), STARTTLS and AUTH according to opts.
@@ -202,7 +208,7 @@ func NewClient(ctx context.Context, conn net.Conn, host string, opts *ClientOpti
 		c.tls = true
 	}
 	c.br = bufio.NewReaderSize(c.conn, 4096)
-	c.bw = bufio.NewWriterSize(c.conn, 4096)
+	c.bw = bufio.NewWriterSize(c.conn, clientWriteBuf)
 	c.deadline(o.Timeouts.Greeting)
 	r, err := ReadReply(c.br)
 	if err != nil {
@@ -610,8 +616,12 @@ func (c *Client) send(ctx context.Context, env *Envelope, msg io.Reader) (*Resul
 	res := &Result{Rcpts: make([]RcptResult, len(env.To))}
 	chunking := c.useChunking()
 	binary := env.Mail.Body == BodyBinaryMIME
+	// DATA: the dot writer turns bare CR and LF into CRLF itself, and a
+	// reader with WriteTo (bytes.Reader, strings.Reader) hands it the
+	// whole message in one Write. BDAT has no dot writer, so its chunks
+	// are normalised by crlfReader.
 	var body io.Reader = msg
-	if !binary {
+	if chunking && !binary {
 		body = &crlfReader{r: bufio.NewReaderSize(msg, 4096)}
 	}
 
@@ -708,7 +718,10 @@ func (c *Client) send(ctx context.Context, env *Envelope, msg io.Reader) (*Resul
 	}
 	c.deadline(c.opts.Timeouts.DataBlock)
 	dw := NewDotWriter(&deadlineWriter{c: c, w: c.bw})
-	if _, err := io.Copy(dw, body); err != nil {
+	if c.copyBuf == nil {
+		c.copyBuf = make([]byte, 8192)
+	}
+	if _, err := io.CopyBuffer(dw, body, c.copyBuf); err != nil {
 		return res, err
 	}
 	if err := dw.Close(); err != nil {
