@@ -115,7 +115,7 @@ func (s *Store) Update(ctx context.Context, key greylist.Key, fn greylist.Update
 			})
 			return err
 		default:
-			return fmt.Errorf("redisstore: unknown op %d", op)
+			return fmt.Errorf("unknown op %d", op)
 		}
 	}
 	for i := range tries {
@@ -130,6 +130,9 @@ func (s *Store) Update(ctx context.Context, key greylist.Key, fn greylist.Update
 			case <-time.After(d):
 			}
 			continue
+		}
+		if errors.Is(err, ErrBadValue) {
+			return err // already prefixed
 		}
 		if err != nil {
 			return fmt.Errorf("redisstore: %w", err)

@@ -3,11 +3,15 @@ package redisstore_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -84,7 +88,35 @@ func TestTTLAndBadValue(t *testing.T) {
 	err = s.Update(ctx, k, func(r greylist.Record, _ bool) (greylist.Record, greylist.Op) {
 		return r, greylist.OpKeep
 	})
-	if err == nil {
-		t.Fatal("a corrupt value was accepted")
+	if !errors.Is(err, redisstore.ErrBadValue) {
+		t.Fatalf("a corrupt value: err = %v, want ErrBadValue", err)
+	}
+	if strings.Count(err.Error(), "redisstore:") != 1 {
+		t.Fatalf("error %q: want exactly one package prefix", err)
+	}
+}
+
+// TestFleetSharesState: two MX hosts, each with its own client and Checker
+// on the same Redis, share one greylist: the retry accepted by the second
+// host was first deferred by the first.
+func TestFleetSharesState(t *testing.T) {
+	a := newStore(t)
+	c2 := redis.NewClient(&redis.Options{Addr: redisAddr()})
+	t.Cleanup(func() { c2.Close() })
+	b := &redisstore.Store{Client: c2, Prefix: a.Prefix}
+	ctx := context.Background()
+	now := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	mx1 := &greylist.Checker{Store: a, Now: clock}
+	mx2 := &greylist.Checker{Store: b, Now: clock}
+	tr := greylist.Triplet{IP: netip.MustParseAddr("192.0.2.1"), Sender: "a@example.org", Recipient: "b@example.com"}
+	d, err := mx1.Check(ctx, tr)
+	if err != nil || d.Action != greylist.Defer {
+		t.Fatalf("first attempt on mx1: %+v %v", d, err)
+	}
+	now = now.Add(greylist.DefaultDelay)
+	d, err = mx2.Check(ctx, tr)
+	if err != nil || d.Action != greylist.Accept || d.Reason != greylist.ReasonPassed {
+		t.Fatalf("retry on mx2: %+v %v", d, err)
 	}
 }
