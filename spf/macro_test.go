@@ -55,6 +55,9 @@ func TestExpandMacroRFC7208Examples(t *testing.T) {
 		{"%{l}", false, spf.MacroEnv{Sender: "@x.example"}, "postmaster"},
 		{"%{p}", false, spf.MacroEnv{}, "unknown"},
 		{"%{r}", true, spf.MacroEnv{}, "unknown"},
+		// Transformed values are rewritten in place after earlier output.
+		{"pre.%{DR}.%{d1}.post", false, env4, "pre.com.example.email.com.post"},
+		{"x.%{Lr-}", false, spf.MacroEnv{Sender: "a~b-c d@x"}, "x.c%20d.a~b"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
