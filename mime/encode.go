@@ -278,11 +278,36 @@ func encodeBase64Lines(buf *bytes.Buffer, data []byte) {
 }
 
 // EncodeBase64 writes data to w as base64 in CRLF lines of 76 characters.
+// It encodes blocks of 1024 lines in one call to base64.StdEncoding.Encode
+// and then spreads the lines out with CRLF, through two reused buffers.
 func EncodeBase64(w io.Writer, data []byte) error {
-	var buf bytes.Buffer
-	encodeBase64Lines(&buf, data)
-	_, err := w.Write(buf.Bytes())
-	return err
+	const in, lineOut, block = 57, 78, 1024
+	buf := make([]byte, lineOut*block+76*block)
+	out, enc := buf[:lineOut*block], buf[lineOut*block:]
+	for len(data) > 0 {
+		n := len(data)
+		if n > in*block {
+			n = in * block
+		}
+		k := base64.StdEncoding.EncodedLen(n)
+		base64.StdEncoding.Encode(enc[:k], data[:n])
+		pos := 0
+		for e := enc[:k]; len(e) > 0; {
+			l := 76
+			if l > len(e) {
+				l = len(e)
+			}
+			copy(out[pos:pos+l], e[:l])
+			out[pos+l], out[pos+l+1] = '\r', '\n'
+			pos += l + 2
+			e = e[l:]
+		}
+		if _, err := w.Write(out[:pos]); err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
 }
 
 // encodeQP writes quoted-printable (RFC 2045 section 6.7) with lines of at
