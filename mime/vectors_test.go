@@ -50,16 +50,9 @@ func (v *vectorTally) log(t *testing.T) {
 // Documented exceptions: inputs where mail-parser's model differs from ours
 // (and from RFC 5322/2047); each maps to the reason.
 var unstructuredExceptions = map[string]string{
-	// mail-parser drops folding whitespace inside an encoded word; after
-	// RFC 5322 unfolding the word contains a space, which we keep (Python
-	// does not decode such a word at all).
-	"=?utf-8?Q?Hello\n _there!?=\n":                                                 "folding inside an encoded word",
-	"=?utf-8?Q?Hello\r\n _there!?=\r\n":                                             "folding inside an encoded word",
-	"=?utf-8?Q?Hello\r\n   \t  _there!?=\r\n":                                       "folding inside an encoded word",
 	"[SUSPECTED SPAM]=?utf-8?B?VGhpcyBpcyB0aGUgb3JpZ2luYWwgc3ViamVjdA==?=\n":        "mail-parser inserts a space before an encoded word glued to text; RFC 2047 gives no space",
 	"[SUSPECTED SPAM]=?utf-8?B?VGhpcyBpcyB0aGUgb\n 3JpZ2luYWwgc3ViamVjdA==?=\n":     "mail-parser inserts a space before an encoded word glued to text",
 	"[SUSPECTED SPAM]=?utf-8?B?VGhpcyBpcyB0aGUgb\r\n 3JpZ2luYWwgc3ViamVjdA==?=\r\n": "mail-parser inserts a space before an encoded word glued to text",
-	"Some text =?utf-8?Q??=here\n":                                                  "mail-parser inserts a space after an empty encoded word glued to text",
 }
 
 func TestMailParserUnstructured(t *testing.T) {
@@ -72,6 +65,7 @@ func TestMailParserUnstructured(t *testing.T) {
 		got, _ := DecodeHeader(fieldValue(t, v.Header))
 		if _, ok := unstructuredExceptions[v.Header]; ok {
 			tally.exclude++
+			assert.NotEqual(t, collapseWS(want), collapseWS(got), "exception %q agrees now", v.Header)
 			continue
 		}
 		// mail-parser collapses runs of whitespace left by unfolding;
@@ -116,6 +110,7 @@ func TestMailParserMessageIDs(t *testing.T) {
 		got, err := ParseMessageIDs(fieldValue(t, v.Header))
 		if _, ok := messageIDExceptions[v.Header]; ok {
 			tally.exclude++
+			assert.NotEqual(t, want, got, "exception %q agrees now", v.Header)
 			continue
 		}
 		if len(want) == 0 {
@@ -210,9 +205,9 @@ func TestMailParserContentType(t *testing.T) {
 				delete(wantParams, k)
 			}
 		}
-		if reason, ok := contentTypeExceptions[v.Header]; ok {
-			_ = reason
+		if _, ok := contentTypeExceptions[v.Header]; ok {
 			tally.exclude++
+			assert.False(t, wantMT == mt && assert.ObjectsAreEqual(wantParams, params), "exception %q agrees now", v.Header)
 			continue
 		}
 		okMT := assert.Equal(t, wantMT, mt, "input %q", v.Header)
