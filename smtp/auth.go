@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailkit-go/mailkit/esmtp"
 	"github.com/mailkit-go/mailkit/sasl"
+	"github.com/mailkit-go/mailkit/tlsutil"
 )
 
 // AuthBackend adds SMTP AUTH (RFC 4954) to a [Backend]. [SASLAuth] builds
@@ -100,7 +101,7 @@ func (c *conn) cmdAuth(arg string) error {
 	}
 	for {
 		chal, done, err := a.Next(resp)
-		wipe(resp)
+		tlsutil.Wipe(resp)
 		if err != nil {
 			c.bad++
 			c.logger().Info("smtp: authentication failed", "remote", c.info.RemoteAddr, "mechanism", mech, "err", err)
@@ -134,18 +135,12 @@ func (c *conn) cmdAuth(arg string) error {
 			return nil
 		}
 		resp, err = base64.StdEncoding.DecodeString(string(line))
-		wipe(line)
+		tlsutil.Wipe(line)
 		if err != nil {
 			c.bad++
 			c.writeReply(501, enh(5, 5, 2), "Error: invalid base64 data")
 			return nil
 		}
-	}
-}
-
-func wipe(b []byte) {
-	for i := range b {
-		b[i] = 0
 	}
 }
 

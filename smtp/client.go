@@ -17,6 +17,7 @@ import (
 
 	"github.com/mailkit-go/mailkit/esmtp"
 	"github.com/mailkit-go/mailkit/sasl"
+	"github.com/mailkit-go/mailkit/tlsutil"
 )
 
 // TLSPolicy selects how a [Client] uses TLS.
@@ -159,7 +160,7 @@ func Dial(ctx context.Context, addr string, opts *ClientOptions) (*Client, error
 	d := net.Dialer{Timeout: o.Timeouts.Connect}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, prefixErr(err)
 	}
 	c, err := NewClient(ctx, conn, host, &o)
 	if err != nil {
@@ -191,6 +192,24 @@ func clientOpts(opts *ClientOptions) ClientOptions {
 // TLS handshake first for TLSImplicit). host is the server's name for
 // certificate verification.
 func NewClient(ctx context.Context, conn net.Conn, host string, opts *ClientOptions) (*Client, error) {
+	c, err := newClient(ctx, conn, host, opts)
+	return c, prefixErr(err)
+}
+
+// prefixErr gives I/O and other foreign errors the package prefix; *Error
+// values and errors that already carry it are returned as they are.
+func prefixErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *Error
+	if errors.As(err, &se) || strings.HasPrefix(err.Error(), "smtp: ") {
+		return err
+	}
+	return fmt.Errorf("smtp: %w", err)
+}
+
+func newClient(ctx context.Context, conn net.Conn, host string, opts *ClientOptions) (*Client, error) {
 	o := clientOpts(opts)
 	c := &Client{conn: conn, opts: o, host: host}
 	c.stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
@@ -375,23 +394,30 @@ func (c *Client) authenticate(ctx context.Context, a *ClientAuth) error {
 }
 
 // Auth runs a SASL exchange with the given client mechanism.
+//
+// Responses that carry a secret (the initial response of PLAIN, XOAUTH2
+// and OAUTHBEARER, LOGIN's password, ...) are the caller's to wipe
+// according to package sasl; Auth clears every response, and the base64
+// line it encoded it into, with tlsutil.Wipe right after sending it. The
+// line bypasses the client's write buffer so no copy of it stays there.
 func (c *Client) Auth(ctx context.Context, sc sasl.Client) error {
+	return prefixErr(c.auth(ctx, sc))
+}
+
+func (c *Client) auth(ctx context.Context, sc sasl.Client) error {
 	stop := context.AfterFunc(ctx, func() { _ = c.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	mech, ir, err := sc.Start()
 	if err != nil {
 		return err
 	}
-	line := "AUTH " + mech
+	prefix := "AUTH " + mech
+	var r *Reply
 	if ir != nil {
-		if len(ir) == 0 {
-			line += " ="
-		} else {
-			line += " " + base64.StdEncoding.EncodeToString(ir)
-		}
+		r, err = c.secretCmd(ctx, prefix+" ", ir, true)
+	} else {
+		r, err = c.cmd(ctx, c.opts.Timeouts.Command, prefix)
 	}
-	r, err := c.cmd(ctx, c.opts.Timeouts.Command, line)
-	wipe([]byte(line))
 	for err == nil && r.Code == 334 {
 		var chal []byte
 		chal, err = base64.StdEncoding.DecodeString(r.Message())
@@ -405,8 +431,7 @@ func (c *Client) Auth(ctx context.Context, sc sasl.Client) error {
 			_, _ = c.cmd(ctx, c.opts.Timeouts.Command, "*")
 			return err
 		}
-		r, err = c.cmd(ctx, c.opts.Timeouts.Command, base64.StdEncoding.EncodeToString(resp))
-		wipe(resp)
+		r, err = c.secretCmd(ctx, "", resp, false)
 	}
 	if err != nil {
 		return err
@@ -416,6 +441,37 @@ func (c *Client) Auth(ctx context.Context, sc sasl.Client) error {
 	}
 	c.authed = mech
 	return nil
+}
+
+// secretCmd sends prefix followed by resp in base64 (an empty resp is
+// "=" when emptyAsEquals, the RFC 4954 empty initial response) and reads
+// the reply. resp and the encoded line are wiped once written; the line
+// goes to the connection directly, not through the write buffer.
+func (c *Client) secretCmd(ctx context.Context, prefix string, resp []byte, emptyAsEquals bool) (*Reply, error) {
+	defer tlsutil.Wipe(resp)
+	c.deadline(c.opts.Timeouts.Command)
+	if err := c.bw.Flush(); err != nil {
+		return nil, c.ioErr(ctx, err)
+	}
+	n := len(prefix) + base64.StdEncoding.EncodedLen(len(resp)) + 3
+	line := make([]byte, 0, n)
+	line = append(line, prefix...)
+	if len(resp) == 0 && emptyAsEquals {
+		line = append(line, '=')
+	} else {
+		line = base64.StdEncoding.AppendEncode(line, resp)
+	}
+	line = append(line, '\r', '\n')
+	_, err := c.conn.Write(line)
+	tlsutil.Wipe(line)
+	if err != nil {
+		return nil, c.ioErr(ctx, err)
+	}
+	r, err := ReadReply(c.br)
+	if err != nil {
+		return nil, c.ioErr(ctx, err)
+	}
+	return r, nil
 }
 
 // Has reports whether the server announced an EHLO keyword.
@@ -602,7 +658,7 @@ func (c *Client) Send(ctx context.Context, env *Envelope, msg io.Reader) (*Resul
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("smtp: %w (%v)", ctx.Err(), err)
 	}
-	return res, err
+	return res, prefixErr(err)
 }
 
 func (c *Client) send(ctx context.Context, env *Envelope, msg io.Reader) (*Result, error) {
@@ -626,8 +682,9 @@ func (c *Client) send(ctx context.Context, env *Envelope, msg io.Reader) (*Resul
 	}
 
 	pipelined := c.usePipelining()
-	// Phase 1: envelope.
-	c.deadline(c.opts.Timeouts.Mail + c.opts.Timeouts.Rcpt)
+	// Phase 1: envelope. Every reply gets its own RFC 5321 §4.5.3.2
+	// timeout (MAIL, RCPT, DATA initiation), pipelined or not.
+	c.deadline(c.opts.Timeouts.Mail)
 	write := func(s string) { c.bw.WriteString(s); c.bw.WriteString("\r\n") }
 	var firstChunk []byte
 	var lastChunk bool
@@ -649,7 +706,8 @@ func (c *Client) send(ctx context.Context, env *Envelope, msg io.Reader) (*Resul
 			return nil, err
 		}
 	}
-	readReply := func(line string) (*Reply, error) {
+	readReply := func(line string, timeout time.Duration) (*Reply, error) {
+		c.deadline(timeout)
 		if !pipelined {
 			write(line)
 			if err := c.bw.Flush(); err != nil {
@@ -658,14 +716,14 @@ func (c *Client) send(ctx context.Context, env *Envelope, msg io.Reader) (*Resul
 		}
 		return ReadReply(c.br)
 	}
-	r, err := readReply(mail)
+	r, err := readReply(mail, c.opts.Timeouts.Mail)
 	if err != nil {
 		return nil, err
 	}
 	mailErr := r.Err()
 	accepted := 0
 	for i := range env.To {
-		r, err := readReply(c.rcptLine(env, i))
+		r, err := readReply(c.rcptLine(env, i), c.opts.Timeouts.Rcpt)
 		if err != nil {
 			return nil, err
 		}
@@ -692,10 +750,10 @@ func (c *Client) send(ctx context.Context, env *Envelope, msg io.Reader) (*Resul
 		return res, c.sendChunks(ctx, body, lastChunk, mailErr, accepted, res)
 	}
 	if pipelined {
+		c.deadline(c.opts.Timeouts.DataInit)
 		r, err = ReadReply(c.br)
 	} else if mailErr == nil && accepted > 0 {
-		c.deadline(c.opts.Timeouts.DataInit)
-		r, err = readReply("DATA")
+		r, err = readReply("DATA", c.opts.Timeouts.DataInit)
 	} else {
 		return res, c.envelopeFailure(ctx, mailErr, res)
 	}
@@ -971,7 +1029,7 @@ func (c *Client) simple(ctx context.Context, line string) error {
 	defer stop()
 	r, err := c.cmd(ctx, c.opts.Timeouts.Command, line)
 	if err != nil {
-		return err
+		return prefixErr(err)
 	}
 	return r.Err()
 }

@@ -57,6 +57,10 @@ func nextDeadline(cur, due, limit time.Time, timeout time.Duration) time.Time {
 	return d
 }
 
+// lifetimeGrace is how long the final reply may take to write once the
+// connection's lifetime is over.
+const lifetimeGrace = 5 * time.Second
+
 // errInterrupted is returned by reads cut short by Shutdown.
 var errInterrupted = errors.New("smtp: interrupted by shutdown")
 
@@ -157,7 +161,13 @@ func (c *conn) flush() error {
 		return nil
 	}
 	wt := c.cfg.limits.WriteTimeout
-	if d := nextDeadline(c.writeDL, time.Now().Add(wt), c.endAt, wt); !d.IsZero() {
+	limit := c.endAt
+	if now := time.Now(); !now.Before(limit) {
+		// The connection's lifetime is over: reads fail from now on,
+		// but the final reply (421) may still go out, briefly.
+		limit = now.Add(min(wt, lifetimeGrace))
+	}
+	if d := nextDeadline(c.writeDL, time.Now().Add(wt), limit, wt); !d.IsZero() {
 		_ = c.nc.SetWriteDeadline(d)
 		c.writeDL = d
 	}
@@ -378,7 +388,16 @@ func (c *conn) readLine(max int) ([]byte, error) {
 
 func (c *conn) readCommand() ([]byte, error) {
 	c.mu.Lock()
-	c.idle = true
+	// Between BDAT chunks a transaction is in flight: Shutdown waits
+	// for it rather than interrupting.
+	c.idle = c.bdat == nil
+	// Shutdown sets srv.shutdown before it looks at c.idle under c.mu:
+	// either it saw idle and interrupted us, or we see the flag here.
+	// Without this check a Shutdown between the loop's check and idle
+	// being set would leave the client waiting for CommandTimeout.
+	if c.idle && c.srv.shutdown.Load() && c.br.Buffered() == 0 {
+		c.interrupted = true
+	}
 	c.mu.Unlock()
 	c.readTimeout = c.cfg.limits.CommandTimeout
 	line, err := c.readLine(c.cfg.limits.AuthLine)

@@ -349,8 +349,12 @@ func (s *Server) startConn(cfg *serverConfig, nc net.Conn) {
 		refuse = "421 4.7.0 " + cfg.hostname + " Error: too many connections from your address\r\n"
 	}
 	if refuse != "" {
+		// Tracked by wg so that Close and Shutdown return only after
+		// this goroutine ended.
+		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
+			defer s.wg.Done()
 			_ = nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			_, _ = io.WriteString(nc, refuse)
 			nc.Close()

@@ -317,6 +317,14 @@ func (c *conn) cmdBdat(arg string) error {
 	}
 	c.readTimeout = c.cfg.limits.DataTimeout
 	if !c.inTx || len(c.rcpts) == 0 {
+		if n > c.cfg.limits.MessageBytes {
+			// Not worth skipping: a chunk larger than any message
+			// could keep the connection busy for as long as the
+			// client likes.
+			c.writeReply(552, enh(5, 3, 4), "Error: message file too big")
+			_ = c.flush()
+			return errCloseConn
+		}
 		if _, err := io.CopyN(io.Discard, c.br, n); err != nil {
 			return err
 		}
