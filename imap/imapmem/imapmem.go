@@ -4,6 +4,10 @@
 // messages, flag changes, expunges) through the untagged updates of
 // [imapserver.Session.Poll] and [imapserver.Session.Idle].
 //
+// STORE answers with FETCH responses only for messages whose flags
+// changed, as Dovecot does (QUIRK: interop scripts and clients written
+// against Dovecot count these responses).
+//
 // Everything lives in memory and is lost when the process ends; it is
 // meant for tests, examples and as the reference implementation of the
 // backend contract. The hierarchy delimiter is "/". One mutex guards the
@@ -438,34 +442,49 @@ func matchPattern(pattern, name string) bool {
 	if len(pattern) >= 5 && strings.EqualFold(pattern[:5], "INBOX") && (len(name) >= 5 && name[:5] == "INBOX") {
 		pattern = "INBOX" + pattern[5:]
 	}
-	return match(pattern, name, 0)
+	return match(pattern, name)
 }
 
-func match(p, n string, depth int) bool {
-	if depth > 64 {
-		return false
-	}
-	for len(p) > 0 {
-		switch p[0] {
-		case '*', '%':
-			rest := p[1:]
-			for i := 0; i <= len(n); i++ {
-				if p[0] == '%' && i > 0 && n[i-1] == '/' {
-					return false
-				}
-				if match(rest, n[i:], depth+1) {
-					return true
-				}
-			}
-			return false
-		default:
-			if len(n) == 0 || n[0] != p[0] {
-				return false
-			}
-			p, n = p[1:], n[1:]
+// match runs in O(len(p)*len(n)) time and O(len(n)) space: it keeps the
+// set of name positions reachable after each pattern byte, so hostile
+// patterns like "*a*a*a...b" cannot make it backtrack exponentially.
+func match(p, n string) bool {
+	cur := make([]bool, len(n)+1)
+	next := make([]bool, len(n)+1)
+	cur[0] = true
+	for i := 0; i < len(p); i++ {
+		for j := range next {
+			next[j] = false
 		}
+		any := false
+		switch c := p[i]; c {
+		case '*', '%':
+			reach := false
+			for j := 0; j <= len(n); j++ {
+				if cur[j] {
+					reach = true
+				} else if reach && c == '%' && n[j-1] == '/' {
+					reach = false
+				}
+				if reach {
+					next[j] = true
+					any = true
+				}
+			}
+		default:
+			for j := 0; j < len(n); j++ {
+				if cur[j] && n[j] == c {
+					next[j+1] = true
+					any = true
+				}
+			}
+		}
+		if !any {
+			return false
+		}
+		cur, next = next, cur
 	}
-	return len(n) == 0
+	return cur[len(n)]
 }
 
 func (s *session) List(ctx context.Context, w *imapserver.ListWriter, ref string, patterns []string, opts *imapserver.ListOptions) error {
@@ -790,9 +809,13 @@ func (s *session) Store(ctx context.Context, w *imapserver.FetchWriter, kind ima
 			}
 			m.flags = kept
 		}
-		if !sameFlags(before, m.flags) {
-			s.notifyOthersLocked(m.uid)
+		if sameFlags(before, m.flags) {
+			// Like Dovecot, no FETCH reply for a message whose flags did
+			// not change (RFC 3501 says SHOULD; clients' caches are
+			// already right).
+			continue
 		}
+		s.notifyOthersLocked(m.uid)
 		items = append(items, fetchItem{seq: seq, m: m, flags: s.flagsOf(m)})
 	}
 	s.b.mu.Unlock()
