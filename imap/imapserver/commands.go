@@ -768,6 +768,7 @@ func cmdIdle(ctx context.Context, c *conn, tag string, uid bool) error {
 	cancel()
 	ierr := <-errc
 	c.idling.Store(false)
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.lim.CommandTimeout))
 	if rerr != nil {
 		if imap.IsFatal(rerr) {
 			c.fatal(rerr)

@@ -76,6 +76,7 @@ func (c *conn) setStreams(rw net.Conn) {
 
 func (c *conn) flushIfIdle() error {
 	if c.idling.Load() {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.lim.CommandTimeout))
 		return c.enc.Flush()
 	}
 	return c.enc.Err()
@@ -177,6 +178,7 @@ func (c *conn) readCommand() bool {
 		return false
 	}
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.lim.CommandTimeout))
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.lim.CommandTimeout))
 	c.lineDone = false
 	tag, err := c.dec.Tag()
 	if err == nil {
@@ -318,6 +320,8 @@ func sanitize(s string) string {
 func (c *conn) fatal(err error) {
 	var le *imap.LimitError
 	switch {
+	case c.srv.closed.Load():
+		c.bye("Server shutting down")
 	case errors.As(err, &le):
 		c.bye("Input exceeds " + le.Kind.String() + " limit")
 	case errors.Is(err, os.ErrDeadlineExceeded):
