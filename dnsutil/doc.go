@@ -24,6 +24,21 @@
 //   - Names may be internationalized; non-ASCII labels are converted to
 //     A-labels with golang.org/x/net/idna (Lookup profile), ASCII labels
 //     are left alone so "_dmarc" style names work.
+//   - Names are sent with their label bytes as given: a name without a
+//     backslash is taken byte for byte, and bytes presentation form can
+//     not carry as they are (a space, '@', control or other non-ASCII
+//     bytes after IDNA, ...) are escaped as miekg/dns writes them (\X,
+//     \DDD) so the packed question holds the raw bytes; SPF macro
+//     expansion can produce such names. A name with a backslash is taken
+//     as already escaped (\DDD decimal or \X). Replies are matched to
+//     the question by label bytes, ASCII letters without case. Labels
+//     longer than 63 octets, names longer than 255 octets (after
+//     unescaping), empty labels and bad escapes are refused without a
+//     query: like *net.Resolver the lookup methods report "no such host"
+//     with IsNotFound; the error unwraps to [ErrInvalidName].
+//   - TXT strings are returned as raw bytes, as *net.Resolver returns
+//     them: the escapes miekg/dns puts in its presentation form
+//     (\DDD for bytes outside printable ASCII, \" and \\) are decoded.
 //   - CNAME chains are followed, at most 8 links, with further queries
 //     when a server did not resolve the target.
 //   - An optional [Cache] honours TTLs and caches NXDOMAIN and NODATA per

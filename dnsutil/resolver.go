@@ -32,6 +32,15 @@ const (
 // ErrNoServers is returned when no name server is configured or found.
 var ErrNoServers = errors.New("dnsutil: no name servers")
 
+// ErrInvalidName is what the *net.DNSError for a name that can not be
+// asked unwraps to: an empty label, a label longer than 63 octets or a
+// name longer than 255 octets (after unescaping), a bad escape, or an
+// internationalized label IDNA rejects. As with *net.Resolver such an
+// error is IsNotFound; the lookup methods report it as "no such host"
+// and [Resolver.Query] with the reason ("invalid domain name: label
+// longer than 63 octets").
+var ErrInvalidName = lookup.ErrInvalidName
+
 // Resolver is a stub resolver on github.com/miekg/dns. It sends recursive
 // queries over UDP with EDNS0, retries over TCP when an answer is
 // truncated, moves on to the next server on timeouts and failures, and
@@ -225,7 +234,9 @@ func parseResolvConf(rd io.Reader) resolvConf {
 func (r *Resolver) Query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
 	qname, err := lookup.Normalize(name)
 	if err != nil {
-		return nil, &net.DNSError{Err: lookup.ErrTextBadName + ": " + err.Error(), Name: name, IsNotFound: true}
+		// IsNotFound, as *net.Resolver reports invalid names; the
+		// message says why, and the error unwraps to ErrInvalidName.
+		return nil, &net.DNSError{Err: err.Error(), Name: name, IsNotFound: true, UnwrapErr: err}
 	}
 	if r.Cache != nil {
 		if m := r.Cache.get(qname, qtype); m != nil {
@@ -411,7 +422,9 @@ func matches(q, m *dns.Msg) bool {
 		return m.Rcode != dns.RcodeSuccess
 	}
 	a, b := q.Question[0], m.Question[0]
-	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && strings.EqualFold(a.Name, b.Name)
+	// The reply's name is as miekg/dns unpacks it (escaped); compare the
+	// label bytes, ASCII case-insensitively (servers may echo 0x20 case).
+	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && lookup.SameName(a.Name, b.Name)
 }
 
 func (r *Resolver) lookuper() lookup.Lookuper {

@@ -28,6 +28,21 @@
 // resolvers can cache them. LookupMX returns records in zone order, not
 // sorted, so callers can test their own ordering.
 //
+// # Names and TXT strings
+//
+// Records hold miekg/dns presentation form: a backslash in a name or a
+// TXT string starts an escape, \DDD (a decimal byte value) or \X (the
+// byte X), so a literal backslash inside a TXT string added with
+// [Zone.AddRR] is "\\" (as for dns.TXT.Txt everywhere in miekg/dns). A
+// name or string without a backslash is taken byte for byte. Lookup
+// methods, directly and through a [Server] with dnsutil.Resolver, return
+// TXT data as raw bytes like *net.Resolver: "caf\195\169" and "café"
+// give the same answer. Owner names may hold any byte in a label (a
+// space, as SPF macro expansion can produce); every name, whether stored,
+// asked directly or received over the wire, is compared by its label
+// bytes with ASCII letters case-folded, so "a b.example.",
+// "A\032b.example." and "a\ b.example." are the same node.
+//
 // # Deviations and limits
 //
 // This is not a full authoritative server: there is no wildcard

@@ -57,7 +57,10 @@ func (f Fault) String() string {
 }
 
 // Query is one question the zone answered (or, for [FaultTimeout],
-// received). Name is lower-case and fully qualified ("example.com.").
+// received). Name is fully qualified with ASCII letters lower-cased
+// ("example.com."), in the presentation form miekg/dns uses: label bytes
+// such as a space or '@' escaped as "\ " and "\@", bytes outside
+// printable ASCII as \DDD ("a\ b\195\175.example.").
 type Query struct {
 	Name string
 	Type uint16
@@ -149,6 +152,15 @@ func (z *Zone) MustAdd(rrs ...string) *Zone {
 }
 
 // AddRR adds copies of records of any type. Exact duplicates are ignored.
+//
+// Fields hold miekg/dns presentation form, as they do after dns.NewRR or
+// [ParseZone]: a backslash starts an escape (\DDD decimal or \X). In
+// TXT strings a literal backslash is therefore written "\\\\" in Go
+// source ("\\" in the string); a quote or a non-ASCII byte may be given
+// as is or escaped (\" or \195 in the string). LookupTXT, here and through
+// [Server], returns the raw bytes. An owner name without a backslash is
+// taken byte for byte (a space or '@' in a label is allowed); one with a
+// backslash is read as escaped.
 func (z *Zone) AddRR(rrs ...dns.RR) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
@@ -158,7 +170,11 @@ func (z *Zone) AddRR(rrs ...dns.RR) {
 		}
 		rr = dns.Copy(rr)
 		name := canon(rr.Header().Name)
-		rr.Header().Name = dns.Fqdn(rr.Header().Name)
+		if n, err := lookup.Normalize(rr.Header().Name); err == nil {
+			rr.Header().Name = n // presentation form, case kept
+		} else {
+			rr.Header().Name = dns.Fqdn(rr.Header().Name)
+		}
 		list, seen := z.names[name]
 		dup := false
 		for _, old := range list {
@@ -230,7 +246,50 @@ func (z *Zone) ResetQueries() {
 	z.queries = nil
 }
 
-func canon(name string) string { return strings.ToLower(dns.Fqdn(name)) }
+// canon is the key of a name in the zone, used both when records and
+// faults are stored and when questions are answered, whichever way the
+// name arrived: raw bytes ("a b.example."), presentation form with
+// escapes ("a\032b.example.", "a\ b.example."), as miekg/dns unpacks it
+// from a query over the wire, or in another letter case. See
+// lookup.Canonical.
+func canon(name string) string { return lookup.CanonicalKey(name) }
+
+// parentName returns the name one label up ("." for a TLD), skipping
+// escaped dots.
+func parentName(n string) string {
+	for i := 0; i < len(n); i++ {
+		switch n[i] {
+		case '\\':
+			i++
+		case '.':
+			if i+1 >= len(n) {
+				return "."
+			}
+			return n[i+1:]
+		}
+	}
+	return "."
+}
+
+// isSubName reports whether n is a proper subdomain of parent (both
+// canonical).
+func isSubName(n, parent string) bool {
+	if parent == "." {
+		return n != "."
+	}
+	if len(n) <= len(parent) || !strings.HasSuffix(n, parent) {
+		return false
+	}
+	i := len(n) - len(parent) - 1 // must be an unescaped dot
+	if n[i] != '.' {
+		return false
+	}
+	bs := 0
+	for j := i - 1; j >= 0 && n[j] == '\\'; j-- {
+		bs++
+	}
+	return bs%2 == 0
+}
 
 // ParseError is a master-file syntax error.
 type ParseError struct {
@@ -445,12 +504,11 @@ func (z *Zone) answerLocked(resp *dns.Msg, name string, qtype uint16) Fault {
 }
 
 func (z *Zone) hasDescendantLocked(name string) bool {
-	suffix := "." + name
 	if name == "." {
 		return len(z.names) > 0
 	}
 	for n := range z.names {
-		if strings.HasSuffix(n, suffix) {
+		if isSubName(n, name) {
 			return true
 		}
 	}
@@ -479,11 +537,7 @@ func (z *Zone) findSOALocked(name string) *dns.SOA {
 		if n == "." {
 			return nil
 		}
-		i := strings.IndexByte(n, '.')
-		n = n[i+1:]
-		if n == "" {
-			n = "."
-		}
+		n = parentName(n)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -46,22 +47,27 @@ type Lookuper struct {
 }
 
 // Normalize validates name, converts internationalized labels to A-labels
-// and returns the fully qualified form. Labels that are already ASCII are
-// left alone so that names such as "_dmarc.example.com" stay valid.
+// and returns the fully qualified presentation form that is sent in the
+// question. Labels that are already ASCII are left alone so that names
+// such as "_dmarc.example.com" stay valid.
+//
+// A name without a backslash is taken byte for byte: bytes that
+// presentation form can not carry as they are (space, '@', '"', control
+// and other non-printable bytes, ...) are escaped as miekg/dns writes
+// them (\X or \DDD), so the packed question carries the label bytes as
+// given; SPF macro expansion, for one, can produce such labels. A name
+// with a backslash is taken as already in presentation form and its
+// escapes are decoded and written again in that one form. Letter case is
+// kept. Labels longer than 63 octets and names longer than 255 octets
+// (after unescaping, in wire form) are rejected; errors wrap
+// ErrInvalidName.
 func Normalize(name string) (string, error) {
 	if name == "" {
-		return "", errors.New("empty name")
+		return "", fmt.Errorf("%w: empty name", ErrInvalidName)
 	}
-	ascii := true
-	for i := 0; i < len(name); i++ {
-		if name[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if !ascii {
+	if !isASCII(name) {
 		if !utf8.ValidString(name) {
-			return "", errors.New("name is not valid UTF-8")
+			return "", fmt.Errorf("%w: not valid UTF-8", ErrInvalidName)
 		}
 		labels := strings.Split(strings.TrimSuffix(name, "."), ".")
 		for i, l := range labels {
@@ -70,20 +76,16 @@ func Normalize(name string) (string, error) {
 			}
 			a, err := idna.Lookup.ToASCII(l)
 			if err != nil {
-				return "", err
+				return "", fmt.Errorf("%w: %w", ErrInvalidName, err)
 			}
 			if !isASCII(a) {
-				return "", errors.New("label cannot be converted to ASCII")
+				return "", fmt.Errorf("%w: label cannot be converted to ASCII", ErrInvalidName)
 			}
 			labels[i] = a
 		}
 		name = strings.Join(labels, ".")
 	}
-	name = dns.Fqdn(name)
-	if _, ok := dns.IsDomainName(name); !ok {
-		return "", errors.New("bad domain name syntax")
-	}
-	return name, nil
+	return present(name, false)
 }
 
 func isASCII(s string) bool {
@@ -156,7 +158,11 @@ func (l Lookuper) Records(ctx context.Context, name string, qtype uint16) ([]dns
 func (l Lookuper) records(ctx context.Context, name string, qtype uint16) ([]dns.RR, string, error) {
 	qname, err := Normalize(name)
 	if err != nil {
-		return nil, "", NewError(ErrTextNotFound, name, l.Server)
+		// Like *net.Resolver: an invalid name is "no such host"; the
+		// reason is kept in UnwrapErr (it wraps ErrInvalidName).
+		e := NewError(ErrTextNotFound, name, l.Server)
+		e.UnwrapErr = err
+		return nil, "", e
 	}
 	cur := qname
 	hops := 0
@@ -172,7 +178,7 @@ func (l Lookuper) records(ctx context.Context, name string, qtype uint16) ([]dns
 			found := false
 			for _, rr := range msg.Answer {
 				h := rr.Header()
-				if !strings.EqualFold(h.Name, cur) {
+				if !SameName(h.Name, cur) {
 					continue
 				}
 				if h.Rrtype == qtype || qtype == dns.TypeANY {
@@ -183,7 +189,7 @@ func (l Lookuper) records(ctx context.Context, name string, qtype uint16) ([]dns
 				break
 			}
 			for _, rr := range msg.Answer {
-				if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Hdr.Name, cur) {
+				if c, ok := rr.(*dns.CNAME); ok && SameName(c.Hdr.Name, cur) {
 					hops++
 					if hops > MaxCNAMEs {
 						return nil, cur, &net.DNSError{Err: ErrTextCNAMELoop, Name: name, Server: l.Server}
@@ -218,7 +224,7 @@ func chainEndsOutside(msg *dns.Msg, cur string) bool {
 		return false
 	}
 	for _, rr := range msg.Answer {
-		if strings.EqualFold(rr.Header().Name, cur) {
+		if SameName(rr.Header().Name, cur) {
 			return false
 		}
 	}
@@ -249,10 +255,29 @@ func (l Lookuper) TXT(ctx context.Context, name string) ([]string, error) {
 	out := make([]string, 0, len(rrs))
 	for _, rr := range rrs {
 		if t, ok := rr.(*dns.TXT); ok {
-			out = append(out, strings.Join(t.Txt, ""))
+			out = append(out, joinTXT(t.Txt))
 		}
 	}
 	return out, nil
+}
+
+// joinTXT joins the character-strings of one TXT record, each decoded
+// from miekg/dns presentation form to its raw bytes (see DecodeTXT), as
+// *net.Resolver returns them.
+func joinTXT(txt []string) string {
+	if len(txt) == 1 {
+		return DecodeTXT(txt[0])
+	}
+	var n int
+	for _, s := range txt {
+		n += len(s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range txt {
+		b.WriteString(DecodeTXT(s))
+	}
+	return b.String()
 }
 
 // MX implements LookupMX.
@@ -395,7 +420,7 @@ func (l Lookuper) CNAME(ctx context.Context, host string) (string, error) {
 				return "", err
 			}
 			lastErr = err
-			if isNotFound(err) && canon != "" && !strings.EqualFold(canon, dns.Fqdn(host)) {
+			if isNotFound(err) && canon != "" && !SameName(canon, host) {
 				// The chain ended at a name that does not exist; the
 				// standard library reports not found as well.
 				return "", err
@@ -403,7 +428,7 @@ func (l Lookuper) CNAME(ctx context.Context, host string) (string, error) {
 			continue
 		}
 		qname, _ := Normalize(host)
-		if len(rrs) > 0 || !strings.EqualFold(canon, qname) {
+		if len(rrs) > 0 || !SameName(canon, qname) {
 			return canon, nil
 		}
 	}
