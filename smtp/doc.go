@@ -59,7 +59,9 @@
 // 12288), text line 1000, 100 recipients per message, 32 MiB per message
 // (SIZE, enforced at MAIL and while reading), 20 bad commands, 5 minutes
 // per command and per data read (RFC 5321 §4.5.3.2), 1 hour per
-// connection, 1000 connections in total and 20 per client IP.
+// connection (the final 421 may still take up to 5 seconds to write), 1000
+// connections in total and 20 per client IP; connections over either
+// limit get "421 4.7.0" and are closed.
 // [Server.Shutdown] stops accepting, answers idle clients with 421 and
 // waits for transactions in flight.
 //
@@ -79,8 +81,18 @@
 // BODY, SMTPUTF8, DSN, REQUIRETLS) the server supports, converts bare CR
 // and LF to CRLF and dot-stuffs, and returns per-recipient results with
 // typed errors ([Error.Temporary], [Error.Permanent], enhanced codes). The
-// client timeouts are those of RFC 5321 §4.5.3.2 ([ClientTimeouts]). With
-// ClientOptions.LMTP it speaks LMTP and reads one reply per recipient.
+// client timeouts are those of RFC 5321 §4.5.3.2 ([ClientTimeouts]: 5
+// minutes for the greeting, MAIL and each RCPT reply, 2 for DATA
+// initiation, 3 per data block, 10 for the reply to the end of data),
+// applied to every reply, pipelined or not. With ClientOptions.LMTP it
+// speaks LMTP and reads one reply per recipient. Errors that are not SMTP
+// replies (I/O, TLS) carry the "smtp: " prefix and wrap the cause.
+//
+// AUTH responses that carry a secret (PLAIN's initial response, LOGIN's
+// password, XOAUTH2 and OAUTHBEARER tokens) are the caller's to wipe
+// according to package sasl: [Client.Auth] clears every response, and the
+// base64 line it encoded, with tlsutil.Wipe right after sending, writing
+// that line directly to the connection so no copy stays in its buffer.
 //
 // # Wire codec
 //
