@@ -26,12 +26,12 @@
 //     are left alone so "_dmarc" style names work.
 //   - Names are sent with their label bytes as given: a name without a
 //     backslash is taken byte for byte, and bytes presentation form can
-//     not carry as they are (a space, '@', control or other non-ASCII
-//     bytes after IDNA, ...) are escaped as miekg/dns writes them (\X,
-//     \DDD) so the packed question holds the raw bytes; SPF macro
-//     expansion can produce such names. A name with a backslash is taken
-//     as already escaped (\DDD decimal or \X). Replies are matched to
-//     the question by label bytes, ASCII letters without case. Labels
+//     not carry as they are (a space, '@', '"', control bytes, ...) are
+//     escaped as miekg/dns writes them (\X, \DDD) so the packed
+//     question holds the raw bytes; SPF macro expansion can produce such
+//     names. A name with a backslash is taken as already escaped (\DDD
+//     decimal or \X). Replies are matched to the question by label
+//     bytes, ASCII letters without case. Labels
 //     longer than 63 octets, names longer than 255 octets (after
 //     unescaping), empty labels and bad escapes are refused without a
 //     query: like *net.Resolver the lookup methods report "no such host"

@@ -409,22 +409,13 @@ func spfExclusion(queries []dnstest.Query, timeouts map[string]bool, suffix stri
 
 // spfKnownDifferences are the suite tests whose outcome through
 // dnsutil.Resolver differs from the in-memory zone because of dnsutil,
-// not of the SPF engine. They are still evaluated; the three outcomes
-// (in-memory, dnsutil, net.Resolver on the same NSD) are logged.
-var spfKnownDifferences = map[string]string{
-	// TXT data with bytes outside printable ASCII comes back from
-	// dnsutil.Resolver.LookupTXT in miekg/dns presentation form
-	// ("\\195\\175..."), not as the raw bytes, so the record's non-ASCII
-	// term is not seen (fail instead of the suite's permerror).
-	"non-ascii-policy": "dnsutil LookupTXT returns escaped text for non-ASCII TXT bytes",
-	// Same cause: the non-ASCII explanation text is returned escaped
-	// instead of being rejected.
-	"non-ascii-exp": "dnsutil LookupTXT returns escaped text for non-ASCII TXT bytes",
-	// The expanded name "macro%percent  space%20url-space.example.com"
-	// contains spaces; dnsutil.Resolver fails the query (temperror)
-	// instead of sending the label bytes (the suite expects pass).
-	"macro-mania-in-domain": "dnsutil can not query a name whose labels contain spaces",
-}
+// not of the SPF engine, keyed by test name with the reason as value.
+// They are still evaluated; the three outcomes (in-memory, dnsutil,
+// net.Resolver on the same NSD) are logged, and an entry that agrees
+// again is reported so it can be removed. Empty since dnsutil returns
+// raw TXT bytes and sends names whose labels hold spaces
+// (non-ascii-policy, non-ascii-exp and macro-mania-in-domain now agree).
+var spfKnownDifferences = map[string]string{}
 
 // TestSPFSuiteThroughNSD evaluates the RFC 7208 suite through NSD and
 // dnsutil.Resolver and through the in-memory zone, and requires the same
