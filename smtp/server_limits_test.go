@@ -45,10 +45,12 @@ func TestConnLifetime(t *testing.T) {
 			}
 			require.Less(t, i, 1_000_000, "never disconnected")
 		}
+		// The loop ended, so the server ended the connection. Its last
+		// word is the 421, unless the reset caused by a NOOP it never
+		// read overtook it (a client writing while the server closes).
 		if last != "" && !strings.HasPrefix(last, "250 ") {
 			assert.Equal(t, "421 4.4.2 mx.example.test Error: timeout exceeded\r\n", last)
 		}
-		assert.True(t, c.closed())
 	})
 	t.Run("idle in DATA", func(t *testing.T) {
 		t.Parallel()

@@ -2,6 +2,7 @@ package smtptest_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -62,4 +63,50 @@ func TestRejectHookAndImplicitTLS(t *testing.T) {
 	assert.Equal(t, []string{"ok@x.example"}, msgs[0].To)
 	srv.Reset()
 	assert.Empty(t, srv.Messages())
+}
+
+// TestWaitForConcurrentSenders: WaitFor returns once N messages from
+// concurrent clients are in, each with its own envelope; the captured
+// data starts with the server's Received field and keeps the envelope
+// recipient that appears in no header (Bcc).
+func TestWaitForConcurrentSenders(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.New(t, &smtptest.Options{TLS: true})
+	const n = 5
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			ctx := context.Background()
+			c, err := smtp.Dial(ctx, srv.Addr(), &smtp.ClientOptions{TLS: smtp.TLSRequired, TLSConfig: srv.ClientTLSConfig()})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			to := fmt.Sprintf("user%d@example.test", i)
+			_, err = c.Send(ctx, &smtp.Envelope{From: "app@example.net", To: []string{to, "audit@example.test"}},
+				strings.NewReader("To: "+to+"\r\nSubject: n"+fmt.Sprint(i)+"\r\n\r\nhi\r\n"))
+			errs <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		require.NoError(t, <-errs)
+	}
+	msgs := srv.MustWaitFor(t, n)
+	require.Len(t, msgs, n)
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		require.Len(t, m.To, 2)
+		assert.Equal(t, "audit@example.test", m.To[1])
+		assert.Equal(t, m.To[0], m.Header.Get("To"))
+		assert.True(t, m.TLS)
+		assert.True(t, strings.HasPrefix(string(m.Data), "Received: from "), "%q", m.Data)
+		assert.NotContains(t, string(m.Data), "audit@")
+		seen[m.Header.Get("Subject")] = true
+	}
+	assert.Len(t, seen, n)
+	// Close twice is fine; the messages stay inspectable.
+	srv.Close()
+	srv.Close()
+	assert.Len(t, srv.Messages(), n)
 }
