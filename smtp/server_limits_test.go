@@ -372,3 +372,22 @@ func TestNoGoroutineLeak(t *testing.T) {
 		assert.Equal(t, 0, s.ConnCount())
 	}
 }
+
+// TestBDATOutsideTransaction: a chunk sent without a transaction is
+// skipped when it fits the message limit, and refused with the
+// connection closed when it is larger (it could keep the server reading
+// for as long as the client likes).
+func TestBDATOutsideTransaction(t *testing.T) {
+	t.Parallel()
+	be := newFakeBackend("example.test")
+	addr := startServer(t, &smtp.Server{Backend: be, Limits: smtp.Limits{MessageBytes: 1000}})
+	c := dialRaw(t, addr)
+	c.expectCode("", "220 ")
+	c.expectCode("EHLO x", "250")
+	c.send("BDAT 5\r\nabcde")
+	c.expect("", "503 5.5.1 Error: need MAIL command")
+	c.expect("NOOP", "250 2.0.0 Ok")
+	c.expect("BDAT 999999999999 LAST", "552 5.3.4 Error: message file too big")
+	assert.True(t, c.closed())
+	assert.Empty(t, be.messages())
+}
