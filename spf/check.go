@@ -106,7 +106,7 @@ type TraceEvent struct {
 	Target string  // the expanded domain a term or redirect queried
 	Match  bool    // the term matched
 	Status Status  // set at the end of a check_host() frame
-	Err    error
+	Err    error   // the cause of a temperror or permerror, if any
 }
 
 // Checker evaluates SPF policies. The zero value is usable (it resolves
@@ -116,7 +116,9 @@ type Checker struct {
 	Resolver Resolver     // nil: net.DefaultResolver
 	Limits   Limits       // zero: RFC defaults
 	Logger   *slog.Logger // nil: no logging
-	Now      func() time.Time
+	// Now is the clock of the %{t} macro (explanations only); nil means
+	// time.Now.
+	Now func() time.Time
 	// Trace, when set, is called synchronously at each evaluation step.
 	Trace func(TraceEvent)
 	// Receiver is the receiving host's domain, the %{r} macro ("unknown"
@@ -145,12 +147,12 @@ type Input struct {
 // Result is the outcome of a check. Result is always set; Err holds the
 // cause of a temperror or permerror.
 type Result struct {
-	Result   Status
-	Identity Identity
+	Result   Status     // the result token, never ""
+	Identity Identity   // the identity checked
 	Domain   string     // the <domain> argument of check_host()
 	Sender   string     // the <sender> argument of check_host()
 	IP       netip.Addr // the client address as evaluated (unmapped)
-	Helo     string
+	Helo     string     // the HELO/EHLO argument of the input
 	// Matched is the term that decided the result (in the checked record
 	// or in the record reached by redirect), nil if none matched.
 	// MatchedDomain is the domain of the record holding it. Do not
@@ -159,9 +161,9 @@ type Result struct {
 	MatchedDomain string
 	// Explanation is set for fail results: exp= text or the default.
 	Explanation string
-	Lookups     int // DNS-querying terms evaluated
-	VoidLookups int
-	Err         error
+	Lookups     int   // DNS-querying terms evaluated (and redirects followed)
+	VoidLookups int   // lookups answered NXDOMAIN or with no records
+	Err         error // the cause of a temperror or permerror; nil otherwise
 }
 
 // Check runs check_host() (RFC 7208 §4) for the identity selected by in.
@@ -241,10 +243,8 @@ func (c *Checker) Check(ctx context.Context, in Input) (Result, error) {
 			slog.Int("lookups", res.Lookups),
 			slog.Any("err", res.Err))
 	}
-	if err := ctx.Err(); err != nil {
-		if res.Result == TempError {
-			return res, err
-		}
+	if err := ctx.Err(); err != nil && res.Result == TempError {
+		return res, fmt.Errorf("spf: check aborted: %w", err)
 	}
 	return res, nil
 }
@@ -262,9 +262,9 @@ type state struct {
 	lim          Limits
 	lookups      int
 	voids        int
-	cur          string // current <domain> for %{d}
-	validated    string // %{p} once computed
-	hasValid     bool
+	cur          string   // current <domain> for %{d}
+	validNames   []string // validated names of the client, for %{p}
+	hasValid     bool     // validNames computed
 	buf          []byte
 	scratch      [256]byte
 	// arena holds the records parsed during the check when useArena is
@@ -429,7 +429,7 @@ func (st *state) target(spec, cur string) (string, error) {
 		return trimDot(spec), nil
 	}
 	st.cur = cur
-	b, err := expandMacro(st.buf[:0], spec, false, st)
+	b, err := expandMacro(st.buf[:0], spec, false, st, domainLimits)
 	if err != nil {
 		return "", err
 	}
@@ -545,7 +545,7 @@ func (st *state) evalMech(t *Term, domain string, depth int) (bool, Status, erro
 		return false, PermError, err
 	}
 	if err := st.ctx.Err(); err != nil {
-		return false, TempError, err
+		return false, TempError, fmt.Errorf("spf: check aborted: %w", err)
 	}
 	target, err := st.target(t.Domain, domain)
 	if err != nil {
@@ -743,36 +743,37 @@ func isSubdomainOf(name, domain string) bool {
 	return name[len(name)-len(domain)-1] == '.' && asciiEqualFold(name[len(name)-len(domain):], domain)
 }
 
-// validatedDomain computes %{p} (RFC 7208 §7.3).
+// validatedDomain computes %{p} (RFC 7208 §7.3) for the current domain
+// st.cur: a validated name equal to it, else one that is a subdomain of
+// it, else any validated name, else "unknown". The PTR and address
+// lookups are made once per check; the choice depends on st.cur, which
+// changes with include and redirect.
 func (st *state) validatedDomain() string {
-	if st.hasValid {
-		return st.validated
+	if !st.hasValid {
+		st.hasValid = true
+		st.validatedNames(false, func(name string) bool {
+			st.validNames = append(st.validNames, name)
+			return false
+		})
 	}
-	st.hasValid = true
-	var exact, sub, any string
-	st.validatedNames(false, func(name string) bool {
+	var sub, any string
+	for _, name := range st.validNames {
 		switch {
 		case asciiEqualFold(name, st.cur):
-			exact = name
-			return true
+			return name
 		case sub == "" && isSubdomainOf(name, st.cur):
 			sub = name
 		case any == "":
 			any = name
 		}
-		return false
-	})
-	switch {
-	case exact != "":
-		st.validated = exact
-	case sub != "":
-		st.validated = sub
-	case any != "":
-		st.validated = any
-	default:
-		st.validated = "unknown"
 	}
-	return st.validated
+	switch {
+	case sub != "":
+		return sub
+	case any != "":
+		return any
+	}
+	return "unknown"
 }
 
 func (st *state) macroValue(letter byte, buf []byte) ([]byte, error) {
@@ -829,7 +830,7 @@ func (st *state) explain(hr hostResult) string {
 	if _, ok := scanMacroString(def, true); !ok {
 		return def
 	}
-	out, err := expandMacro(st.buf[:0], def, true, st)
+	out, err := expandMacro(st.buf[:0], def, true, st, expLimits)
 	st.buf = out[:0]
 	if err != nil {
 		return def
@@ -851,7 +852,7 @@ func (st *state) fetchExplanation(spec, domain string) (string, bool) {
 		return "", false
 	}
 	st.cur = domain
-	out, err := expandMacro(st.buf[:0], text, true, st)
+	out, err := expandMacro(st.buf[:0], text, true, st, expLimits)
 	st.buf = out[:0]
 	if err != nil {
 		return "", false

@@ -21,7 +21,15 @@
 // of DNS-querying terms and void lookups, and for temperror/permerror the
 // cause in Result.Err (errors.Is with [ErrTooManyLookups], [ErrSyntax],
 // [ErrDNS], ...). The error returned by [Checker.Check] is reserved for
-// unusable input and an ended context.
+// unusable input and a context that ended during the check (the result
+// is then temperror and the error wraps ctx.Err()). Every error message
+// starts with "spf: ".
+//
+// [NewReceivedSPF] builds the Received-SPF field and [AuthResult] the
+// spf= part of Authentication-Results (with reason= for errors). Values
+// taken from the SMTP session (HELO, MAIL FROM) are quoted when they are
+// not plain tokens and control characters are replaced, so a hostile
+// client can not add header lines, key=value pairs or properties.
 //
 // # DNS
 //
@@ -38,7 +46,14 @@
 // mx term (more is a permerror) and 10 PTR names per ptr term or %{p}
 // (extra names are ignored). Include/redirect nesting is additionally
 // capped at 64 levels. Expanded domain names longer than 253 octets are
-// truncated from the left (§7.3). Parse rejects input over 64 KiB.
+// truncated from the left (§7.3); the expansion keeps only a short tail
+// while it is built, so a record full of %{s} macros and a long sender
+// cost no more memory than the inputs. Explanations are cut at
+// [MaxExplanationLen] octets. Parse rejects input over 64 KiB.
+//
+// %{p} looks up the client's PTR names and validates up to MaxPTRNames
+// of them once per check; the name chosen depends on the current domain
+// (it changes with include and redirect).
 //
 // # Deviations and choices
 //

@@ -128,9 +128,49 @@ type macroEnv interface {
 	macroValue(letter byte, buf []byte) ([]byte, error)
 }
 
-// expandMacro appends the expansion of the macro-string s to dst.
-func expandMacro(dst []byte, s string, exp bool, env macroEnv) ([]byte, error) {
+// expandLimits bounds the memory of one expansion. A macro-string of a
+// 64 KiB record can hold some 16000 macros, each expanding to a value as
+// long as the caller's input (e.g. %{s}), so the output is not bounded by
+// the record alone.
+type expandLimits struct {
+	// keepTail > 0 keeps only (about) the last keepTail bytes: enough for
+	// a domain name, which RFC 7208 §7.3 truncates from the left to 253
+	// octets anyway. The kept tail is never shorter than keepTail.
+	keepTail int
+	// maxLen > 0 cuts the output at maxLen bytes and stops expanding
+	// (explanations).
+	maxLen int
+}
+
+var (
+	domainLimits = expandLimits{keepTail: 512}
+	expLimits    = expandLimits{maxLen: MaxExplanationLen}
+)
+
+// MaxExplanationLen is the longest explanation (exp= text or default
+// explanation after macro expansion) a check returns; longer expansions
+// are cut at this many octets.
+const MaxExplanationLen = 1024
+
+// expandMacro appends the expansion of the macro-string s to dst, within
+// the bounds of lim (the zero expandLimits means no bound).
+func expandMacro(dst []byte, s string, exp bool, env macroEnv, lim expandLimits) ([]byte, error) {
+	base := len(dst)
+	bound := func() bool {
+		if lim.maxLen > 0 && len(dst)-base >= lim.maxLen {
+			dst = dst[:base+lim.maxLen]
+			return true
+		}
+		if lim.keepTail > 0 && len(dst)-base > 4*lim.keepTail {
+			n := copy(dst[base:], dst[len(dst)-lim.keepTail:])
+			dst = dst[:base+n]
+		}
+		return false
+	}
 	for i := 0; i < len(s); {
+		if bound() {
+			return dst, nil
+		}
 		c := s[i]
 		if c != '%' {
 			j := i + 1
@@ -177,6 +217,7 @@ func expandMacro(dst []byte, s string, exp bool, env macroEnv) ([]byte, error) {
 			return dst, err
 		}
 	}
+	bound()
 	return dst, nil
 }
 
@@ -316,7 +357,7 @@ func ExpandMacro(s string, exp bool, env MacroEnv) (string, error) {
 	if _, ok := scanMacroString(s, exp); !ok {
 		return "", ErrMacro
 	}
-	out, err := expandMacro(nil, s, exp, &env)
+	out, err := expandMacro(nil, s, exp, &env, expandLimits{})
 	if err != nil {
 		return "", err
 	}

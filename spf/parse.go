@@ -9,9 +9,10 @@ import (
 // It matches [ErrSyntax] with errors.Is.
 type SyntaxError struct {
 	Term string // the offending term ("" for record-level problems)
-	Msg  string
+	Msg  string // what is wrong with it
 }
 
+// Error returns "spf: syntax error ..." with the term and the problem.
 func (e *SyntaxError) Error() string {
 	if e.Term == "" {
 		return "spf: syntax error: " + e.Msg

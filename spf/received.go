@@ -9,7 +9,7 @@ import (
 // fields are left out of the key=value list, so a caller chooses which
 // pairs to record. [NewReceivedSPF] fills it from a [Result].
 type ReceivedSPF struct {
-	Result Status
+	Result Status // the result, written capitalised ("Pass")
 	// Comment is the parenthesised comment; when empty it is generated
 	// from Reporter, the sender and ClientIP ("<Reporter>: domain of
 	// <sender> designates <ip> as permitted sender" for pass).
@@ -148,8 +148,11 @@ func (h ReceivedSPF) Value() string {
 func (h ReceivedSPF) String() string { return "Received-SPF: " + h.Value() }
 
 // writeCommentText writes s as ctext, escaping parentheses and
-// backslashes and replacing control characters.
+// backslashes and replacing control characters (CR and LF included) and
+// invalid UTF-8 with a space, so that no input can end the comment or the
+// header field.
 func writeCommentText(b *strings.Builder, s string) {
+	s = strings.ToValidUTF8(s, " ")
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -187,6 +190,14 @@ func writeValue(b *strings.Builder, v string) {
 		b.WriteString(v)
 		return
 	}
+	writeQuoted(b, v)
+}
+
+// writeQuoted writes v as a quoted-string: '"' and '\' are escaped,
+// control characters (CR and LF included) and invalid UTF-8 become
+// spaces.
+func writeQuoted(b *strings.Builder, v string) {
+	v = strings.ToValidUTF8(v, " ")
 	b.WriteByte('"')
 	for i := 0; i < len(v); i++ {
 		c := v[i]
@@ -203,9 +214,61 @@ func writeValue(b *strings.Builder, v string) {
 	b.WriteByte('"')
 }
 
+// writeARValue writes a property value of Authentication-Results (RFC
+// 8601 §2.2 pvalue): bare when it is a dot-atom local-part "@" domain
+// name, a domain name, or an RFC 2045 token, else a quoted-string.
+func writeARValue(b *strings.Builder, v string) {
+	if arBare(v) {
+		b.WriteString(v)
+		return
+	}
+	writeQuoted(b, v)
+}
+
+func arBare(v string) bool {
+	if v == "" {
+		return false
+	}
+	local, domain := "", v
+	if at := strings.LastIndexByte(v, '@'); at >= 0 {
+		local, domain = v[:at], v[at+1:]
+		if local != "" && !dotAtom(local) {
+			return false
+		}
+		if domain == "" {
+			return false
+		}
+	}
+	for i := 0; i < len(domain); i++ {
+		c := domain[i]
+		if !isAlpha(c) && !isDigit(c) && c != '-' && c != '.' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// dotAtom reports whether s is an RFC 5322 dot-atom-text.
+func dotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '.' && !(isAtextish(c) && strings.IndexByte("@:<>[]", c) < 0) {
+			return false
+		}
+	}
+	return true
+}
+
 // AuthResult returns the spf method of an Authentication-Results field
 // (RFC 8601 §2.7.2), e.g. "spf=pass smtp.mailfrom=user@example.com", with
 // smtp.helo for the HELO identity. The result is the lower-case token.
+// For temperror and permerror the cause in res.Err is added as
+// reason="..." (RFC 8601 §2.2). Values that are not a plain address or
+// domain name are written as quoted-strings, so hostile input can not add
+// properties or end the field.
 func AuthResult(res Result) string {
 	var b strings.Builder
 	b.WriteString("spf=")
@@ -214,12 +277,16 @@ func AuthResult(res Result) string {
 	} else {
 		b.WriteString(string(res.Result))
 	}
+	if res.Err != nil && (res.Result == TempError || res.Result == PermError) {
+		b.WriteString(" reason=")
+		writeQuoted(&b, res.Err.Error())
+	}
 	if res.Identity == IdentityHelo {
 		b.WriteString(" smtp.helo=")
-		writeValue(&b, res.Helo)
+		writeARValue(&b, res.Helo)
 		return b.String()
 	}
 	b.WriteString(" smtp.mailfrom=")
-	writeValue(&b, res.Sender)
+	writeARValue(&b, res.Sender)
 	return b.String()
 }

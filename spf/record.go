@@ -62,7 +62,7 @@ func (m Mechanism) String() string {
 // Modifier is a name=value term (RFC 7208 §6). The names "redirect" and
 // "exp" are stored in lower case; unknown modifiers keep the name as written.
 type Modifier struct {
-	Name  string
+	Name  string // "redirect", "exp" or the unknown name as written
 	Value string // macro-string, unexpanded
 }
 
@@ -70,7 +70,7 @@ type Modifier struct {
 // is set; for a modifier Mechanism is MechanismNone and Modifier is set.
 type Term struct {
 	Qualifier Qualifier // as written; QualifierNone when absent
-	Mechanism Mechanism
+	Mechanism Mechanism // MechanismNone for a modifier
 	// Domain is the unexpanded domain-spec of include, a, mx, ptr and
 	// exists; "" when absent (a, mx and ptr then use the current domain).
 	Domain string
@@ -79,7 +79,7 @@ type Term struct {
 	Prefix netip.Prefix
 	// CIDR4 and CIDR6 are the dual-cidr-length of a and mx; -1 when absent.
 	CIDR4, CIDR6 int
-	Modifier     Modifier
+	Modifier     Modifier // set when the term is a modifier
 }
 
 // IsModifier reports whether t is a modifier rather than a directive.
