@@ -25,7 +25,7 @@ type Checker struct {
 // which are the SPF ones.
 type Result struct {
 	spf.Result
-	Scope Scope
+	Scope Scope // the scope checked (mfrom or pra)
 	// PRA is the address checked in the pra scope (from the headers or
 	// the SUBMITTER parameter).
 	PRA PRAResult
@@ -61,9 +61,19 @@ func (c *Checker) CheckPRA(ctx context.Context, ip netip.Addr, helo string, fiel
 // (already decoded with [ParseSubmitter]) in the pra scope, before the
 // message is received. After DATA the receiver should compare it with the
 // PRA of the headers ([SubmitterMatches]).
+//
+// A submitter that is not local-part@domain is not checked (an empty one
+// would otherwise be taken for the null sender and check the HELO
+// domain): the result is none and the error wraps [ErrSubmitter].
 func (c *Checker) CheckSubmitter(ctx context.Context, ip netip.Addr, helo, submitter string) (Result, error) {
-	r, err := c.check(ctx, ScopePRA, spf.Input{IP: ip, Helo: helo, MailFrom: submitter})
 	at := strings.LastIndexByte(submitter, '@')
+	if at <= 0 || at == len(submitter)-1 {
+		r := Result{Scope: ScopePRA}
+		r.Result.Result, r.Result.Err = spf.None, fmt.Errorf("%w: %q is not a mailbox", ErrSubmitter, submitter)
+		r.Result.Identity, r.Result.IP, r.Result.Helo = spf.Identity(ScopePRA), ip.Unmap(), helo
+		return r, r.Result.Err
+	}
+	r, err := c.check(ctx, ScopePRA, spf.Input{IP: ip, Helo: helo, MailFrom: submitter})
 	r.PRA = PRAResult{Address: submitter, Domain: submitter[at+1:], Field: "SUBMITTER", Index: -1}
 	return r, err
 }

@@ -68,7 +68,7 @@ func Parse(txt string) (*Record, error) {
 	if spf.IsRecord(txt) {
 		pol, err := spf.Parse(txt)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", ErrSyntax, err)
 		}
 		return &Record{Scopes: []Scope{ScopeMFrom, ScopePRA}, Legacy: true, Policy: pol}, nil
 	}
@@ -95,7 +95,7 @@ func Parse(txt string) (*Record, error) {
 	}
 	pol, err := spf.ParseTerms("spf2.0/"+strings.ToLower(list), txt[end:])
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrSyntax, err)
 	}
 	return &Record{Scopes: scopes, Policy: pol}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -154,8 +155,11 @@ func TestParseRecord(t *testing.T) {
 	assert.False(t, r.Legacy)
 	for _, bad := range []string{"spf2.0/", "spf2.0/pra,", "spf2.0/p@ra -all", "spf2.0/pra foo", "spf2.1/pra", "v=spf1 a:x"} {
 		_, err := senderid.Parse(bad)
-		assert.Error(t, err, bad)
+		assert.ErrorIs(t, err, senderid.ErrSyntax, bad)
+		assert.True(t, strings.HasPrefix(err.Error(), "senderid: "), err.Error())
 	}
+	_, err = senderid.Parse("spf2.0/pra ip4:1.2.3.4/40")
+	assert.ErrorIs(t, err, spf.ErrSyntax, "the spf.SyntaxError stays reachable")
 	n, err := senderid.Parse(senderid.NeutralPRARecord())
 	require.NoError(t, err)
 	assert.Equal(t, "spf2.0/pra ?all", n.String())
@@ -215,6 +219,13 @@ func TestCheckPRA(t *testing.T) {
 	assert.Equal(t, spf.Pass, res.Result.Result)
 	assert.True(t, senderid.SubmitterMatches(sub, senderid.PRAResult{Address: "owner+bounce@LISTS.example"}))
 	assert.False(t, senderid.SubmitterMatches(sub, senderid.PRAResult{Address: "other@lists.example"}))
+	// An empty or domain-less submitter is refused, not taken for the
+	// null sender (which would check postmaster@<helo>).
+	for _, bad := range []string{"", "owner", "@lists.example", "owner@"} {
+		res, err = c.CheckSubmitter(ctx, ip, "mx.lists.example", bad)
+		assert.ErrorIs(t, err, senderid.ErrSubmitter, bad)
+		assert.Equal(t, spf.None, res.Result.Result, bad)
+	}
 }
 
 func TestSubmitterCodec(t *testing.T) {
