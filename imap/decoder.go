@@ -149,6 +149,18 @@ func (d *Decoder) readByte() (byte, error) {
 	return b, nil
 }
 
+// atLiteral reports whether a literal ({ or ~{) starts here.
+func (d *Decoder) atLiteral() bool {
+	b, err := d.r.Peek(2)
+	if len(b) == 0 || (err != nil && len(b) < 1) {
+		return false
+	}
+	if b[0] == '{' {
+		return true
+	}
+	return b[0] == '~' && len(b) == 2 && b[1] == '{'
+}
+
 func (d *Decoder) unread() {
 	_ = d.r.UnreadByte()
 	d.n--
@@ -489,10 +501,10 @@ func (d *Decoder) String() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch b {
-	case '"':
+	if b == '"' {
 		return d.Quoted()
-	case '{', '~':
+	}
+	if d.atLiteral() {
 		return d.LiteralString()
 	}
 	return "", d.unexpected("string")
@@ -505,7 +517,7 @@ func (d *Decoder) AString() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if b == '"' || b == '{' || b == '~' {
+	if b == '"' || d.atLiteral() {
 		return d.String()
 	}
 	s, err := d.readWhile(isAStringChar)
@@ -544,7 +556,7 @@ func (d *Decoder) ListMailbox() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if b == '"' || b == '{' || b == '~' {
+	if b == '"' || d.atLiteral() {
 		return d.String()
 	}
 	s, err := d.readWhile(isListChar)
@@ -642,9 +654,11 @@ func (d *Decoder) ReadValue() (Value, error) {
 			return err
 		})
 		return vals, err
-	case '"', '{', '~':
-		s, err := d.String()
-		return s, err
+	case '"':
+		return d.String()
+	}
+	if d.atLiteral() {
+		return d.String()
 	}
 	var sb strings.Builder
 	if d.Accept('\\') {

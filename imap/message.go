@@ -224,12 +224,13 @@ func bodyStructureOf(p *mime.Part) *BodyStructure {
 // part resolves a section part path to a MIME part (nil: no such part).
 func (m *Message) part(path []int) *mime.Part {
 	cur := m.root
-	for _, n := range path {
+	for k, n := range path {
 		if cur == nil {
 			return nil
 		}
-		// Numbers inside message/rfc822 refer to the embedded message.
-		if cur != m.root && cur.IsMessage() && len(cur.Children) == 1 {
+		// Numbers after a message/rfc822 part refer to the embedded
+		// message (the first number addresses the message's own body).
+		if k > 0 && cur.IsMessage() && len(cur.Children) == 1 {
 			cur = cur.Children[0]
 		}
 		switch {

@@ -2,6 +2,8 @@ package imap
 
 import (
 	"bytes"
+
+	"github.com/mailkit-go/mailkit/mime"
 	"strconv"
 	"strings"
 	"time"
@@ -474,7 +476,7 @@ func (c *SearchCriteria) Match(m *SearchTarget) bool {
 	for _, h := range c.Header {
 		found := false
 		for _, v := range headerValues(m.Header, h.Key) {
-			if containsFold(v, h.Value) {
+			if containsFold(v, h.Value) || isAddressKey(h.Key) && addressesContain(v, h.Value) {
 				found = true
 				break
 			}
@@ -504,4 +506,28 @@ func (c *SearchCriteria) Match(m *SearchTarget) bool {
 		}
 	}
 	return true
+}
+
+func isAddressKey(k string) bool {
+	switch strings.ToUpper(k) {
+	case "FROM", "TO", "CC", "BCC", "SENDER", "REPLY-TO":
+		return true
+	}
+	return false
+}
+
+// addressesContain matches s against the parsed addresses of a header
+// value ("Name <local@domain>"), so comments and folding in the raw
+// header do not hide an address.
+func addressesContain(v []byte, s string) bool {
+	as, err := mime.ParseAddressList(string(v))
+	if err != nil {
+		return false
+	}
+	for _, a := range as {
+		if containsFold([]byte(a.Name+" <"+a.Address+">"), s) {
+			return true
+		}
+	}
+	return false
 }

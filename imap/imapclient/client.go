@@ -290,7 +290,6 @@ func (c *Client) fail(ctx context.Context, err error) error {
 	return err
 }
 
-
 // waitContinue reads responses until a continuation request (for a
 // synchronising literal).
 func (c *Client) waitContinue() error {

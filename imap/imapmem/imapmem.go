@@ -278,8 +278,9 @@ func (s *session) Select(ctx context.Context, name string, opts *imap.SelectOpti
 	}
 	for i, m := range mb.msgs {
 		s.view = append(s.view, m.uid)
-		if !m.claimed && !opts.ReadOnly {
-			m.claimed = true
+		if !m.claimed {
+			// EXAMINE shows \Recent without taking it (RFC 3501 §6.3.2).
+			m.claimed = !opts.ReadOnly
 			s.recent[m.uid] = true
 		}
 		if s.recent[m.uid] {
@@ -494,10 +495,28 @@ func (s *session) List(ctx context.Context, w *imapserver.ListWriter, ref string
 	for n := range s.u.mailboxes {
 		names = append(names, n)
 	}
+	parentOnly := map[string]bool{}
 	if opts.SubscribedOnly {
 		names = names[:0]
 		for n := range s.u.subscribed {
 			names = append(names, n)
+		}
+		// RFC 3501 §6.3.9: a "%" pattern lists the unsubscribed parents
+		// of subscribed mailboxes as \Noselect.
+		for n := range s.u.subscribed {
+			parts := strings.Split(n, "/")
+			for i := 1; i < len(parts); i++ {
+				p := strings.Join(parts[:i], "/")
+				if !s.u.subscribed[p] && !parentOnly[p] {
+					for _, pat := range patterns {
+						if strings.Contains(pat, "%") && matchPattern(ref+pat, p) {
+							parentOnly[p] = true
+							names = append(names, p)
+							break
+						}
+					}
+				}
+			}
 		}
 	}
 	sort.Strings(names)
@@ -514,7 +533,7 @@ func (s *session) List(ctx context.Context, w *imapserver.ListWriter, ref string
 		}
 		d := &imap.ListData{Mailbox: n, Delim: '/'}
 		mb := s.u.mailboxes[n]
-		if mb == nil {
+		if mb == nil || parentOnly[n] {
 			d.Attrs = append(d.Attrs, imap.AttrNoSelect)
 		} else {
 			if mb.noSelect {
@@ -978,20 +997,19 @@ func (s *session) Copy(ctx context.Context, kind imap.NumKind, set imap.SeqSet, 
 	return data, err
 }
 
-func (s *session) Move(ctx context.Context, w *imapserver.UpdateWriter, kind imap.NumKind, set imap.SeqSet, dest string) (*imap.CopyData, error) {
+func (s *session) Move(ctx context.Context, w *imapserver.MoveWriter, kind imap.NumKind, set imap.SeqSet, dest string) error {
 	s.b.mu.Lock()
-	if s.mb != nil && s.u.mailboxes[dest] == s.mb {
-		s.b.mu.Unlock()
-		return nil, imapserver.Errorf("CANNOT", "Source and destination are the same mailbox")
-	}
 	data, moved, err := s.copyLocked(kind, set, dest)
 	if err != nil {
 		s.b.mu.Unlock()
-		return nil, err
+		return err
 	}
 	ups := s.expungeLocked(moved)
 	s.b.mu.Unlock()
-	return data, writeUpdates(w, ups)
+	if err := w.WriteCopyData(data); err != nil {
+		return err
+	}
+	return writeUpdates(&w.UpdateWriter, ups)
 }
 
 // StoredMessage is a snapshot of one message (for tests and tools).

@@ -983,7 +983,10 @@ func cmdCopy(ctx context.Context, c *conn, tag string, uid bool) error {
 		if c.readOnly {
 			return ErrReadOnly
 		}
-		data, err = ms.Move(ctx, &UpdateWriter{c: c, uid: uid}, kindOf(uid), set, dest)
+		if err := ms.Move(ctx, &MoveWriter{UpdateWriter{c: c, uid: uid}}, kindOf(uid), set, dest); err != nil {
+			return tryCreate(err)
+		}
+		return nil
 	} else {
 		data, err = c.sess.Copy(ctx, kindOf(uid), set, dest)
 	}

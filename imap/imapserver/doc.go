@@ -53,8 +53,6 @@
 //
 //   - The server speaks IMAP4rev1; IMAP4rev2 is not announced, and ENABLE
 //     enables nothing.
-//   - MOVE reports COPYUID in the tagged OK rather than in an untagged OK
-//     before the EXPUNGE responses.
 //   - LIST-EXTENDED selection options are not supported; a parenthesised
 //     list of patterns is.
 //

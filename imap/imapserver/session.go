@@ -89,10 +89,10 @@ type ListOptions struct {
 }
 
 // MoveSession is the optional MOVE extension (RFC 6851). Move writes the
-// EXPUNGE responses of the moved messages through w and returns what
-// COPYUID reports.
+// COPYUID data first ([MoveWriter.WriteCopyData]) and then the EXPUNGE
+// responses of the moved messages.
 type MoveSession interface {
-	Move(ctx context.Context, w *UpdateWriter, kind imap.NumKind, set imap.SeqSet, dest string) (*imap.CopyData, error)
+	Move(ctx context.Context, w *MoveWriter, kind imap.NumKind, set imap.SeqSet, dest string) error
 }
 
 // SASLSession is needed when [Server.SASL] is set: after a successful

@@ -55,6 +55,24 @@ func (w *UpdateWriter) WriteMessageFlags(seq, uid uint32, flags []imap.Flag) err
 	return w.c.flushIfIdle()
 }
 
+// MoveWriter writes the replies of MOVE: an untagged OK with COPYUID
+// (RFC 4315, RFC 6851 §4.3) and the EXPUNGE responses.
+type MoveWriter struct {
+	UpdateWriter
+}
+
+// WriteCopyData writes "* OK [COPYUID ...]"; call it before the EXPUNGE
+// responses.
+func (w *MoveWriter) WriteCopyData(d *imap.CopyData) error {
+	if d == nil || len(d.SourceUIDs) == 0 {
+		return nil
+	}
+	w.c.wmu.Lock()
+	defer w.c.wmu.Unlock()
+	w.c.enc.Raw("* OK [COPYUID ").Number(d.UIDValidity).SP().Raw(d.SourceUIDs.String()).SP().Raw(d.DestUIDs.String()).Raw("] Moved").CRLF()
+	return w.c.enc.Err()
+}
+
 // ListWriter writes LIST or LSUB replies.
 type ListWriter struct {
 	c    *conn
