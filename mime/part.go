@@ -60,6 +60,8 @@ type Part struct {
 	epilogueFrom int64 // start of epilogue (after the close delimiter); -1 if no close delimiter
 	closed       bool
 
+	stream partBody // streaming mode: what Body reads through
+
 	src    []byte   // tree mode: the bytes offsets refer to
 	opts   *Options // tree mode: options for decoding
 	shared *shared

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 )
 
 // Options configures the decoder. A nil *Options means all defaults.
@@ -73,19 +74,85 @@ type Reader struct {
 	depthBase  int
 	encap      bool
 	rootParent *Part
-	// scratch reused by the body decoders of successive parts
-	b64 base64Reader
-	qp  qpReader
+	// st holds the per-part decoder states and header scratch, reused by
+	// successive parts and returned to a pool when the Reader is done.
+	st *readerState
+	// slabs the parts, fields and raw header bytes of streamed parts are
+	// carved from (fewer allocations; never reused, as parts may be kept)
+	partSlab  []Part
+	fieldSlab []Field
+	rawSlab   []byte
+	scan      scanner
+	shv       shared
+}
+
+// readerState is the reusable scratch of a Reader.
+type readerState struct {
+	b64  base64Reader
+	qp   qpReader
+	id   identityDecoder
+	dr   decodedReader
+	ds   defectSink
+	bsrc bodySource
+	// header scratch
+	hb     []byte
+	spans  [][2]int
+	names  []string
+	colons []int
+	bad    []bool
+}
+
+var statePool = sync.Pool{New: func() any { return new(readerState) }}
+
+func getState() *readerState { return statePool.Get().(*readerState) }
+
+func (st *readerState) release() {
+	st.b64.reset(nil, nil)
+	st.qp.reset(nil, nil)
+	st.id = identityDecoder{}
+	st.dr = decodedReader{}
+	st.ds = defectSink{}
+	st.bsrc = bodySource{}
+	clear(st.names)
+	if cap(st.hb) > 64<<10 {
+		st.hb = nil
+	}
+	statePool.Put(st)
+}
+
+// partBody is the Body of a streamed part: it reads through the Reader's
+// decoder while the part is current and reports io.EOF afterwards.
+type partBody struct {
+	r   *Reader
+	gen int
+}
+
+func (b *partBody) Read(p []byte) (int, error) {
+	if b.r == nil || b.r.gen != b.gen || b.r.st == nil {
+		return 0, io.EOF
+	}
+	return b.r.st.dr.Read(p)
+}
+
+// WriteTo lets io.Copy write decoded blocks without a copy buffer.
+func (b *partBody) WriteTo(w io.Writer) (int64, error) {
+	if b.r == nil || b.r.gen != b.gen || b.r.st == nil {
+		return 0, nil
+	}
+	return b.r.st.dr.WriteTo(w)
 }
 
 // NewReader returns a streaming parser reading the message from r.
 func NewReader(r io.Reader, opts *Options) *Reader {
-	rd := &Reader{sh: &shared{}}
+	rd := &Reader{}
+	rd.sh = &rd.shv
 	if opts != nil {
 		rd.opts = *opts
 	}
 	rd.lim = rd.opts.Limits.effective()
-	rd.s = newScanner(r, rd.lim.MaxLineLength)
+	rd.scan.init(r, rd.lim.MaxLineLength)
+	rd.s = &rd.scan
+	rd.st = getState()
 	return rd
 }
 
@@ -93,8 +160,14 @@ func NewReader(r io.Reader, opts *Options) *Reader {
 // reusing its buffers.
 func (r *Reader) Reset(src io.Reader) {
 	r.s.release()
-	r.s = newScanner(src, r.lim.MaxLineLength)
-	*r = Reader{s: r.s, opts: r.opts, lim: r.lim, sh: &shared{}, b64: r.b64, qp: r.qp, frms: r.frms[:0], open: r.open[:0]}
+	st := r.st
+	if st == nil {
+		st = getState()
+	}
+	*r = Reader{opts: r.opts, lim: r.lim, st: st, frms: r.frms[:0], open: r.open[:0], gen: r.gen + 1}
+	r.sh = &r.shv
+	r.scan.init(src, r.lim.MaxLineLength)
+	r.s = &r.scan
 }
 
 // NextPart returns the next part. The previous part's Body is drained and
@@ -107,8 +180,13 @@ func (r *Reader) NextPart() (*Part, error) {
 	p, err := r.nextPart()
 	if err != nil {
 		r.err = err
+		r.gen++ // bodies of earlier parts are invalid from here on
 		if !r.s.fixed {
-			r.s.release() // bodies of earlier parts are invalid from here on
+			r.s.release()
+		}
+		if r.st != nil {
+			r.st.release()
+			r.st = nil
 		}
 		if err != io.EOF {
 			return nil, err
@@ -229,7 +307,8 @@ func (r *Reader) entity(parent *Part, depth int) (*Part, error) {
 	if r.sh.parts > r.lim.MaxParts {
 		return nil, &LimitError{Kind: LimitParts, Limit: int64(r.lim.MaxParts), Offset: r.s.off()}
 	}
-	p := &Part{Parent: parent, Depth: depth, Start: r.s.off(), shared: r.sh, epilogueFrom: -1, preambleEnd: -1, Encapsulated: r.encap}
+	p := r.newPart()
+	*p = Part{Parent: parent, Depth: depth, Start: r.s.off(), shared: r.sh, epilogueFrom: -1, preambleEnd: -1, Encapsulated: r.encap}
 	if r.tree && parent != nil {
 		parent.Children = append(parent.Children, p)
 	}
@@ -257,14 +336,15 @@ func (r *Reader) entity(parent *Part, depth int) (*Part, error) {
 				return nil, &LimitError{Kind: LimitDepth, Limit: int64(r.lim.MaxDepth), Offset: r.s.off()}
 			}
 			src := &bodySource{r: r, gen: r.gen}
-			sub := &Reader{sh: r.sh, opts: r.opts, lim: r.lim, depthBase: depth + 1, rootParent: p, encap: true}
-			sub.s = newScanner(p.decoderChainTransfer(src, &r.opts), r.lim.MaxLineLength)
+			sub := &Reader{sh: r.sh, opts: r.opts, lim: r.lim, depthBase: depth + 1, rootParent: p, encap: true, st: getState()}
+			sub.scan.init(p.decoderChainTransfer(src, &r.opts), r.lim.MaxLineLength)
+			sub.s = &sub.scan
 			r.sub = sub
 			p.Body = eofReader{}
 		}
 	default:
 		if !r.tree {
-			p.Body = p.decoderChainScratch(&bodySource{r: r, gen: r.gen}, &r.opts, r)
+			p.Body = r.streamBody(p)
 		}
 	}
 	return p, nil
@@ -340,35 +420,53 @@ func (r *Reader) classify(p *Part) {
 	}
 }
 
-// decoderChainTransfer builds the transfer decoder only.
-func (p *Part) decoderChainTransfer(src chunkSource, o *Options) io.Reader {
-	return p.transferScratch(src, o, nil)
+// newPart returns a zeroed part from the Reader's slab.
+func (r *Reader) newPart() *Part {
+	if len(r.partSlab) == 0 {
+		n := 4
+		if r.sh.parts > 4 {
+			n = 16
+		}
+		r.partSlab = make([]Part, n)
+	}
+	p := &r.partSlab[0]
+	r.partSlab = r.partSlab[1:]
+	return p
 }
 
-// transferScratch builds the transfer decoder, reusing the buffers of rd's
-// previous body decoder when rd is not nil.
-func (p *Part) transferScratch(src chunkSource, o *Options, sr *Reader) io.Reader {
-	ds := &defectSink{p: p}
-	var rd io.Reader
+// streamBody sets up the Reader's reusable decoders for leaf p.
+func (r *Reader) streamBody(p *Part) io.Reader {
+	st := r.st
+	st.ds = defectSink{p: p}
+	st.bsrc = bodySource{r: r, gen: r.gen}
+	var dec blockDecoder
 	switch p.TransferEncoding {
 	case "base64":
-		if sr != nil {
-			b := &sr.b64
-			*b = base64Reader{src: src, defect: ds, q: b.q[:0], out: b.out[:0]}
-			rd = b
-		} else {
-			rd = newBase64Reader(src, ds)
-		}
+		st.b64.reset(&st.bsrc, &st.ds)
+		dec = &st.b64
 	case "quoted-printable":
-		if sr != nil {
-			q := &sr.qp
-			*q = qpReader{src: src, def: ds, carry: q.carry[:0], out: q.out[:0]}
-			rd = q
-		} else {
-			rd = &qpReader{src: src, def: ds}
-		}
+		st.qp.reset(&st.bsrc, &st.ds)
+		dec = &st.qp
 	default:
-		rd = &identityReader{src: src}
+		st.id = identityDecoder{src: &st.bsrc}
+		dec = &st.id
+	}
+	st.dr = decodedReader{dec: dec, used: &r.sh.decoded, limit: r.lim.MaxDecodedSize}
+	p.stream = partBody{r: r, gen: r.gen}
+	return p.withCharset(&p.stream, &r.opts)
+}
+
+// decoderChainTransfer builds the transfer decoder only.
+func (p *Part) decoderChainTransfer(src chunkSource, o *Options) io.Reader {
+	ds := &defectSink{p: p}
+	var dec blockDecoder
+	switch p.TransferEncoding {
+	case "base64":
+		dec = newBase64Reader(src, ds)
+	case "quoted-printable":
+		dec = &qpReader{src: src, def: ds}
+	default:
+		dec = &identityDecoder{src: src}
 	}
 	lim := int64(defMaxDecodedSize)
 	if o != nil {
@@ -379,16 +477,16 @@ func (p *Part) transferScratch(src chunkSource, o *Options, sr *Reader) io.Reade
 		sh = &shared{}
 		p.shared = sh
 	}
-	return &countingReader{r: rd, used: &sh.decoded, limit: lim}
+	return &decodedReader{dec: dec, used: &sh.decoded, limit: lim}
 }
 
 // decoderChain builds transfer decoding plus charset conversion.
 func (p *Part) decoderChain(src chunkSource, o *Options) io.Reader {
-	return p.decoderChainScratch(src, o, nil)
+	return p.withCharset(p.decoderChainTransfer(src, o), o)
 }
 
-func (p *Part) decoderChainScratch(src chunkSource, o *Options, sr *Reader) io.Reader {
-	rd := p.transferScratch(src, o, sr)
+// withCharset adds the conversion of a text part's charset to UTF-8.
+func (p *Part) withCharset(rd io.Reader, o *Options) io.Reader {
 	if !p.IsText() || (o != nil && o.RawCharset) {
 		return rd
 	}
@@ -407,34 +505,13 @@ func (p *Part) decoderChainScratch(src chunkSource, o *Options, sr *Reader) io.R
 // header reads one header section into p.Header.
 func (r *Reader) header(p *Part) error {
 	s := r.s
-	var (
-		hb      []byte // copied raw bytes (streaming mode)
-		spans   [][2]int
-		names   []string
-		colons  []int
-		bad     []bool
-		total   int64
-		maxLine = r.lim.MaxLineLength
-	)
-	start := s.r
-	add := func(line []byte) {
-		if s.fixed {
-			spans = append(spans, [2]int{s.r, s.r + len(line)})
-		} else {
-			spans = append(spans, [2]int{len(hb), len(hb) + len(line)})
-			hb = append(hb, line...)
-		}
-	}
-	extend := func(line []byte) {
-		sp := &spans[len(spans)-1]
-		if s.fixed {
-			sp[1] = s.r + len(line)
-		} else {
-			hb = append(hb, line...)
-			sp[1] = len(hb)
-		}
-	}
-	_ = start
+	st := r.st
+	hb, spans, names, colons, bad := st.hb[:0], st.spans[:0], st.names[:0], st.colons[:0], st.bad[:0]
+	defer func() {
+		st.hb, st.spans, st.names, st.colons, st.bad = hb[:0], spans[:0], names[:0], colons[:0], bad[:0]
+	}()
+	var total int64
+	maxLine := r.lim.MaxLineLength
 	for {
 		line, err := s.peekLine(maxLine)
 		if err != nil {
@@ -446,8 +523,10 @@ func (r *Reader) header(p *Part) error {
 		if len(line) == 1 && line[0] == '\n' || len(line) == 2 && line[0] == '\r' && line[1] == '\n' {
 			if s.fixed {
 				p.Header.sep = line
+			} else if line[0] == '\n' {
+				p.Header.sep = sepLF
 			} else {
-				p.Header.sep = append([]byte(nil), line...)
+				p.Header.sep = sepCRLF
 			}
 			s.advance(len(line))
 			break
@@ -461,7 +540,13 @@ func (r *Reader) header(p *Part) error {
 			return &LimitError{Kind: LimitHeaderBytes, Limit: r.lim.MaxHeaderBytes, Offset: s.off()}
 		}
 		if (line[0] == ' ' || line[0] == '\t') && len(spans) > 0 && !bad[len(bad)-1] {
-			extend(line)
+			sp := &spans[len(spans)-1]
+			if s.fixed {
+				sp[1] = s.r + len(line)
+			} else {
+				hb = append(hb, line...)
+				sp[1] = len(hb)
+			}
 			s.advance(len(line))
 			continue
 		}
@@ -476,8 +561,13 @@ func (r *Reader) header(p *Part) error {
 		if len(spans) >= r.lim.MaxHeaderFields {
 			return &LimitError{Kind: LimitHeaderFields, Limit: int64(r.lim.MaxHeaderFields), Offset: s.off()}
 		}
-		add(line)
-		names = append(names, internName(name))
+		if s.fixed {
+			spans = append(spans, [2]int{s.r, s.r + len(line)})
+		} else {
+			spans = append(spans, [2]int{len(hb), len(hb) + len(line)})
+			hb = append(hb, line...)
+		}
+		names = append(names, name)
 		colons = append(colons, colon)
 		bad = append(bad, !ok)
 		s.advance(len(line))
@@ -485,15 +575,51 @@ func (r *Reader) header(p *Part) error {
 	if len(spans) == 0 {
 		return nil
 	}
-	src := hb
+	var src []byte
 	if s.fixed {
 		src = s.buf
+	} else {
+		src = r.carveRaw(len(hb))
+		copy(src, hb)
 	}
-	p.Header.fields = make([]Field, len(spans))
+	fields := r.carveFields(len(spans))
 	for i, sp := range spans {
-		p.Header.fields[i] = Field{Name: names[i], Raw: src[sp[0]:sp[1]:sp[1]], Malformed: bad[i], colon: colons[i]}
+		fields[i] = Field{Name: names[i], Raw: src[sp[0]:sp[1]:sp[1]], Malformed: bad[i], colon: colons[i]}
 	}
+	p.Header.fields = fields
 	return nil
+}
+
+var (
+	sepCRLF = []byte("\r\n")
+	sepLF   = []byte("\n")
+)
+
+// carveRaw returns n bytes from the Reader's raw-header slab.
+func (r *Reader) carveRaw(n int) []byte {
+	if len(r.rawSlab) < n {
+		if n > 2<<10 {
+			return make([]byte, n)
+		}
+		r.rawSlab = make([]byte, 8<<10)
+	}
+	b := r.rawSlab[:n:n]
+	r.rawSlab = r.rawSlab[n:]
+	return b
+}
+
+// carveFields returns n fields from the Reader's field slab (capacity n,
+// so that Header.Add reallocates instead of overwriting a neighbour).
+func (r *Reader) carveFields(n int) []Field {
+	if len(r.fieldSlab) < n {
+		if n > 32 {
+			return make([]Field, n)
+		}
+		r.fieldSlab = make([]Field, 64)
+	}
+	f := r.fieldSlab[:n:n]
+	r.fieldSlab = r.fieldSlab[n:]
+	return f
 }
 
 var commonNames = func() map[string]string {
@@ -738,7 +864,7 @@ func ParseBytes(b []byte, opts *Options) (*Part, error) {
 }
 
 func parseBytes(data []byte, o *Options, sh *shared, depth int, parent *Part, encap bool) (*Part, error) {
-	rd := &Reader{sh: sh, opts: *o, tree: true, depthBase: depth, rootParent: parent, encap: encap}
+	rd := &Reader{sh: sh, opts: *o, tree: true, depthBase: depth, rootParent: parent, encap: encap, st: getState()}
 	rd.lim = o.Limits.effective()
 	rd.s = newBytesScanner(data)
 	var root *Part

@@ -27,8 +27,15 @@ type scanner struct {
 const scanInitial = 64 << 10
 
 func newScanner(rd io.Reader, maxLine int) *scanner {
+	s := new(scanner)
+	s.init(rd, maxLine)
+	return s
+}
+
+// init makes s read from rd with a pooled buffer.
+func (s *scanner) init(rd io.Reader, maxLine int) {
 	bp := bufPool.Get().(*[]byte)
-	return &scanner{rd: rd, buf: *bp, maxBuf: maxLine + 4096, pooled: true}
+	*s = scanner{rd: rd, buf: *bp, maxBuf: maxLine + 4096, pooled: true}
 }
 
 // release returns a pooled buffer; the scanner must not be used again.

@@ -2,7 +2,7 @@ package mime
 
 import (
 	"bytes"
-	"encoding/base64"
+	"encoding/binary"
 	"io"
 )
 
@@ -32,6 +32,11 @@ type defectSink struct {
 	seen uint64
 }
 
+// has reports whether a defect of kind k was added through d.
+func (d *defectSink) has(k DefectKind) bool {
+	return d != nil && d.seen&(1<<uint(k)) != 0
+}
+
 func (d *defectSink) add(k DefectKind, detail string) {
 	if d == nil || d.p == nil {
 		return
@@ -43,193 +48,233 @@ func (d *defectSink) add(k DefectKind, detail string) {
 	d.p.addDefect(k, -1, detail)
 }
 
-// identityReader copies chunks out.
-type identityReader struct {
-	src  chunkSource
-	pend []byte
-	err  error
+// blockDecoder yields decoded body bytes in blocks that stay valid until
+// the next call; io.EOF (or another error) ends the body.
+type blockDecoder interface {
+	next() ([]byte, error)
 }
 
-func (r *identityReader) Read(p []byte) (int, error) {
-	for len(r.pend) == 0 {
-		if r.err != nil {
-			return 0, r.err
+// identityDecoder passes raw chunks through (7bit, 8bit, binary).
+type identityDecoder struct {
+	src chunkSource
+}
+
+func (d *identityDecoder) next() ([]byte, error) { return d.src.chunk() }
+
+// decodedReader turns a blockDecoder into an io.Reader with a WriteTo
+// method (so io.Copy needs no buffer) and enforces the decoded-size limit
+// shared by all parts of a message.
+type decodedReader struct {
+	dec   blockDecoder
+	pend  []byte
+	err   error
+	used  *int64
+	limit int64
+}
+
+func (d *decodedReader) more() {
+	b, err := d.dec.next()
+	if len(b) > 0 {
+		*d.used += int64(len(b))
+		if *d.used > d.limit {
+			d.pend, d.err = nil, &LimitError{Kind: LimitDecodedSize, Limit: d.limit, Offset: -1}
+			return
 		}
-		r.pend, r.err = r.src.chunk()
 	}
-	n := copy(p, r.pend)
-	r.pend = r.pend[n:]
+	d.pend, d.err = b, err
+}
+
+func (d *decodedReader) Read(p []byte) (int, error) {
+	for len(d.pend) == 0 {
+		if d.err != nil {
+			return 0, d.err
+		}
+		d.more()
+	}
+	n := copy(p, d.pend)
+	d.pend = d.pend[n:]
 	return n, nil
 }
 
-// WriteTo lets io.Copy skip an intermediate buffer.
-func (r *identityReader) WriteTo(w io.Writer) (int64, error) {
+// WriteTo writes the decoded blocks as they come (no copy buffer).
+func (d *decodedReader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	for {
-		if len(r.pend) > 0 {
-			n, err := w.Write(r.pend)
+		if len(d.pend) > 0 {
+			n, err := w.Write(d.pend)
 			total += int64(n)
-			r.pend = r.pend[n:]
+			d.pend = d.pend[n:]
 			if err != nil {
 				return total, err
 			}
+			continue
 		}
-		if r.err != nil {
-			if r.err == io.EOF {
+		if d.err != nil {
+			if d.err == io.EOF {
 				return total, nil
 			}
-			return total, r.err
+			return total, d.err
 		}
-		r.pend, r.err = r.src.chunk()
+		d.more()
 	}
 }
 
-// base64Reader decodes base64 leniently: line breaks are stripped in
-// chunks and big blocks go through base64.StdEncoding.Decode; blocks that
-// fail (other whitespace, invalid bytes, padding in the middle) are decoded
-// byte by byte, skipping what is not base64 and recording defects.
+// b64tab maps a character to its 6-bit value pre-shifted for each position
+// of a quantum; anything else maps to b64bad, so OR-ing the four entries of
+// a quantum gives the 24 decoded bits or a value with b64bad set.
+var b64tab = func() (t [4][256]uint32) {
+	for c := 0; c < 256; c++ {
+		v := b64val(byte(c))
+		for i := 0; i < 4; i++ {
+			if v < 0 {
+				t[i][c] = b64bad
+			} else {
+				t[i][c] = uint32(v) << (18 - 6*uint(i))
+			}
+		}
+	}
+	return t
+}()
+
+const b64bad = 1 << 31
+
+// b64fast decodes the complete quanta of src into dst as long as they hold
+// only alphabet characters (no padding, whitespace or junk). It returns the
+// bytes written and the characters consumed (a multiple of 4).
+func b64fast(dst, src []byte) (n, i int) {
+	t := &b64tab
+	for len(src)-i >= 16 && len(dst)-n >= 14 {
+		s := src[i : i+16 : i+16]
+		x0 := t[0][s[0]] | t[1][s[1]] | t[2][s[2]] | t[3][s[3]]
+		x1 := t[0][s[4]] | t[1][s[5]] | t[2][s[6]] | t[3][s[7]]
+		x2 := t[0][s[8]] | t[1][s[9]] | t[2][s[10]] | t[3][s[11]]
+		x3 := t[0][s[12]] | t[1][s[13]] | t[2][s[14]] | t[3][s[15]]
+		if (x0|x1|x2|x3)&b64bad != 0 {
+			break
+		}
+		binary.BigEndian.PutUint64(dst[n:], uint64(x0)<<40|uint64(x1)<<16)
+		binary.BigEndian.PutUint64(dst[n+6:], uint64(x2)<<40|uint64(x3)<<16)
+		n += 12
+		i += 16
+	}
+	for len(src)-i >= 4 && len(dst)-n >= 3 {
+		s := src[i : i+4 : i+4]
+		x := t[0][s[0]] | t[1][s[1]] | t[2][s[2]] | t[3][s[3]]
+		if x&b64bad != 0 {
+			break
+		}
+		d := dst[n : n+3 : n+3]
+		d[0], d[1], d[2] = byte(x>>16), byte(x>>8), byte(x)
+		n += 3
+		i += 4
+	}
+	return n, i
+}
+
+const b64OutSize = 48 << 10
+
+// base64Reader decodes base64 leniently and without copying the input:
+// each line of a raw chunk (CR LF stripped) is decoded in place with a
+// table-driven decoder in 16-character steps; a line with anything else
+// than alphabet characters (padding, whitespace, junk), a quantum split
+// over a line break and the line ends go through a byte-by-byte path that
+// skips what is not base64 and records defects.
 type base64Reader struct {
 	src    chunkSource
-	q      []byte // compacted alphabet bytes not yet decoded (len%4 leftover first)
+	pend   []byte // undecoded rest of the current chunk
 	out    []byte
-	outPos int
-	err    error
+	srcErr error // from src, returned once everything is decoded
 	defect *defectSink
 	// slow-path quantum state
 	acc   uint32
 	nacc  int
-	ended bool // saw padding: further data is a defect
+	ended   bool // saw padding: further data is a defect
+	flushed bool // the end of input was handled
 }
 
 func newBase64Reader(src chunkSource, d *defectSink) *base64Reader {
 	return &base64Reader{src: src, defect: d}
 }
 
-func (r *base64Reader) Read(p []byte) (int, error) {
+// reset prepares r for a new body, keeping its output buffer.
+func (r *base64Reader) reset(src chunkSource, d *defectSink) {
+	*r = base64Reader{src: src, defect: d, out: r.out}
+}
+
+func (r *base64Reader) next() ([]byte, error) {
+	if cap(r.out) == 0 {
+		r.out = make([]byte, b64OutSize)
+	}
+	out := r.out[:cap(r.out)]
 	for {
-		if r.outPos < len(r.out) {
-			n := copy(p, r.out[r.outPos:])
-			r.outPos += n
-			return n, nil
+		if len(r.pend) == 0 && r.srcErr == nil {
+			r.pend, r.srcErr = r.src.chunk()
 		}
-		if r.err != nil {
-			return 0, r.err
+		n := 0
+		if len(r.pend) > 0 {
+			n = r.decode(out)
 		}
-		n, err := r.step(p)
-		if n > 0 || err != nil {
-			if err != nil && n == 0 {
-				return 0, err
+		if len(r.pend) == 0 && r.srcErr != nil && !r.flushed {
+			r.flushed = true
+			if r.nacc > 0 && r.defect.has(DefectBase64InvalidChar) {
+				// After junk (text that is not base64, such as an
+				// epilogue leaking into a body whose boundary is
+				// broken) a partial final quantum is junk too: drop it.
+				r.defect.add(DefectBase64Padding, "partial quantum after invalid characters dropped")
+				r.acc, r.nacc = 0, 0
+			} else if r.nacc > 0 {
+				r.defect.add(DefectBase64Padding, "missing padding")
+				n += r.flushQuantum(out[n:])
 			}
-			return n, nil
+		}
+		if n > 0 {
+			return out[:n], nil
+		}
+		if len(r.pend) == 0 && r.srcErr != nil {
+			return nil, r.srcErr
 		}
 	}
 }
 
-// WriteTo decodes chunk by chunk into the reusable output buffer and
-// writes it out (no per-call allocation).
-func (r *base64Reader) WriteTo(w io.Writer) (int64, error) {
-	var total int64
-	for {
-		if r.outPos < len(r.out) {
-			n, err := w.Write(r.out[r.outPos:])
-			total += int64(n)
-			r.outPos += n
-			if err != nil {
-				return total, err
-			}
-			continue
-		}
-		if r.err != nil {
-			if r.err == io.EOF {
-				return total, nil
-			}
-			return total, r.err
-		}
-		if _, err := r.step(nil); err != nil && err != io.EOF {
-			return total, err
-		}
-	}
-}
-
-// step reads one chunk and decodes what it can into p (if large enough) or
-// r.out. It returns bytes written into p.
-func (r *base64Reader) step(p []byte) (int, error) {
-	c, err := r.src.chunk()
-	if len(c) > 0 {
-		r.compact(c)
-	}
-	if err != nil {
-		n := r.decodeQ(p, true)
-		r.err = err
-		return n, nil
-	}
-	return r.decodeQ(p, false), nil
-}
-
-// compact appends the alphabet bytes of c to r.q, dropping CR LF.
-func (r *base64Reader) compact(c []byte) {
-	for len(c) > 0 {
-		i := bytes.IndexByte(c, '\n')
-		var seg []byte
-		if i < 0 {
-			seg, c = c, nil
-		} else {
-			seg, c = c[:i], c[i+1:]
-		}
-		if n := len(seg); n > 0 && seg[n-1] == '\r' {
-			seg = seg[:n-1]
-		}
-		r.q = append(r.q, seg...)
-	}
-}
-
-// decodeQ decodes complete quanta of r.q (all of it when final).
-func (r *base64Reader) decodeQ(p []byte, final bool) int {
-	k := len(r.q) &^ 3
-	if final {
-		k = len(r.q)
-	}
-	if k == 0 {
-		return 0
-	}
-	block := r.q[:k]
-	var dst []byte
-	need := base64.StdEncoding.DecodedLen(k) + 3
-	intoP := len(p) >= need && len(p) > 0
-	if intoP {
-		dst = p
-	} else {
-		if cap(r.out) < need {
-			r.out = make([]byte, need)
-		}
-		dst = r.out[:cap(r.out)]
-	}
+// decode decodes as much of r.pend as fits into dst.
+func (r *base64Reader) decode(dst []byte) int {
 	n := 0
-	if !r.ended && r.nacc == 0 && len(block)%4 == 0 {
-		m, err := base64.StdEncoding.Decode(dst, block)
-		if err == nil {
-			n = m
-			if block[len(block)-1] == '=' {
-				r.ended = true
-			}
-		} else {
-			n = r.slow(dst, block, final)
+	c := r.pend
+	for len(c) > 0 {
+		room := len(dst) - n
+		if room < 32 {
+			break
 		}
-	} else {
-		n = r.slow(dst, block, final)
+		maxChars := (room - 8) / 3 * 4
+		end, adv := len(c), len(c)
+		if j := bytes.IndexByte(c, '\n'); j >= 0 {
+			end, adv = j, j+1
+		}
+		seg := c[:end]
+		if end > maxChars {
+			seg, adv = c[:maxChars], maxChars
+		} else if end > 0 && seg[end-1] == '\r' {
+			seg = seg[:end-1]
+		}
+		c = c[adv:]
+		k := 0
+		for k < len(seg) && (r.nacc != 0 || r.ended) {
+			n += r.slow(dst[n:], seg[k:k+1])
+			k++
+		}
+		rest := seg[k:]
+		m, used := b64fast(dst[n:], rest[:len(rest)&^3])
+		n += m
+		if used < len(rest) {
+			n += r.slow(dst[n:], rest[used:])
+		}
 	}
-	rest := copy(r.q, r.q[k:])
-	r.q = r.q[:rest]
-	if intoP {
-		return n
-	}
-	r.out = dst[:n]
-	r.outPos = 0
-	return 0
+	r.pend = c
+	return n
 }
 
 // slow decodes byte by byte with defects.
-func (r *base64Reader) slow(dst, block []byte, final bool) int {
+func (r *base64Reader) slow(dst, block []byte) int {
 	n := 0
 	for _, c := range block {
 		v := b64val(c)
@@ -237,9 +282,7 @@ func (r *base64Reader) slow(dst, block []byte, final bool) int {
 			switch c {
 			case '=':
 				n += r.flushQuantum(dst[n:])
-				if !r.ended {
-					r.ended = true
-				}
+				r.ended = true
 			case ' ', '\t', '\r', '\n', '\f', '\v':
 				r.defect.add(DefectBase64Whitespace, "")
 			default:
@@ -260,10 +303,6 @@ func (r *base64Reader) slow(dst, block []byte, final bool) int {
 			n += 3
 			r.acc, r.nacc = 0, 0
 		}
-	}
-	if final && r.nacc > 0 {
-		r.defect.add(DefectBase64Padding, "missing padding")
-		n += r.flushQuantum(dst[n:])
 	}
 	return n
 }
@@ -293,35 +332,29 @@ type qpReader struct {
 	src   chunkSource
 	carry []byte // unfinished line tail from the previous chunk
 	out   []byte
-	pos   int
 	err   error
 	def   *defectSink
 }
 
-// WriteTo writes decoded lines without an intermediate copy buffer.
-func (r *qpReader) WriteTo(w io.Writer) (int64, error) {
-	var total int64
+// reset prepares r for a new body, keeping its buffers.
+func (r *qpReader) reset(src chunkSource, d *defectSink) {
+	*r = qpReader{src: src, def: d, carry: r.carry[:0], out: r.out[:0]}
+}
+
+func (r *qpReader) next() ([]byte, error) {
 	for {
-		if r.pos < len(r.out) {
-			n, err := w.Write(r.out[r.pos:])
-			total += int64(n)
-			r.pos += n
-			if err != nil {
-				return total, err
-			}
-		}
 		if r.err != nil {
-			if r.err == io.EOF {
-				return total, nil
-			}
-			return total, r.err
+			return nil, r.err
 		}
 		r.fillOut()
+		if len(r.out) > 0 {
+			return r.out, nil
+		}
 	}
 }
 
 func (r *qpReader) fillOut() {
-	r.out, r.pos = r.out[:0], 0
+	r.out = r.out[:0]
 	c, err := r.src.chunk()
 	final := err != nil
 	var data []byte
@@ -340,18 +373,6 @@ func (r *qpReader) fillOut() {
 	if final {
 		r.err = err
 	}
-}
-
-func (r *qpReader) Read(p []byte) (int, error) {
-	for r.pos >= len(r.out) {
-		if r.err != nil {
-			return 0, r.err
-		}
-		r.fillOut()
-	}
-	n := copy(p, r.out[r.pos:])
-	r.pos += n
-	return n, nil
 }
 
 // decode decodes complete lines of data into r.out; without final, the
@@ -431,44 +452,6 @@ func (r *qpReader) segment(s []byte) {
 		r.out = append(r.out, '=')
 		s = s[e+1:]
 	}
-}
-
-// countingReader enforces the decoded-size limit.
-type countingReader struct {
-	r     io.Reader
-	used  *int64
-	limit int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	*c.used += int64(n)
-	if *c.used > c.limit {
-		return n, &LimitError{Kind: LimitDecodedSize, Limit: c.limit, Offset: -1}
-	}
-	return n, err
-}
-
-type countingWriter struct {
-	w     io.Writer
-	used  *int64
-	limit int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	*c.used += int64(len(p))
-	if *c.used > c.limit {
-		return 0, &LimitError{Kind: LimitDecodedSize, Limit: c.limit, Offset: -1}
-	}
-	return c.w.Write(p)
-}
-
-// WriteTo forwards to the inner reader's WriteTo when it has one.
-func (c *countingReader) WriteTo(w io.Writer) (int64, error) {
-	if wt, ok := c.r.(io.WriterTo); ok {
-		return wt.WriteTo(&countingWriter{w: w, used: c.used, limit: c.limit})
-	}
-	return io.Copy(&countingWriter{w: w, used: c.used, limit: c.limit}, struct{ io.Reader }{c.r})
 }
 
 // charsetErrReader returns the raw bytes and then a CharsetError instead of
