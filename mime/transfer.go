@@ -186,8 +186,8 @@ type base64Reader struct {
 	srcErr error // from src, returned once everything is decoded
 	defect *defectSink
 	// slow-path quantum state
-	acc   uint32
-	nacc  int
+	acc     uint32
+	nacc    int
 	ended   bool // saw padding: further data is a defect
 	flushed bool // the end of input was handled
 }
