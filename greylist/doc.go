@@ -45,7 +45,9 @@
 //     that is ignored and cut off on the next open. A failed compaction
 //     (disk full) does not fail updates; it is retried later and reported
 //     by [FileStore.CompactErr]. The log holds at most about twice the
-//     live records (plus CompactAfter) while compactions work.
+//     live records (plus CompactAfter) while compactions work. One
+//     FileStore per file: an exclusive flock on path+".lock" refuses a
+//     second opener, in this process or another, with [ErrStoreLocked].
 //   - greylist/redisstore (a nested module, so this module gains no
 //     dependency): a Redis store shared by a fleet of MX hosts.
 //

@@ -33,6 +33,10 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // ErrNotStoreFile means the file is not a greylist store.
 var ErrNotStoreFile = errors.New("greylist: not a greylist store file")
 
+// ErrStoreLocked means another [FileStore] (in this or another process)
+// has the store open.
+var ErrStoreLocked = errors.New("greylist: store is in use by another FileStore")
+
 // ErrClosed means the store was closed.
 var ErrClosed = errors.New("greylist: store closed")
 
@@ -54,14 +58,17 @@ type FileOptions struct {
 // map backed by an append-only log with a CRC per record, compacted
 // atomically (temporary file, fsync, rename, fsync of the directory). It
 // survives restarts and crashes mid-write: a torn last record is ignored on
-// load. It is safe for concurrent use within one process; two processes
-// must not open the same file.
+// load. It is safe for concurrent use within one process. Only one
+// FileStore may have a path open at a time: [OpenFileStore] takes an
+// exclusive lock on path+".lock" (flock, on Unix systems) and fails with
+// [ErrStoreLocked] while another holder, in this or another process, has it.
 type FileStore struct {
 	path string
 	opts FileOptions
 
 	mu       sync.Mutex
 	f        *os.File
+	lock     *os.File // holds the flock on path+".lock"
 	m        map[Key]Record
 	appended int   // records in the log
 	size     int64 // bytes in the log
@@ -83,6 +90,21 @@ func OpenFileStore(path string, opts *FileOptions) (*FileStore, error) {
 	if s.opts.CompactAfter <= 0 {
 		s.opts.CompactAfter = 4096
 	}
+	lock, err := lockFile(path + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.open(path)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	st.lock = lock
+	return st, nil
+}
+
+// open loads the log; the caller holds the lock.
+func (s *FileStore) open(path string) (*FileStore, error) {
 	_ = os.Remove(path + ".tmp") // a compaction interrupted by a crash
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -374,6 +396,10 @@ func (s *FileStore) Close() error {
 	s.closed = true
 	err := s.f.Sync()
 	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	// Closing the lock file releases the flock.
+	if cerr := s.lock.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {

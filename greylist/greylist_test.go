@@ -684,3 +684,16 @@ func TestFileStoreConcurrentCheckers(t *testing.T) {
 		}
 	}
 }
+
+func TestFileStoreExclusive(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "grey.db")
+	a, err := greylist.OpenFileStore(path, nil)
+	require.NoError(t, err)
+	_, err = greylist.OpenFileStore(path, nil)
+	require.ErrorIs(t, err, greylist.ErrStoreLocked, "a second FileStore on the same path must be refused")
+	require.NoError(t, a.Close())
+	b, err := greylist.OpenFileStore(path, nil)
+	require.NoError(t, err, "the lock is released by Close")
+	require.NoError(t, b.Close())
+}
