@@ -179,7 +179,7 @@ func parseParams(s string) (map[string]string, error) {
 func joinSections(secs []section) (string, error) {
 	sort.SliceStable(secs, func(a, b int) bool { return secs[a].idx < secs[b].idx })
 	var raw []byte
-	cs := ""
+	cs, lang := "", ""
 	for k, sec := range secs {
 		if k > 0 && sec.idx == secs[k-1].idx {
 			continue // duplicate section
@@ -189,10 +189,12 @@ func joinSections(secs []section) (string, error) {
 			if k == 0 {
 				if a := strings.IndexByte(t, '\''); a >= 0 {
 					if b := strings.IndexByte(t[a+1:], '\''); b >= 0 {
-						cs = t[:a]
+						cs, lang = t[:a], t[a+1:a+1+b]
 						t = t[a+1+b+1:]
 					}
 				}
+			} else if cs != "" {
+				t = stripRepeatedCharset(t, cs, lang)
 			}
 			raw = append(raw, pctDecode(t)...)
 		} else {
@@ -207,6 +209,23 @@ func joinSections(secs []section) (string, error) {
 		return latin1OrUTF8(raw), err
 	}
 	return latin1OrUTF8(out), nil
+}
+
+// stripRepeatedCharset removes a "charset'" or "charset'language'" prefix
+// that some senders repeat in every section of an RFC 2231 continuation.
+// RFC 2231 section 4.1 allows the prefix only in section 0, and "'" is not
+// an attribute-char, so it cannot begin a legitimate later extended
+// section: the prefix is only stripped when it names the charset of
+// section 0.
+func stripRepeatedCharset(t, cs, lang string) string {
+	if len(t) <= len(cs) || t[len(cs)] != '\'' || !strings.EqualFold(t[:len(cs)], cs) {
+		return t
+	}
+	t = t[len(cs)+1:]
+	if len(t) > len(lang) && t[len(lang)] == '\'' && strings.EqualFold(t[:len(lang)], lang) {
+		t = t[len(lang)+1:]
+	}
+	return t
 }
 
 func pctDecode(t string) []byte {

@@ -9,9 +9,13 @@ import (
 )
 
 // Received is a parsed Received trace field (RFC 5322 section 3.6.7, RFC
-// 5321 section 4.4). Clause values are kept as written, with comments
-// removed; the comment after "from" (typically the TCP-info of the client,
-// "host [ip]") is kept in FromComment.
+// 5321 section 4.4). From and By hold the host as written (the first word
+// of the clause: a domain, an address literal or whatever the MTA wrote
+// there, without a trailing ',' or ';'); further words before the next
+// clause keyword are not part of RFC 5321's syntax and are dropped. The
+// other clause values are kept as written, with comments removed; the
+// comment after "from" (typically the TCP-info of the client, "host [ip]")
+// is kept in FromComment.
 type Received struct {
 	From, FromComment, By, Via, With, ID, For string
 	Date                                      time.Time
@@ -52,13 +56,27 @@ func ParseReceived(v string) (Received, error) {
 			switch lw {
 			case "from", "by", "via", "with", "id", "for":
 				key = lw
+				// a second "from"/"by" (qmail-scanner writes "by host by
+				// uid 7791") does not replace the first host
+				if lw == "from" && r.From != "" || lw == "by" && r.By != "" {
+					key = ""
+				}
 				continue
 			}
 			switch key {
 			case "from":
-				r.From = appendWord(r.From, w)
+				// RFC 5321 section 4.4: From-domain and By-domain are one
+				// Extended-Domain (a domain or address literal, then an
+				// optional TCP-info comment); words after it that are not
+				// a clause keyword ("host [ip]" without parentheses,
+				// "host <queue-id>", "host, id") are not the host.
+				if r.From == "" {
+					r.From = trimHostPunct(w)
+				}
 			case "by":
-				r.By = appendWord(r.By, w)
+				if r.By == "" {
+					r.By = trimHostPunct(w)
+				}
 			case "via":
 				r.Via = appendWord(r.Via, w)
 			case "with":
@@ -80,6 +98,11 @@ func ParseReceived(v string) (Received, error) {
 	r.Date = d
 	return r, nil
 }
+
+// trimHostPunct removes the separators some MTAs glue to the host name
+// ("by host, id x"); neither ',' nor ';' can occur in a domain or an
+// address literal.
+func trimHostPunct(w string) string { return strings.TrimRight(w, ",;") }
 
 func appendWord(a, w string) string {
 	if a == "" {
