@@ -612,3 +612,32 @@ func TestMultipleRecordsAndNonASCII(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, spf.Fail, res.Result, "v=spf10 is not an SPF record")
 }
+
+// TestPTRNameLimit: only the first MaxPTRNames PTR names are validated
+// (RFC 7208 §4.6.4), for the ptr mechanism and for %{p}.
+func TestPTRNameLimit(t *testing.T) {
+	t.Parallel()
+	common := []string{
+		`10.2.0.192.in-addr.arpa. 300 IN PTR one.other.example.`,
+		`10.2.0.192.in-addr.arpa. 300 IN PTR two.other.example.`,
+		`10.2.0.192.in-addr.arpa. 300 IN PTR mail.p.example.`,
+		`one.other.example. 300 IN A 192.0.2.10`,
+		`two.other.example. 300 IN A 192.0.2.99`,
+		`mail.p.example. 300 IN A 192.0.2.10`,
+		`mail.p.example.ok.test. 300 IN A 127.0.0.2`,
+	}
+	for _, rec := range []string{"ptr -all", "exists:%{p}.ok.test -all"} {
+		z := dnstest.NewZone().MustAdd(common...).MustAdd(`p.example. 300 IN TXT "v=spf1 ` + rec + `"`)
+		for _, tc := range []struct {
+			max  int
+			want spf.Status
+		}{{0, spf.Pass}, {3, spf.Pass}, {2, spf.Fail}} {
+			// With the limit at 2, mail.p.example is never validated:
+			// ptr does not match and %{p} falls back to one.other.example.
+			c := spf.Checker{Resolver: z, Limits: spf.Limits{MaxPTRNames: tc.max}}
+			res, err := c.Check(context.Background(), spf.Input{IP: ip("192.0.2.10"), MailFrom: "u@p.example"})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, res.Result, "%s, MaxPTRNames=%d", rec, tc.max)
+		}
+	}
+}
