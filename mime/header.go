@@ -226,21 +226,22 @@ func (h *Header) WriteTo(w io.Writer) (int64, error) {
 	return n, nil
 }
 
-// parseFieldLine classifies the first line of a field; it returns the name
-// and the colon index, or ok=false for a malformed line.
-func parseFieldLine(line []byte) (name string, colon int, ok bool) {
+// parseFieldName classifies the first line of a field; it returns the
+// name (a sub-slice of line) and the colon index, or ok=false for a
+// malformed line.
+func parseFieldName(line []byte) (name []byte, colon int, ok bool) {
 	colon = bytes.IndexByte(line, ':')
 	if colon <= 0 {
-		return "", -1, false
+		return nil, -1, false
 	}
 	n := bytes.TrimRight(line[:colon], " \t")
 	if len(n) == 0 {
-		return "", -1, false
+		return nil, -1, false
 	}
 	for _, c := range n {
 		if c <= ' ' || c >= 0x7f {
-			return "", -1, false
+			return nil, -1, false
 		}
 	}
-	return string(n), colon, true
+	return n, colon, true
 }

@@ -550,7 +550,11 @@ func (r *Reader) header(p *Part) error {
 			s.advance(len(line))
 			continue
 		}
-		name, colon, ok := parseFieldLine(line)
+		nb, colon, ok := parseFieldName(line)
+		name := ""
+		if ok {
+			name = internNameBytes(nb)
+		}
 		if !ok {
 			if r.opts.MalformedHeaderStartsBody {
 				p.addDefect(DefectMissingHeaderBody, s.off(), "")
@@ -633,11 +637,13 @@ var commonNames = func() map[string]string {
 	return m
 }()
 
-func internName(n string) string {
-	if s, ok := commonNames[n]; ok {
+// internNameBytes returns a field name from the input as a string; common
+// names cost no allocation.
+func internNameBytes(n []byte) string {
+	if s, ok := commonNames[string(n)]; ok {
 		return s
 	}
-	return n
+	return string(n)
 }
 
 // isDelimLine reports whether a complete line is a delimiter of an open
@@ -692,8 +698,6 @@ func (r *Reader) matchDelim(line []byte, complete bool) (k int, isClose bool, st
 	return -1, false, matchNo
 }
 
-var nlDash = []byte("\n-")
-
 // lineBreakStart returns the index where the line break ending at d[c-1]
 // begins.
 func lineBreakStart(d []byte, c int) int {
@@ -740,11 +744,17 @@ func (r *Reader) chunk() ([]byte, error) {
 		from := 0
 		for {
 			if c < 0 {
-				i := bytes.Index(d[from:], nlDash)
+				// '-' is rare in bodies (never in base64): find it
+				// first, then check that it starts a line.
+				i := bytes.IndexByte(d[from:], '-')
 				if i < 0 {
 					break
 				}
-				c = from + i + 1
+				if j := from + i; j == 0 || d[j-1] != '\n' {
+					from = j + 1
+					continue
+				}
+				c = from + i
 			}
 			line := d[c:]
 			complete := s.eof()

@@ -190,6 +190,9 @@ type base64Reader struct {
 	nacc    int
 	ended   bool // saw padding: further data is a defect
 	flushed bool // the end of input was handled
+	// length of the last complete line (without its CRLF or LF, whose
+	// length is eolLen) when it was a multiple of 4, else 0
+	lineLen, eolLen int
 }
 
 func newBase64Reader(src chunkSource, d *defectSink) *base64Reader {
@@ -246,6 +249,22 @@ func (r *base64Reader) decode(dst []byte) int {
 			break
 		}
 		maxChars := (room - 8) / 3 * 4
+		// Fast path: the next line is as long as the previous one and
+		// ends the same way; b64fast rejects it if it holds anything
+		// else than complete quanta of alphabet characters (a line break
+		// included), and what it decoded before stopping stays valid.
+		if L, e := r.lineLen, r.eolLen; L > 0 && L+e <= len(c) && L <= maxChars && r.nacc == 0 && !r.ended &&
+			c[L+e-1] == '\n' && (e == 1 || c[L] == '\r') {
+			m, used := b64fast(dst[n:], c[:L])
+			n += m
+			if used == L {
+				c = c[L+e:]
+				continue
+			}
+			c = c[used:]
+			r.lineLen = 0 // take the general path for the rest
+			continue
+		}
 		end, adv := len(c), len(c)
 		if j := bytes.IndexByte(c, '\n'); j >= 0 {
 			end, adv = j, j+1
@@ -255,6 +274,11 @@ func (r *base64Reader) decode(dst []byte) int {
 			seg, adv = c[:maxChars], maxChars
 		} else if end > 0 && seg[end-1] == '\r' {
 			seg = seg[:end-1]
+		}
+		if adv == end+1 && len(seg)%4 == 0 {
+			r.lineLen, r.eolLen = len(seg), adv-len(seg)
+		} else {
+			r.lineLen = 0
 		}
 		c = c[adv:]
 		k := 0
