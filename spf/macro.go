@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+	"unicode/utf8"
 )
 
 // ErrMacro is returned (wrapped) when a macro-string can not be expanded.
@@ -149,7 +150,8 @@ var (
 
 // MaxExplanationLen is the longest explanation (exp= text or default
 // explanation after macro expansion) a check returns; longer expansions
-// are cut at this many octets.
+// are cut at this many octets (fewer when the cut would split a UTF-8
+// character).
 const MaxExplanationLen = 1024
 
 // expandMacro appends the expansion of the macro-string s to dst, within
@@ -158,7 +160,13 @@ func expandMacro(dst []byte, s string, exp bool, env macroEnv, lim expandLimits)
 	base := len(dst)
 	bound := func() bool {
 		if lim.maxLen > 0 && len(dst)-base >= lim.maxLen {
-			dst = dst[:base+lim.maxLen]
+			// Cut at the bound, backing off to a character boundary
+			// so a multi-byte UTF-8 sequence is never split.
+			cut := base + lim.maxLen
+			for k := 0; k < utf8.UTFMax-1 && cut > base && cut < len(dst) && !utf8.RuneStart(dst[cut]); k++ {
+				cut--
+			}
+			dst = dst[:cut]
 			return true
 		}
 		if lim.keepTail > 0 && len(dst)-base > 4*lim.keepTail {

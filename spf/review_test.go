@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
@@ -640,4 +641,17 @@ func TestPTRNameLimit(t *testing.T) {
 			assert.Equal(t, tc.want, res.Result, "%s, MaxPTRNames=%d", rec, tc.max)
 		}
 	}
+}
+
+// TestExplanationCutOnRuneBoundary: the cut never splits a UTF-8 sequence.
+func TestExplanationCutOnRuneBoundary(t *testing.T) {
+	t.Parallel()
+	c := spf.Checker{Resolver: dnstest.NewZone().MustAdd(`s.example. 300 IN TXT "v=spf1 -all"`), DefaultExplanation: "x%{l}"}
+	// "x" then 2-byte characters: the 1024-byte bound falls in the middle
+	// of one of them.
+	res, err := c.Check(context.Background(), spf.Input{IP: ip("192.0.2.1"), MailFrom: strings.Repeat("é", 600) + "@s.example"})
+	require.NoError(t, err)
+	require.Equal(t, spf.Fail, res.Result)
+	assert.True(t, utf8.ValidString(res.Explanation), "explanation must stay valid UTF-8")
+	assert.Equal(t, spf.MaxExplanationLen-1, len(res.Explanation))
 }
