@@ -1,6 +1,7 @@
 package imapserver_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -29,21 +30,7 @@ func TestSmoke(t *testing.T) {
 	assert.Equal(t, "* BYE Logging out", l[0])
 }
 
-func itoa(n int) string {
-	return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(n))
-}
-
-func fmtInt(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
-}
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestFetchSectionsRaw(t *testing.T) {
 	env := newEnv(t, nil)
