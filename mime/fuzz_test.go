@@ -108,17 +108,29 @@ func FuzzMessage(f *testing.F) {
 		if _, err := root.WriteTo(&buf); err != nil || !bytes.Equal(buf.Bytes(), b) {
 			t.Fatalf("round trip differs")
 		}
+		var treeBodies [][]byte
+		var treeTypes []string
 		_ = root.Walk(func(p *Part) error {
-			_, _ = p.Bytes()
+			d, err := p.Bytes()
+			if err != nil || p.IsMultipart() || isMessageType(p.MediaType) {
+				d = nil // compare leaves only
+			}
+			treeBodies = append(treeBodies, d)
+			treeTypes = append(treeTypes, p.MediaType)
 			return nil
 		})
+		// The streaming reader sees the body in other chunks than the
+		// tree (one slice): the decoded bodies must not differ.
 		rd := NewReader(bytes.NewReader(b), lim)
-		for {
+		for i := 0; ; i++ {
 			p, err := rd.NextPart()
 			if err != nil {
 				break
 			}
-			_, _ = io.Copy(io.Discard, p.Body)
+			d, err := io.ReadAll(p.Body)
+			if err == nil && i < len(treeBodies) && treeBodies[i] != nil && treeTypes[i] == p.MediaType && !bytes.Equal(d, treeBodies[i]) {
+				t.Fatalf("part %d: streamed body %q, tree body %q", i, d, treeBodies[i])
+			}
 		}
 	})
 }
