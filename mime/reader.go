@@ -2,7 +2,6 @@ package mime
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"strings"
 	"sync"
@@ -82,6 +81,7 @@ type Reader struct {
 	partSlab  []Part
 	fieldSlab []Field
 	rawSlab   []byte
+	slabbed   bool // the first slabs (one allocation) were handed out
 	scan      scanner
 	shv       shared
 }
@@ -94,6 +94,8 @@ type readerState struct {
 	dr   decodedReader
 	ds   defectSink
 	bsrc bodySource
+	open []*Part
+	frms []frame
 	// header scratch
 	hb     []byte
 	spans  [][2]int
@@ -114,6 +116,9 @@ func (st *readerState) release() {
 	st.ds = defectSink{}
 	st.bsrc = bodySource{}
 	clear(st.names)
+	clear(st.open[:cap(st.open)])
+	clear(st.frms[:cap(st.frms)])
+	st.open, st.frms = st.open[:0], st.frms[:0]
 	if cap(st.hb) > 64<<10 {
 		st.hb = nil
 	}
@@ -153,6 +158,7 @@ func NewReader(r io.Reader, opts *Options) *Reader {
 	rd.scan.init(r, rd.lim.MaxLineLength)
 	rd.s = &rd.scan
 	rd.st = getState()
+	rd.open, rd.frms = rd.st.open, rd.st.frms
 	return rd
 }
 
@@ -164,7 +170,12 @@ func (r *Reader) Reset(src io.Reader) {
 	if st == nil {
 		st = getState()
 	}
-	*r = Reader{opts: r.opts, lim: r.lim, st: st, frms: r.frms[:0], open: r.open[:0], gen: r.gen + 1}
+	open, frms := r.open, r.frms
+	if r.st == nil { // released at the end of the last message
+		open, frms = st.open, st.frms
+	}
+	clear(open)
+	*r = Reader{opts: r.opts, lim: r.lim, st: st, frms: frms[:0], open: open[:0], gen: r.gen + 1}
 	r.sh = &r.shv
 	r.scan.init(src, r.lim.MaxLineLength)
 	r.s = &r.scan
@@ -185,6 +196,8 @@ func (r *Reader) NextPart() (*Part, error) {
 			r.s.release()
 		}
 		if r.st != nil {
+			r.st.open, r.st.frms = r.open, r.frms
+			r.open, r.frms = nil, nil
 			r.st.release()
 			r.st = nil
 		}
@@ -322,7 +335,10 @@ func (r *Reader) entity(parent *Part, depth int) (*Part, error) {
 	r.startSegment(p)
 	switch {
 	case p.IsMultipart():
-		r.frms = append(r.frms, frame{part: p, delim: []byte("--" + p.boundary)})
+		d := r.carveRaw(2 + len(p.boundary))
+		copy(d, "--")
+		copy(d[2:], p.boundary)
+		r.frms = append(r.frms, frame{part: p, delim: d})
 		p.Body = eofReader{}
 	case isMessageType(p.MediaType) && !isEncodedCTE(p.TransferEncoding):
 		r.next = nextEmbedded
@@ -348,6 +364,46 @@ func (r *Reader) entity(parent *Part, depth int) (*Part, error) {
 		}
 	}
 	return p, nil
+}
+
+// isSyntaxError is errors.As(err, new(*SyntaxError)) without the
+// allocation of the target.
+func isSyntaxError(err error) bool {
+	for err != nil {
+		if _, ok := err.(*SyntaxError); ok {
+			return true
+		}
+		switch e := err.(type) {
+		case interface{ Unwrap() error }:
+			err = e.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				if isSyntaxError(x) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// transferEncoding returns the lower-cased Content-Transfer-Encoding value
+// without comments; the usual values cost no allocation.
+func (h *Header) transferEncoding() string {
+	i := h.index("Content-Transfer-Encoding", 0)
+	if i < 0 {
+		return ""
+	}
+	v := bytes.TrimSpace(h.fields[i].RawValue())
+	for _, k := range [...]string{"base64", "quoted-printable", "7bit", "8bit", "binary"} {
+		if len(v) == len(k) && bytes.EqualFold(v, []byte(k)) {
+			return k
+		}
+	}
+	return strings.ToLower(strings.TrimSpace(stripComments(h.fields[i].Value())))
 }
 
 func isEncodedCTE(cte string) bool {
@@ -383,14 +439,13 @@ func (r *Reader) classify(p *Part) {
 	} else {
 		mt, params, err := ParseMediaType(ct)
 		p.Params = params
-		var se *SyntaxError
-		if errors.As(err, &se) || mt == "" || !strings.Contains(mt, "/") {
+		if isSyntaxError(err) || mt == "" || !strings.Contains(mt, "/") {
 			p.addDefect(DefectBadContentType, p.Start, ct)
 			mt = "text/plain"
 		}
 		p.MediaType = mt
 	}
-	cte := strings.ToLower(strings.TrimSpace(stripComments(p.Header.Get("Content-Transfer-Encoding"))))
+	cte := p.Header.transferEncoding()
 	switch cte {
 	case "", "7bit", "8bit", "binary", "base64", "quoted-printable":
 	case "7-bit", "7_bit", "7 bit":
@@ -420,8 +475,26 @@ func (r *Reader) classify(p *Part) {
 	}
 }
 
+// firstSlabs holds a Reader's first slabs, allocated together: enough for
+// most messages.
+type firstSlabs struct {
+	parts  [6]Part
+	fields [40]Field
+	raw    [4 << 10]byte
+}
+
+// initSlabs allocates the first slabs on the first use.
+func (r *Reader) initSlabs() {
+	if !r.slabbed {
+		r.slabbed = true
+		f := new(firstSlabs)
+		r.partSlab, r.fieldSlab, r.rawSlab = f.parts[:], f.fields[:], f.raw[:]
+	}
+}
+
 // newPart returns a zeroed part from the Reader's slab.
 func (r *Reader) newPart() *Part {
+	r.initSlabs()
 	if len(r.partSlab) == 0 {
 		n := 4
 		if r.sh.parts > 4 {
@@ -601,6 +674,7 @@ var (
 
 // carveRaw returns n bytes from the Reader's raw-header slab.
 func (r *Reader) carveRaw(n int) []byte {
+	r.initSlabs()
 	if len(r.rawSlab) < n {
 		if n > 2<<10 {
 			return make([]byte, n)
@@ -615,6 +689,7 @@ func (r *Reader) carveRaw(n int) []byte {
 // carveFields returns n fields from the Reader's field slab (capacity n,
 // so that Header.Add reallocates instead of overwriting a neighbour).
 func (r *Reader) carveFields(n int) []Field {
+	r.initSlabs()
 	if len(r.fieldSlab) < n {
 		if n > 32 {
 			return make([]Field, n)

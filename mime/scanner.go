@@ -22,6 +22,7 @@ type scanner struct {
 	maxBuf int
 	fixed  bool // buf is the whole input (no reads)
 	pooled bool // buf came from bufPool
+	bp     *[]byte
 }
 
 const scanInitial = 64 << 10
@@ -35,14 +36,13 @@ func newScanner(rd io.Reader, maxLine int) *scanner {
 // init makes s read from rd with a pooled buffer.
 func (s *scanner) init(rd io.Reader, maxLine int) {
 	bp := bufPool.Get().(*[]byte)
-	*s = scanner{rd: rd, buf: *bp, maxBuf: maxLine + 4096, pooled: true}
+	*s = scanner{rd: rd, buf: *bp, maxBuf: maxLine + 4096, pooled: true, bp: bp}
 }
 
 // release returns a pooled buffer; the scanner must not be used again.
 func (s *scanner) release() {
 	if s.pooled && len(s.buf) == scanInitial {
-		b := s.buf
-		bufPool.Put(&b)
+		bufPool.Put(s.bp)
 	}
 	s.pooled = false
 	s.buf, s.r, s.w = nil, 0, 0
@@ -78,8 +78,7 @@ func (s *scanner) fill(grow bool) bool {
 		nb := make([]byte, 2*len(s.buf))
 		copy(nb, s.buf[:s.w])
 		if s.pooled {
-			old := s.buf
-			bufPool.Put(&old)
+			bufPool.Put(s.bp)
 			s.pooled = false
 		}
 		s.buf = nb
