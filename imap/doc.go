@@ -32,8 +32,16 @@
 //
 // # Deviations
 //
-//   - SEARCH compares text case-insensitively on the raw message bytes;
-//     encoded words and transfer encodings are not decoded first.
+//   - SEARCH compares text as case-insensitive substrings after decoding
+//     (RFC 3501 §6.4.4): RFC 2047 encoded words in header values, and for
+//     BODY and TEXT the text/* parts with transfer encoding removed and
+//     charset converted to UTF-8 (plus the headers of embedded messages).
+//     Non-text parts (attachments) are not searched; at most
+//     [MaxSearchText] bytes of decoded text per message are. Case folding
+//     is Unicode lower-casing ("ß" does not match "SS").
+//   - ENVELOPE keeps obsolete source routes ([Address.Route]); encoded
+//     words in names and subjects are passed on undecoded, as RFC 3501
+//     asks.
 //   - Binary fetch (RFC 3516 BINARY[]) is refused; ~{n} literals are read
 //     as ordinary literals.
 //   - DecodeMailbox is strict: non-canonical modified UTF-7 is rejected.

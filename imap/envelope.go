@@ -10,7 +10,11 @@ import (
 // starts with an Address whose Host is empty and Mailbox holds the group
 // name, and ends with one whose Mailbox and Host are both empty.
 type Address struct {
-	Name    string
+	Name string
+	// Route is the obsolete source route (RFC 5322 §4.4 obs-route,
+	// RFC 3501 addr-adl) without its final colon, e.g. "@relay.example"
+	// for "<@relay.example:user@example.com>"; usually empty.
+	Route   string
 	Mailbox string
 	Host    string
 }
@@ -45,7 +49,7 @@ func (e *Encoder) addrList(as []Address) {
 	}
 	e.List(len(as), func(i int) {
 		a := as[i]
-		e.Byte('(').NString(a.Name).SP().Nil().SP().NString(a.Mailbox).SP().NString(a.Host).Byte(')')
+		e.Byte('(').NString(a.Name).SP().NString(a.Route).SP().NString(a.Mailbox).SP().NString(a.Host).Byte(')')
 	})
 }
 
@@ -218,7 +222,7 @@ func addrListFromValue(v Value) ([]Address, error) {
 				return nil, syntaxErr("address field expected")
 			}
 		}
-		out = append(out, Address{Name: s[0], Mailbox: s[2], Host: s[3]})
+		out = append(out, Address{Name: s[0], Route: s[1], Mailbox: s[2], Host: s[3]})
 	}
 	return out, nil
 }

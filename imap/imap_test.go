@@ -359,3 +359,79 @@ func TestSearchMatch(t *testing.T) {
 		})
 	}
 }
+
+func TestSearchDecodes(t *testing.T) {
+	t.Parallel()
+	msg := "From: =?iso-8859-1?q?J=F6rg?= <jorg@example.test>\r\n" +
+		"To: <@relay.example:rcpt@example.test>\r\n" +
+		"Subject: =?utf-8?b?R3LDvMOfZQ==?= und mehr\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		"U2Now7ZuZW4gR3LDvMOfZSBhdXMgQmFzZTY0\r\n" +
+		"--b\r\nContent-Type: text/html; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+		"<p>Caf=E9 cr=\r\n=E8me</p>\r\n" +
+		"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		"c2VjcmV0IGF0dGFjaG1lbnQ=\r\n" +
+		"--b--\r\n"
+	m := ParseMessage([]byte(msg))
+	env := m.Envelope()
+	require.Len(t, env.To, 1)
+	assert.Equal(t, Address{Route: "@relay.example", Mailbox: "rcpt", Host: "example.test"}, env.To[0])
+
+	cases := []struct {
+		crit string
+		want bool
+	}{
+		{`SUBJECT "grüße"`, true},
+		{`SUBJECT "GRÜSSE"`, false},
+		{`SUBJECT "UND MEHR"`, true},
+		{`SUBJECT "=?utf-8?b?"`, false},
+		{`FROM "jörg"`, true},
+		{`HEADER FROM "JÖRG"`, true},
+		{`BODY "schönen grüße aus base64"`, true},
+		{`BODY "U2Now7ZuZW4"`, false}, // the base64 text itself is not searched
+		{`BODY "café crème"`, true},   // QP soft line break and Latin-1 decoded
+		{`BODY "Caf=E9"`, false},
+		{`BODY "secret attachment"`, false}, // attachments are not searched
+		{`TEXT "grüße aus"`, true},
+		{`TEXT "jörg"`, true},
+		{`NOT BODY "crème"`, false},
+		{`OR BODY "nothing" TEXT "crème"`, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.crit, func(t *testing.T) {
+			t.Parallel()
+			target := &SearchTarget{SeqNum: 1, UID: 1, MaxSeqNum: 1, MaxUID: 1}
+			m.SearchTarget(target)
+			c, _, err := dec(tc.crit + "\r\n").SearchCriteria()
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, c.Match(target))
+			// A target filled by hand (no parsed Message) decodes too.
+			hand := &SearchTarget{SeqNum: 1, UID: 1, MaxSeqNum: 1, MaxUID: 1, Header: m.Header(), Body: m.Body()}
+			assert.Equal(t, tc.want, c.Match(hand))
+		})
+	}
+}
+
+func TestEnvelopeRouteRoundTrip(t *testing.T) {
+	t.Parallel()
+	m := ParseMessage([]byte("From: Someone <@a.example,@b.example:user@example.test>, plain@example.test,\r\n" +
+		" \"Q\" (comment) < @c.example : other@example.test >\r\nSubject: x\r\n\r\nbody\r\n"))
+	env := m.Envelope()
+	require.Len(t, env.From, 3)
+	assert.Equal(t, "@a.example,@b.example", env.From[0].Route)
+	assert.Equal(t, "", env.From[1].Route)
+	assert.Equal(t, "@c.example", env.From[2].Route)
+	assert.Equal(t, "other", env.From[2].Mailbox)
+
+	var buf bytes.Buffer
+	e := NewEncoder(bufio.NewWriter(&buf))
+	e.Envelope(env)
+	require.NoError(t, e.Flush())
+	assert.Contains(t, buf.String(), `("Someone" "@a.example,@b.example" "user" "example.test")`)
+	v, err := dec(buf.String() + "\r\n").ReadValue()
+	require.NoError(t, err)
+	back, err := EnvelopeFromValue(v)
+	require.NoError(t, err)
+	assert.Equal(t, env.From, back.From)
+}

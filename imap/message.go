@@ -109,12 +109,23 @@ func addressesOf(h *mime.Header, name string) []Address {
 		return nil
 	}
 	var out []Address
+	// Package mime drops obsolete source routes; find them in the raw
+	// value and give each to the mailbox its angle-addr produced.
+	angles := angleAddrs(v)
 	conv := func(a mime.Address) Address {
 		local, host := a.Address, ""
 		if i := strings.LastIndexByte(a.Address, '@'); i >= 0 {
 			local, host = a.Address[:i], a.Address[i+1:]
 		}
-		return Address{Name: encodeWordIfNeeded(a.Name), Mailbox: local, Host: host}
+		route := ""
+		for k, an := range angles {
+			if an.addr == a.Address {
+				route = an.route
+				angles = angles[k+1:]
+				break
+			}
+		}
+		return Address{Name: encodeWordIfNeeded(a.Name), Route: route, Mailbox: local, Host: host}
 	}
 	for _, g := range groups {
 		if g.NotGroup {
@@ -130,6 +141,92 @@ func addressesOf(h *mime.Header, name string) []Address {
 		out = append(out, Address{})
 	}
 	return out
+}
+
+// angleAddr is one "<...>" of an address header value: the addr-spec
+// with white space and comments removed, and the obsolete route before it.
+type angleAddr struct {
+	route, addr string
+}
+
+// maxAngleAddrs bounds the angle-addrs looked at in one header value.
+const maxAngleAddrs = 1000
+
+// angleAddrs lists the angle-addrs of a raw address header value in
+// order, skipping quoted strings and comments outside them.
+func angleAddrs(v string) []angleAddr {
+	var out []angleAddr
+	for i := 0; i < len(v) && len(out) < maxAngleAddrs; i++ {
+		switch v[i] {
+		case '"':
+			i = skipQuoted(v, i)
+		case '(':
+			i = skipComment(v, i)
+		case '<':
+			var b strings.Builder
+			j := i + 1
+			for ; j < len(v) && v[j] != '>'; j++ {
+				switch v[j] {
+				case ' ', '\t', '\r', '\n':
+				case '(':
+					j = skipComment(v, j)
+				case '"':
+					k := skipQuoted(v, j)
+					if k >= len(v) {
+						k = len(v) - 1
+					}
+					b.WriteString(v[j : k+1])
+					j = k
+				default:
+					b.WriteByte(v[j])
+				}
+			}
+			i = j
+			s := b.String()
+			a := angleAddr{addr: s}
+			if strings.HasPrefix(s, "@") {
+				if k := strings.IndexByte(s, ':'); k >= 0 {
+					a = angleAddr{route: s[:k], addr: s[k+1:]}
+				}
+			}
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// skipQuoted returns the index of the quote closing the quoted string
+// that starts at v[i] (len(v) if unterminated).
+func skipQuoted(v string, i int) int {
+	for i++; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return len(v)
+}
+
+// skipComment returns the index of the parenthesis closing the (nested)
+// comment that starts at v[i] (len(v) if unterminated).
+func skipComment(v string, i int) int {
+	depth := 0
+	for ; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			i++
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return len(v)
 }
 
 func envelopeOf(h *mime.Header) *Envelope {
@@ -374,6 +471,8 @@ func (m *Message) SearchTarget(t *SearchTarget) {
 	t.Header = m.Header()
 	t.Body = m.Body()
 	t.SentDate = m.SentDate()
+	t.msg = m
+	t.decoded = false
 	if t.Size == 0 {
 		t.Size = int64(len(m.raw))
 	}

@@ -2,11 +2,12 @@ package imap
 
 import (
 	"bytes"
-
-	"github.com/mailkit-go/mailkit/mime"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mailkit-go/mailkit/mime"
 )
 
 // SearchHeader is a HEADER search key (also FROM, TO, CC, BCC, SUBJECT).
@@ -365,7 +366,10 @@ func (c *SearchCriteria) String() string {
 }
 
 // SearchTarget is what [SearchCriteria.Match] needs to know about a
-// message. Header is the raw header section and Body the raw body.
+// message. Header is the raw header section and Body the raw body;
+// [Message.SearchTarget] fills them (and lets Match reuse the parsed
+// message). A SearchTarget caches decoded text between the keys of one
+// Match call and must not be shared between goroutines.
 type SearchTarget struct {
 	SeqNum, UID       uint32
 	MaxSeqNum, MaxUID uint32
@@ -376,7 +380,78 @@ type SearchTarget struct {
 	Body              []byte
 	// SentDate is the parsed Date header (zero: none).
 	SentDate time.Time
+
+	msg      *Message // set by Message.SearchTarget
+	bodyText []byte   // lower-cased decoded text, computed on demand
+	hdrText  []byte
+	decoded  bool
 }
+
+// MaxSearchText bounds the decoded text of one message that BODY and TEXT
+// search (16 MiB); text beyond it is not searched.
+const MaxSearchText = 16 << 20
+
+// decode computes the lower-cased decoded header and body text once.
+func (t *SearchTarget) decode() {
+	if t.decoded {
+		return
+	}
+	t.decoded = true
+	m := t.msg
+	if m == nil || !bytes.Equal(m.Header(), t.Header) {
+		raw := make([]byte, 0, len(t.Header)+len(t.Body))
+		raw = append(append(raw, t.Header...), t.Body...)
+		m = ParseMessage(raw)
+	}
+	t.hdrText = lowerText(decodedHeader(m.Header()))
+	if m.root == nil {
+		t.bodyText = lowerText(m.Body())
+		return
+	}
+	var body []byte
+	_ = m.root.Walk(func(p *mime.Part) error {
+		if len(body) >= MaxSearchText {
+			return errStopWalk
+		}
+		if p != m.root && p.Parent != nil && p.Parent.IsMessage() {
+			// The header of an embedded message is part of the body.
+			body = append(body, decodedHeader(p.RawHeader())...)
+		}
+		if p.IsText() && !p.IsMultipart() {
+			b, _ := p.Bytes() // unknown charsets: the bytes as they are
+			body = append(body, b...)
+			body = append(body, '\n')
+		}
+		return nil
+	})
+	if len(body) > MaxSearchText {
+		body = body[:MaxSearchText]
+	}
+	t.bodyText = lowerText(body)
+}
+
+var errStopWalk = errors.New("imap: search text limit reached")
+
+// decodedHeader returns the fields of a raw header section unfolded, one
+// per line, with RFC 2047 encoded words decoded.
+func decodedHeader(h []byte) []byte {
+	var out []byte
+	forEachField(h, func(name, value []byte) {
+		out = append(out, name...)
+		out = append(out, ':', ' ')
+		out = append(out, decodeValue(value)...)
+		out = append(out, '\n')
+	})
+	return out
+}
+
+// decodeValue decodes the RFC 2047 encoded words of an unfolded value.
+func decodeValue(v []byte) string {
+	s, _ := mime.DecodeHeader(string(v)) // unknown charsets stay literal
+	return s
+}
+
+func lowerText(b []byte) []byte { return bytes.ToLower(b) }
 
 func hasFlag(flags []Flag, f Flag) bool {
 	for _, g := range flags {
@@ -394,46 +469,75 @@ func containsFold(hay []byte, needle string) bool {
 	return bytes.Contains(bytes.ToLower(hay), bytes.ToLower([]byte(needle)))
 }
 
+// containsLower is containsFold for a haystack already in lower case.
+func containsLower(lowerHay []byte, needle string) bool {
+	if needle == "" {
+		return true
+	}
+	return bytes.Contains(lowerHay, bytes.ToLower([]byte(needle)))
+}
+
 func dayOf(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// forEachField calls fn with the name and unfolded value of every field
+// of a raw header section (up to its empty line).
+func forEachField(h []byte, fn func(name, value []byte)) {
+	var name, cur []byte
+	have := false
+	flush := func() {
+		if have {
+			fn(name, cur)
+		}
+		name, cur, have = nil, nil, false
+	}
+	for len(h) > 0 {
+		var l []byte
+		if i := bytes.IndexByte(h, '\n'); i >= 0 {
+			l, h = h[:i], h[i+1:]
+		} else {
+			l, h = h, nil
+		}
+		l = bytes.TrimRight(l, "\r")
+		if len(l) == 0 {
+			break
+		}
+		if l[0] == ' ' || l[0] == '\t' {
+			if have {
+				cur = append(cur, l...)
+			}
+			continue
+		}
+		flush()
+		n, val, ok := bytes.Cut(l, []byte(":"))
+		if ok {
+			name, have = bytes.TrimSpace(n), true
+			cur = append([]byte(nil), bytes.TrimSpace(val)...)
+		}
+	}
+	flush()
 }
 
 // headerValues returns the unfolded values of the fields named key in a
 // raw header section.
 func headerValues(h []byte, key string) [][]byte {
 	var out [][]byte
-	lines := bytes.Split(h, []byte("\n"))
-	var cur []byte
-	match := false
-	flush := func() {
-		if match {
-			out = append(out, cur)
+	forEachField(h, func(name, value []byte) {
+		if equalFold(string(name), key) {
+			out = append(out, value)
 		}
-		cur, match = nil, false
-	}
-	for _, l := range lines {
-		l = bytes.TrimRight(l, "\r")
-		if len(l) > 0 && (l[0] == ' ' || l[0] == '\t') {
-			if match {
-				cur = append(cur, l...)
-			}
-			continue
-		}
-		flush()
-		name, val, ok := bytes.Cut(l, []byte(":"))
-		if ok && equalFold(string(bytes.TrimSpace(name)), key) {
-			match = true
-			cur = append([]byte(nil), bytes.TrimSpace(val)...)
-		}
-	}
-	flush()
+	})
 	return out
 }
 
 // Match reports whether the message satisfies all criteria. Text is
-// compared case-insensitively as raw bytes (encoded words and transfer
-// encodings are not decoded).
+// compared case-insensitively as a substring after decoding (RFC 3501
+// §6.4.4): header values with their RFC 2047 encoded words decoded; BODY
+// and TEXT look at the text/* parts with their transfer encoding removed
+// and their charset converted to UTF-8, and at the headers of embedded
+// messages. Other parts (attachments) are not searched.
 func (c *SearchCriteria) Match(m *SearchTarget) bool {
 	for _, s := range c.SeqNum {
 		if !s.Contains(m.SeqNum, m.MaxSeqNum) {
@@ -476,7 +580,7 @@ func (c *SearchCriteria) Match(m *SearchTarget) bool {
 	for _, h := range c.Header {
 		found := false
 		for _, v := range headerValues(m.Header, h.Key) {
-			if containsFold(v, h.Value) || isAddressKey(h.Key) && addressesContain(v, h.Value) {
+			if containsFold([]byte(decodeValue(v)), h.Value) || isAddressKey(h.Key) && addressesContain(v, h.Value) {
 				found = true
 				break
 			}
@@ -485,13 +589,16 @@ func (c *SearchCriteria) Match(m *SearchTarget) bool {
 			return false
 		}
 	}
+	if len(c.Body) > 0 || len(c.Text) > 0 {
+		m.decode()
+	}
 	for _, s := range c.Body {
-		if !containsFold(m.Body, s) {
+		if !containsLower(m.bodyText, s) {
 			return false
 		}
 	}
 	for _, s := range c.Text {
-		if !containsFold(m.Header, s) && !containsFold(m.Body, s) {
+		if !containsLower(m.hdrText, s) && !containsLower(m.bodyText, s) {
 			return false
 		}
 	}
