@@ -37,6 +37,11 @@ type DialOptions struct {
 	// MaxListLines bounds the lines of LIST, UIDL and CAPA listings
 	// (default 1,000,000).
 	MaxListLines int
+	// MaxListBytes bounds the total octets of one LIST, UIDL or CAPA
+	// listing (default 128 MiB, room for a million UIDL lines), so a
+	// hostile server cannot make the client hold MaxListLines lines of
+	// MaxLineLength each. Exceeding it is ErrTooManyLines.
+	MaxListBytes int64
 }
 
 // Client is a POP3 client connection. Its methods must be called from one
@@ -50,6 +55,7 @@ type Client struct {
 	w          *bufio.Writer
 	maxLine    int
 	maxLines   int
+	maxBytes   int64
 	serverName string
 	greeting   string
 	timestamp  string
@@ -113,12 +119,16 @@ func NewClient(ctx context.Context, conn net.Conn, opts *DialOptions) (*Client, 
 	if o.MaxListLines <= 0 {
 		o.MaxListLines = 1000000
 	}
+	if o.MaxListBytes <= 0 {
+		o.MaxListBytes = 128 << 20
+	}
 	c := &Client{
 		nc:       conn,
 		r:        bufio.NewReaderSize(conn, 4096),
 		w:        bufio.NewWriterSize(conn, 1024),
 		maxLine:  o.MaxLineLength,
 		maxLines: o.MaxListLines,
+		maxBytes: o.MaxListBytes,
 	}
 	if o.TLSConfig != nil {
 		c.serverName = o.TLSConfig.ServerName
@@ -178,8 +188,14 @@ func (c *Client) watch(ctx context.Context) func(*error) {
 		if errors.As(*errp, &pe) {
 			return // a -ERR leaves the connection usable
 		}
-		if cerr := ctx.Err(); cerr != nil && isTimeout(*errp) {
-			*errp = fmt.Errorf("pop3: %w", cerr)
+		if isTimeout(*errp) {
+			// The socket deadline may fire a moment before ctx's own
+			// timer: a timeout at or after ctx's deadline is ctx's.
+			if cerr := ctx.Err(); cerr != nil {
+				*errp = fmt.Errorf("pop3: %w", cerr)
+			} else if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+				*errp = fmt.Errorf("pop3: %w", context.DeadlineExceeded)
+			}
 		}
 		if c.err == nil {
 			c.err = *errp
@@ -198,7 +214,7 @@ func (c *Client) ready() error {
 }
 
 func (c *Client) readResponse() (Response, error) {
-	line, err := readLine(c.r, c.maxLine)
+	line, err := readLine(c.r, c.maxLine, false)
 	if err != nil {
 		return Response{}, err
 	}
@@ -251,15 +267,18 @@ func (c *Client) listing(ctx context.Context, line string) (lines []string, err 
 	if _, err := c.readResponse(); err != nil {
 		return nil, err
 	}
+	var total int64
 	for {
-		l, err := readLine(c.r, c.maxLine)
+		l, err := readLine(c.r, c.maxLine, false)
 		if err != nil {
 			return nil, err
 		}
 		if l == "." {
 			return lines, nil
 		}
-		if len(lines) >= c.maxLines {
+		// Each line costs its octets plus a string header in memory.
+		total += int64(len(l)) + 16
+		if len(lines) >= c.maxLines || total > c.maxBytes {
 			return nil, ErrTooManyLines
 		}
 		lines = append(lines, strings.TrimPrefix(l, "."))
@@ -376,7 +395,7 @@ func (c *Client) Auth(ctx context.Context, sc sasl.Client) (err error) {
 		return err
 	}
 	for {
-		l, err := readLine(c.r, c.maxLine)
+		l, err := readLine(c.r, c.maxLine, false)
 		if err != nil {
 			return err
 		}
@@ -603,8 +622,16 @@ func (c *Client) Noop(ctx context.Context) error {
 // state), and closes the connection. A -ERR (some deletions failed) is
 // returned as an *Error.
 func (c *Client) Quit(ctx context.Context) error {
-	if c.body != nil {
-		_ = c.body.Close()
+	if c.body != nil && c.err == nil {
+		// Drain the unread body under this call's context, not the one
+		// the body was opened with.
+		done := c.watch(ctx)
+		err := c.body.Close()
+		done(&err)
+		if err != nil {
+			_ = c.Close()
+			return err
+		}
 	}
 	_, err := c.cmd(ctx, "QUIT")
 	cerr := c.Close()

@@ -2,6 +2,7 @@ package pop3
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/subtle"
@@ -36,7 +37,8 @@ var errClose = errors.New("pop3: closing connection")
 type conn struct {
 	srv  *Server
 	lim  Limits
-	nc   net.Conn
+	nc   net.Conn // the connection in use (a *tls.Conn after TLS started); only the connection's goroutine touches it
+	raw  net.Conn // the accepted socket, never replaced: what Shutdown and Close touch
 	r    *bufio.Reader
 	w    *bufio.Writer
 	log  *slog.Logger
@@ -61,6 +63,7 @@ func newConn(s *Server, nc net.Conn, ip netip.Addr) *conn {
 		srv: s,
 		lim: s.lim,
 		nc:  nc,
+		raw: nc,
 		r:   bufio.NewReaderSize(nc, 1024),
 		w:   bufio.NewWriterSize(nc, 4096),
 		log: s.log.With("remote", nc.RemoteAddr().String()),
@@ -78,7 +81,9 @@ func (c *conn) interruptIdle() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.idle {
-		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+		// The raw socket: c.nc may be replaced by the TLS handshake in the
+		// connection's goroutine. A *tls.Conn's deadlines are its socket's.
+		_ = c.raw.SetReadDeadline(time.Unix(1, 0))
 	}
 }
 
@@ -133,7 +138,12 @@ func (c *conn) serve(ctx context.Context) {
 		if err := c.flushIfIdle(); err != nil {
 			return
 		}
-		line, err := c.readCommand(c.lim.CommandLine)
+		// AUTH lines may carry a long initial response (RFC 5034 §4): read
+		// up to the larger limit, then hold other commands to theirs.
+		line, err := c.readCommand(max(c.lim.CommandLine, c.lim.AuthLine))
+		if err == nil && len(line)+2 > c.lim.CommandLine && !isAuthLine(line) {
+			err = ErrLineTooLong
+		}
 		if err != nil {
 			if !c.handleReadError(err) {
 				return
@@ -174,6 +184,11 @@ func (c *conn) handleReadError(err error) bool {
 	return false
 }
 
+// isAuthLine reports whether a command line is an AUTH command.
+func isAuthLine(line string) bool {
+	return len(line) >= 5 && strings.EqualFold(line[:5], "AUTH ")
+}
+
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
@@ -189,7 +204,7 @@ func (c *conn) readCommand(max int) (string, error) {
 	c.idle = true
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.lim.IdleTimeout))
 	c.mu.Unlock()
-	line, err := readLine(c.r, max)
+	line, err := readLine(c.r, max, true)
 	c.mu.Lock()
 	c.idle = false
 	c.mu.Unlock()
@@ -230,11 +245,15 @@ func (c *conn) flush() error {
 	return c.w.Flush()
 }
 
-// flushIfIdle flushes responses when no pipelined command is waiting
-// (RFC 2449 PIPELINING: responses to a batch go out together).
+// flushIfIdle flushes responses unless a complete pipelined command is
+// already waiting (RFC 2449 PIPELINING: responses to a batch go out
+// together). A partly received command does not hold back the responses:
+// the client may be waiting for them before it sends the rest.
 func (c *conn) flushIfIdle() error {
-	if c.r.Buffered() > 0 && c.w.Available() > 512 {
-		return nil
+	if n := c.r.Buffered(); n > 0 && c.w.Available() > 512 {
+		if buf, _ := c.r.Peek(n); bytes.IndexByte(buf, '\n') >= 0 {
+			return nil
+		}
 	}
 	return c.flush()
 }

@@ -42,7 +42,8 @@
 // CRLF, a missing final line ending is added); sizes in STAT, LIST and the
 // RETR status are the MessageInfo sizes, which the backend must compute the
 // same way. Responses to pipelined commands (RFC 2449 PIPELINING) are written
-// together when the client's batch has been read.
+// together when the client's batch has been read; a command that has only
+// partly arrived does not hold back the answers to the complete ones.
 //
 // Errors: a *Error returned by the backend (found with errors.As) is sent as
 // it is; ErrInUse, ErrAuth and ErrLoginDelay become [IN-USE], [AUTH] and
@@ -68,7 +69,11 @@
 // Stat, List, UIDL, Retr and Top (streaming dot-unstuffing readers), Dele,
 // Rset, Noop and Quit. Negative responses are *Error values carrying the
 // response code (errors.Is(err, ErrInUse) and friends). Response lines are
-// bounded by DialOptions.MaxLineLength, listings by MaxListLines.
+// bounded by DialOptions.MaxLineLength (a longer line ends the connection
+// at the limit, it is not read to its end), listings by MaxListLines and
+// MaxListBytes; message bodies are streamed. A context deadline or
+// cancellation ends the exchange in progress and leaves the connection
+// unusable (the reply would arrive out of step).
 //
 // # Deviations
 //

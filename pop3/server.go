@@ -233,9 +233,11 @@ func (s *Server) accept(nc net.Conn) {
 		return
 	}
 	if len(s.conns) >= s.lim.Connections || s.perIP[ip] >= s.lim.ConnectionsPerIP {
+		s.wg.Add(1) // Close and Shutdown wait for the refusal too
 		s.mu.Unlock()
 		s.log.Warn("pop3: connection limit reached", "remote", nc.RemoteAddr().String())
 		go func() {
+			defer s.wg.Done()
 			// Implicit TLS clients would not understand a plaintext
 			// refusal; just close.
 			if !s.ImplicitTLS {
@@ -337,7 +339,7 @@ func (s *Server) closeConns() {
 	s.cancel()
 	s.mu.Lock()
 	for c := range s.conns {
-		_ = c.nc.Close()
+		_ = c.raw.Close()
 	}
 	s.mu.Unlock()
 }

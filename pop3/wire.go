@@ -119,12 +119,18 @@ func truncate(s string, n int) string {
 
 // readLine reads one line of at most max octets including the line ending
 // and returns it without CRLF (a bare LF is accepted as a line end). A
-// longer line is consumed to its end and reported as ErrLineTooLong.
-func readLine(r *bufio.Reader, max int) (string, error) {
+// longer line is reported as ErrLineTooLong; with drain it is first
+// consumed to its end (a server goes on with the next command), without
+// it reading stops at the limit (a client gives up on a connection whose
+// peer might never end the line).
+func readLine(r *bufio.Reader, max int, drain bool) (string, error) {
 	var buf []byte
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if len(buf)+len(chunk) > max {
+			if !drain {
+				return "", ErrLineTooLong
+			}
 			// Skip the rest of the line without storing it.
 			for err == bufio.ErrBufferFull {
 				_, err = r.ReadSlice('\n')

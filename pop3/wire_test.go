@@ -101,18 +101,18 @@ func TestErrorMatching(t *testing.T) {
 func TestReadLine(t *testing.T) {
 	t.Parallel()
 	r := bufio.NewReaderSize(strings.NewReader("ok\r\nbare\n"+strings.Repeat("x", 5000)+"\r\nnext\r\npartial"), 16)
-	l, err := readLine(r, 100)
+	l, err := readLine(r, 100, true)
 	require.NoError(t, err)
 	assert.Equal(t, "ok", l)
-	l, err = readLine(r, 100)
+	l, err = readLine(r, 100, true)
 	require.NoError(t, err)
 	assert.Equal(t, "bare", l)
-	_, err = readLine(r, 100)
+	_, err = readLine(r, 100, true)
 	require.ErrorIs(t, err, ErrLineTooLong)
-	l, err = readLine(r, 100)
+	l, err = readLine(r, 100, true)
 	require.NoError(t, err, "the long line was skipped entirely")
 	assert.Equal(t, "next", l)
-	_, err = readLine(r, 100)
+	_, err = readLine(r, 100, true)
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
 
