@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -282,25 +283,27 @@ func encodeBase64Lines(buf *bytes.Buffer, data []byte) {
 // and then spreads the lines out with CRLF, through two reused buffers.
 func EncodeBase64(w io.Writer, data []byte) error {
 	const in, lineOut, block = 57, 78, 1024
-	buf := make([]byte, lineOut*block+76*block)
-	out, enc := buf[:lineOut*block], buf[lineOut*block:]
+	out := make([]byte, lineOut*block+8)
 	for len(data) > 0 {
 		n := len(data)
 		if n > in*block {
 			n = in * block
 		}
-		k := base64.StdEncoding.EncodedLen(n)
-		base64.StdEncoding.Encode(enc[:k], data[:n])
 		pos := 0
-		for e := enc[:k]; len(e) > 0; {
-			l := 76
-			if l > len(e) {
-				l = len(e)
+		for d := data[:n]; len(d) > 0; {
+			l := in
+			if l > len(d) {
+				l = len(d)
 			}
-			copy(out[pos:pos+l], e[:l])
-			out[pos+l], out[pos+l+1] = '\r', '\n'
-			pos += l + 2
-			e = e[l:]
+			k := l / 3 * 3
+			m := b64encodeQuanta(out[pos:], d[:k])
+			if k < l {
+				base64.StdEncoding.Encode(out[pos+m:], d[k:l])
+				m += 4
+			}
+			out[pos+m], out[pos+m+1] = '\r', '\n'
+			pos += m + 2
+			d = d[l:]
 		}
 		if _, err := w.Write(out[:pos]); err != nil {
 			return err
@@ -308,6 +311,36 @@ func EncodeBase64(w io.Writer, data []byte) error {
 		data = data[n:]
 	}
 	return nil
+}
+
+// b64pairs maps 12 bits to their two base64 characters (big-endian).
+var b64pairs = func() (t [4096]uint16) {
+	const alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := range t {
+		t[i] = uint16(alpha[i>>6])<<8 | uint16(alpha[i&63])
+	}
+	return t
+}()
+
+// b64encodeQuanta encodes src (a multiple of 3 bytes) into dst, which must
+// have 4 bytes of room per 3 of src plus 8, and returns the length written.
+func b64encodeQuanta(dst, src []byte) int {
+	t := &b64pairs
+	n, i := 0, 0
+	for len(src)-i >= 8 && len(dst)-n >= 8 {
+		v := binary.BigEndian.Uint64(src[i:]) >> 16 // 6 bytes
+		binary.BigEndian.PutUint64(dst[n:], uint64(t[v>>36&0xfff])<<48|uint64(t[v>>24&0xfff])<<32|uint64(t[v>>12&0xfff])<<16|uint64(t[v&0xfff]))
+		n += 8
+		i += 6
+	}
+	for len(src)-i >= 3 && len(dst)-n >= 4 {
+		s := src[i : i+3 : i+3]
+		v := uint32(s[0])<<16 | uint32(s[1])<<8 | uint32(s[2])
+		binary.BigEndian.PutUint32(dst[n:], uint32(t[v>>12])<<16|uint32(t[v&0xfff]))
+		n += 4
+		i += 3
+	}
+	return n
 }
 
 // encodeQP writes quoted-printable (RFC 2045 section 6.7) with lines of at

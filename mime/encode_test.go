@@ -2,6 +2,7 @@ package mime
 
 import (
 	"bytes"
+	"encoding/base64"
 	"math/rand"
 	"strings"
 	"testing"
@@ -199,5 +200,26 @@ func TestEncodeHeaderFolding(t *testing.T) {
 		} else {
 			assert.Equal(t, s, got)
 		}
+	}
+}
+
+func TestEncodeBase64MatchesStdlib(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewSource(5))
+	for _, n := range []int{0, 1, 2, 3, 5, 6, 7, 8, 56, 57, 58, 59, 60, 113, 114, 1000, 57 * 1024, 57*1024 + 1, 200_003} {
+		data := make([]byte, n)
+		r.Read(data)
+		var want strings.Builder
+		s := base64.StdEncoding.EncodeToString(data)
+		for len(s) > 76 {
+			want.WriteString(s[:76] + "\r\n")
+			s = s[76:]
+		}
+		if s != "" {
+			want.WriteString(s + "\r\n")
+		}
+		var got bytes.Buffer
+		require.NoError(t, EncodeBase64(&got, data))
+		require.Equal(t, want.String(), got.String(), "n=%d", n)
 	}
 }
