@@ -301,6 +301,9 @@ func (m *Maildir) store(ctx context.Context, r io.Reader, cur bool, info Info) (
 		return Message{}, err
 	}
 	if err := syncDir(filepath.Join(m.dir, sub)); err != nil {
+		// Not known to be durable: take it back so that an error keeps
+		// meaning "not stored" (the sender will retry).
+		_ = os.Remove(final)
 		return Message{}, err
 	}
 	m.log.Debug("maildir: delivered", "dir", m.dir, "file", name, "size", size)
@@ -398,13 +401,17 @@ func syncDir(dir string) error {
 // package and Dovecot make, that is delivery order (seconds, microseconds,
 // then the per-process counter). Files whose names start
 // with "." or are not valid message names are skipped, as is everything in
-// tmp/ (so half-written deliveries are never listed). More than
-// Limits.MaxList messages is ErrTooMany.
+// tmp/ (so half-written deliveries are never listed). Each key is listed
+// once: a message another process moved from new/ to cur/ while the two
+// directories were read is listed in cur/ only. More than Limits.MaxList
+// messages is ErrTooMany.
 func (m *Maildir) List(ctx context.Context) ([]Message, error) {
-	var out []Message
 	max := m.opts.Limits.maxList()
-	for _, sub := range []string{"new", "cur"} {
-		names, err := m.readNames(ctx, sub, max-len(out))
+	var lists [2][]Message
+	inNew := make(map[string]int) // key -> index into lists[0]
+	inCur := make(map[string]bool)
+	for si, sub := range []string{"new", "cur"} {
+		names, err := m.readNames(ctx, sub, max-len(lists[0]))
 		if err != nil {
 			return nil, err
 		}
@@ -418,10 +425,31 @@ func (m *Maildir) List(ctx context.Context) ([]Message, error) {
 			if n.InfoErr == nil {
 				msg.Info = n.Info
 			}
+			if si == 0 {
+				if _, dup := inNew[n.Key]; dup {
+					continue
+				}
+				inNew[n.Key] = len(lists[0])
+			} else {
+				if inCur[n.Key] {
+					continue // renamed while the directory was read
+				}
+				inCur[n.Key] = true
+				if i, ok := inNew[n.Key]; ok {
+					// Moved from new/ while we read: keep the cur/ name.
+					lists[0][i].Key = ""
+				}
+			}
+			lists[si] = append(lists[si], msg)
+		}
+	}
+	out := make([]Message, 0, len(lists[0])+len(lists[1]))
+	for _, msg := range lists[0] {
+		if msg.Key != "" {
 			out = append(out, msg)
 		}
 	}
-	return out, nil
+	return append(out, lists[1]...), nil
 }
 
 // readNames reads the names in a subdirectory, at most max of them.

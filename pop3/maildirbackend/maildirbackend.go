@@ -4,9 +4,14 @@
 // Unique ids are the stable maildir keys (Name.Key), so they survive the
 // new/ -> cur/ moves and flag changes other software (Dovecot, mutt) makes;
 // a key that is not a valid POP3 unique-id (more than 70 characters, for a
-// long host name) is replaced by the hex SHA-256 prefix of it. Sizes are the
-// CRLF sizes POP3 needs: Dovecot's ",W=" field when the file name has one,
-// otherwise computed by reading the file once at login.
+// long host name) is replaced by the hex SHA-256 prefix of it; a key listed
+// twice (a message moved by another reader while the directories were
+// read) is listed once. Sizes are the CRLF sizes POP3 sends: Dovecot's
+// ",W=" field when the file name has one (plus the CRLF the server adds
+// when the last line is unterminated, found by reading the last byte),
+// otherwise computed by reading the file once at login. Messages are
+// opened by the path seen at login, and looked up by key only when another
+// reader renamed them meanwhile.
 //
 // # Deviations
 //
@@ -33,6 +38,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"sync"
 
 	"github.com/mailkit-go/mailkit/maildir"
@@ -97,6 +104,7 @@ type mailbox struct {
 	user   string
 	md     *maildir.Maildir
 	keys   []string
+	paths  []string          // file paths at List time, tried before a key lookup
 	uids   map[string]string // POP3 uid -> maildir key
 	closed bool
 }
@@ -107,39 +115,80 @@ func (m *mailbox) List(ctx context.Context) ([]pop3.MessageInfo, error) {
 		return nil, fmt.Errorf("pop3/maildirbackend: %w", err)
 	}
 	out := make([]pop3.MessageInfo, 0, len(msgs))
-	m.keys = m.keys[:0]
+	m.keys, m.paths = m.keys[:0], m.paths[:0]
 	m.uids = make(map[string]string, len(msgs))
 	for _, msg := range msgs {
-		size := int64(-1)
-		if n, err := maildir.ParseName(msg.Filename); err == nil && n.VSize >= 0 {
-			size = n.VSize
-		}
-		if size < 0 {
-			size, err = m.wireSize(ctx, msg.Key)
-			if errors.Is(err, maildir.ErrNotFound) {
-				continue // removed by another reader meanwhile
-			}
-			if err != nil {
-				return nil, err
-			}
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		uid := uidFor(msg.Key)
+		if _, dup := m.uids[uid]; dup {
+			continue // never list one unique-id twice
+		}
+		path := msg.Path(m.md.Dir())
+		size, err := m.wireSize(ctx, msg, path)
+		if errors.Is(err, maildir.ErrNotFound) {
+			continue // removed by another reader meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
 		m.keys = append(m.keys, msg.Key)
+		m.paths = append(m.paths, path)
 		m.uids[uid] = msg.Key
 		out = append(out, pop3.MessageInfo{UID: uid, Size: size})
 	}
 	return out, nil
 }
 
-// wireSize is the size of a message as POP3 sends it: every LF preceded by
-// CR, and a final CRLF added when the last line has none.
-func (m *mailbox) wireSize(ctx context.Context, key string) (int64, error) {
+// open opens a listed message file by its path, or by a key lookup when
+// another reader renamed it meanwhile (a flag change, new/ -> cur/). The
+// path avoids the directory scan of a key lookup for every message.
+func (m *mailbox) open(ctx context.Context, key, path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err == nil {
+		return f, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("pop3/maildirbackend: %w", err)
+	}
 	rc, err := m.md.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if f, ok := rc.(*os.File); ok {
+		return f, nil
+	}
+	_ = rc.Close()
+	return nil, fmt.Errorf("pop3/maildirbackend: unexpected reader for %s", key)
+}
+
+// wireSize is the size of a message as POP3 sends it: every LF preceded by
+// CR, and a final CRLF added when the last line has none. With Dovecot's
+// S= and W= fields in the name only the last byte is read (W= counts the
+// CRs but not the line end the server adds to an unterminated last line);
+// otherwise the whole file is.
+func (m *mailbox) wireSize(ctx context.Context, msg maildir.Message, path string) (int64, error) {
+	f, err := m.open(ctx, msg.Key, path)
 	if err != nil {
 		return 0, err
 	}
-	defer rc.Close()
-	br := bufio.NewReader(rc)
+	defer f.Close()
+	if n, err := maildir.ParseName(msg.Filename); err == nil && n.VSize >= 0 && n.Size >= 0 {
+		if n.Size == 0 {
+			return 0, nil
+		}
+		var last [1]byte
+		if _, err := f.ReadAt(last[:], n.Size-1); err == nil {
+			if last[0] != '\n' {
+				return n.VSize + 2, nil
+			}
+			return n.VSize, nil
+		}
+		// A file shorter than its S= field: count it.
+	}
+	key := msg.Key
+	br := bufio.NewReader(f)
 	var n int64
 	var prev, last byte
 	for {
@@ -179,11 +228,14 @@ func (m *mailbox) Open(ctx context.Context, i int) (io.ReadCloser, error) {
 	if i < 0 || i >= len(m.keys) {
 		return nil, fmt.Errorf("pop3/maildirbackend: no message %d", i)
 	}
-	rc, err := m.md.Open(ctx, m.keys[i])
+	f, err := m.open(ctx, m.keys[i], m.paths[i])
 	if errors.Is(err, maildir.ErrNotFound) {
 		return nil, &pop3.Error{Message: "message was removed by another client", Err: err}
 	}
-	return rc, err
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 func (m *mailbox) Delete(ctx context.Context, uids []string) error {
