@@ -214,6 +214,26 @@ func (d *Decoder) CRLF() error {
 	return nil
 }
 
+// HasPrefixFold reports whether the next bytes are s (ASCII
+// case-insensitive) without consuming them. It reads ahead only while the
+// bytes seen so far match, so it does not wait for input past a line end
+// that comes before len(s) bytes.
+func (d *Decoder) HasPrefixFold(s string) bool {
+	if d.drainLiteral() != nil {
+		return false
+	}
+	for k := 1; k <= len(s); k++ {
+		b, err := d.r.Peek(k)
+		if err != nil || len(b) < k {
+			return false
+		}
+		if !equalFold(string(b[k-1:k]), s[k-1:k]) {
+			return false
+		}
+	}
+	return true
+}
+
 // AtEOL reports whether the next bytes end the line.
 func (d *Decoder) AtEOL() bool {
 	b, err := d.Peek()

@@ -64,8 +64,7 @@ func (d *Decoder) SearchCriteria() (c *SearchCriteria, charset string, err error
 		}
 		if b == 'C' || b == 'c' {
 			// Could be CHARSET or CC.
-			w, err := d.r.Peek(8)
-			if err == nil && strings.EqualFold(string(w), "CHARSET ") && count == 0 && charset == "" {
+			if d.HasPrefixFold("CHARSET ") && count == 0 && charset == "" {
 				if _, err := d.Atom(); err != nil {
 					return nil, "", err
 				}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -830,8 +831,57 @@ func kindOf(uid bool) imap.NumKind {
 	return imap.NumSeq
 }
 
+// searchReturn holds the RETURN options of an extended SEARCH (RFC 4731).
+type searchReturn struct {
+	min, max, all, count bool
+}
+
+// readSearchReturn reads "RETURN (options) " if it comes next; ok reports
+// whether it did.
+func (c *conn) readSearchReturn() (ret searchReturn, ok bool, err error) {
+	if !c.dec.HasPrefixFold("RETURN ") {
+		return ret, false, nil
+	}
+	if _, err := c.dec.Atom(); err != nil {
+		return ret, false, err
+	}
+	if err := c.dec.SP(); err != nil {
+		return ret, false, err
+	}
+	err = c.dec.List(func() error {
+		a, err := c.dec.Atom()
+		if err != nil {
+			return err
+		}
+		switch strings.ToUpper(a) {
+		case "MIN":
+			ret.min = true
+		case "MAX":
+			ret.max = true
+		case "ALL":
+			ret.all = true
+		case "COUNT":
+			ret.count = true
+		default:
+			return bad("unknown SEARCH RETURN option " + sanitize(a))
+		}
+		return nil
+	})
+	if err != nil {
+		return ret, false, err
+	}
+	if !ret.min && !ret.max && !ret.count {
+		ret.all = true // RETURN () means ALL (RFC 4731 §3.1)
+	}
+	return ret, true, c.dec.SP()
+}
+
 func cmdSearch(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err := c.dec.SP(); err != nil {
+		return err
+	}
+	ret, esearch, err := c.readSearchReturn()
+	if err != nil {
 		return err
 	}
 	crit, charset, err := c.dec.SearchCriteria()
@@ -847,6 +897,10 @@ func cmdSearch(ctx context.Context, c *conn, tag string, uid bool) error {
 	nums, err := c.sess.Search(ctx, kindOf(uid), crit)
 	if err != nil {
 		return err
+	}
+	if esearch {
+		c.writeESearch(tag, uid, ret, nums)
+		return nil
 	}
 	c.enc.Raw("* SEARCH")
 	for _, n := range nums {
@@ -997,4 +1051,34 @@ func cmdCopy(ctx context.Context, c *conn, tag string, uid bool) error {
 		return ok("COPYUID "+itoa(data.UIDValidity)+" "+data.SourceUIDs.String()+" "+data.DestUIDs.String(), "")
 	}
 	return nil
+}
+
+// writeESearch writes "* ESEARCH (TAG ...) [UID] results" (RFC 4731).
+func (c *conn) writeESearch(tag string, uid bool, ret searchReturn, nums []uint32) {
+	e := c.enc
+	e.Raw("* ESEARCH (TAG ").Quoted(tag).Raw(")")
+	if uid {
+		e.Raw(" UID")
+	}
+	if len(nums) > 0 {
+		lo, hi := nums[0], nums[0]
+		for _, n := range nums {
+			lo, hi = min(lo, n), max(hi, n)
+		}
+		if ret.min {
+			e.Raw(" MIN ").Number(lo)
+		}
+		if ret.max {
+			e.Raw(" MAX ").Number(hi)
+		}
+		if ret.all {
+			sorted := append([]uint32(nil), nums...)
+			slices.Sort(sorted)
+			e.Raw(" ALL ").Raw(imap.SeqSetOf(slices.Compact(sorted)...).String())
+		}
+	}
+	if ret.count {
+		e.Raw(" COUNT ").Number(uint32(len(nums)))
+	}
+	e.CRLF()
 }

@@ -407,7 +407,7 @@ func (c *conn) caps() []string {
 		}
 		caps = append(caps, "SASL-IR")
 	}
-	caps = append(caps, "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN")
+	caps = append(caps, "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "ESEARCH")
 	if _, ok := c.sess.(MoveSession); ok {
 		caps = append(caps, "MOVE")
 	}
