@@ -27,12 +27,6 @@ type scanner struct {
 
 const scanInitial = 64 << 10
 
-func newScanner(rd io.Reader, maxLine int) *scanner {
-	s := new(scanner)
-	s.init(rd, maxLine)
-	return s
-}
-
 // init makes s read from rd with a pooled buffer.
 func (s *scanner) init(rd io.Reader, maxLine int) {
 	bp := bufPool.Get().(*[]byte)
