@@ -30,7 +30,8 @@
 //
 // [Mailbox.Append] locks the file (fcntl and flock by default; dot-locks
 // "<path>.lock" for spools, [Spool]), notes its size, writes the message,
-// and fsyncs before returning. If anything fails, the file is truncated
+// and fsyncs before returning (the directory too when the mailbox was
+// empty, so a newly created file survives a crash). If anything fails, the file is truncated
 // back to the noted size and synced, so a failed append leaves the mailbox
 // untouched. A process killed part way (or a power cut) still leaves a
 // partial message at the end; the next Append completes the separator

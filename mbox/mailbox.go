@@ -9,8 +9,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -94,6 +97,7 @@ func (m *Mailbox) locking() LockMethod {
 
 // Append appends one message with mboxrd quoting (see
 // [Writer.WriteMessage]) under the mailbox locks, and fsyncs the file
+// (and its directory when the file was empty, as after creating it)
 // before returning: a nil error means the message is on disk.
 //
 // Appending is truncation-safe: the size of the file is noted once the
@@ -147,6 +151,11 @@ func (m *Mailbox) Append(ctx context.Context, env Envelope, r io.Reader) error {
 	if werr == nil {
 		werr = f.Sync()
 	}
+	if werr == nil && orig == 0 {
+		// The file may have just been created: its directory entry must
+		// be durable too, or a crash could lose the whole mailbox.
+		werr = syncDir(filepath.Dir(m.Path))
+	}
 	if werr == nil {
 		m.log().Debug("mbox: appended", "path", m.Path, "bytes", lw.n)
 		return nil
@@ -164,6 +173,27 @@ func (m *Mailbox) Append(ctx context.Context, env Envelope, r io.Reader) error {
 		return werr
 	}
 	return fmt.Errorf("mbox: append to %s: %w", m.Path, werr)
+}
+
+// syncDir fsyncs a directory so that a file created in it is durable.
+// Windows cannot open directories for syncing; there it is a no-op, as is
+// a file system that refuses fsync on directories (EINVAL).
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("mbox: sync %s: %w", dir, err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil && !errors.Is(err, syscall.EINVAL) {
+		return fmt.Errorf("mbox: sync %s: %w", dir, err)
+	}
+	return nil
 }
 
 // separatorPrefix returns what must precede a new message so the file
