@@ -177,6 +177,10 @@ func hasFlag(flags []imap.Flag, f imap.Flag) bool {
 	return false
 }
 
+// SupportsSASL reports true: sessions implement
+// [imapserver.SASLSession] (see [imapserver.SASLBackend]).
+func (b *Backend) SupportsSASL() bool { return true }
+
 // NewSession implements imapserver.Backend.
 func (b *Backend) NewSession(ctx context.Context, c *imapserver.ConnInfo) (imapserver.Session, error) {
 	return &session{b: b, notify: make(chan struct{}, 1)}, nil

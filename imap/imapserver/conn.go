@@ -137,11 +137,15 @@ func (c *conn) serve() {
 	}
 	c.sess = sess
 	if c.srv.SASL != nil {
-		if _, ok := sess.(SASLSession); ok {
-			c.saslOK = true
-		} else {
-			c.log.Error("imapserver: Server.SASL is set but the session does not implement SASLSession; offering PLAIN through Login")
+		if _, ok := sess.(SASLSession); !ok {
+			// A configuration error: refuse the connection rather than
+			// silently offer other mechanisms than the ones configured.
+			c.log.Error("imapserver: refusing connection", "err", ErrNoSASLSession)
+			c.enc.Raw("* BYE [UNAVAILABLE] Server configuration error").CRLF()
+			_ = c.enc.Flush()
+			return
 		}
+		c.saslOK = true
 	}
 	greeting := c.srv.Greeting
 	if greeting == "" {

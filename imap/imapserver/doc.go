@@ -12,7 +12,14 @@
 // sequentially from the connection's goroutine; only [Session.Idle] runs
 // beside the goroutine that waits for the client's DONE. Optional
 // interfaces add extensions: [MoveSession] (MOVE), [SASLSession] (needed
-// with [Server.SASL]), [NamespaceSession]. Replies go through writers
+// with [Server.SASL]), [NamespaceSession]. They are checked once per
+// connection, when its session is created, never by a failing type
+// assertion later: a missing MoveSession means MOVE is not announced and
+// "MOVE" gets BAD; a missing NamespaceSession gives the default
+// namespace. A missing SASLSession while Server.SASL is set is a
+// configuration error ([ErrNoSASLSession]): [Server.Serve] returns it at
+// start when the Backend implements [SASLBackend], otherwise each
+// connection is refused with "* BYE [UNAVAILABLE]" and the error logged. Replies go through writers
 // ([FetchWriter], [UpdateWriter], [ListWriter]) rather than slices, so a
 // FETCH of many messages is streamed. Package
 // [github.com/mailkit-go/mailkit/imap/imapmem] is an in-memory backend.

@@ -17,6 +17,23 @@ import (
 // ErrServerClosed is returned by [Server.Serve] after Shutdown or Close.
 var ErrServerClosed = errors.New("imapserver: server closed")
 
+// ErrNoSASLSession is the configuration error of a [Server] whose SASL
+// registry is set while its Backend's sessions do not implement
+// [SASLSession]. Serve returns it at once for a Backend implementing
+// [SASLBackend] that says so; otherwise it is found when a connection's
+// session is created: that connection gets "* BYE [UNAVAILABLE]" and the
+// error is logged (the server never falls back to other mechanisms).
+var ErrNoSASLSession = errors.New("imapserver: Server.SASL is set but the session does not implement SASLSession")
+
+// SASLBackend is an optional interface of a [Backend] that lets
+// [Server.Serve] check at start-up, before any connection, that its
+// sessions implement [SASLSession] when [Server.SASL] is set.
+type SASLBackend interface {
+	// SupportsSASL reports whether every Session of the backend
+	// implements SASLSession.
+	SupportsSASL() bool
+}
+
 // Limits bounds what one connection may use. Zero fields mean the
 // defaults given.
 type Limits struct {
@@ -75,8 +92,8 @@ type Server struct {
 	// implicit TLS). Nil: no STARTTLS.
 	TLSConfig *tls.Config
 	// SASL, if set, runs AUTHENTICATE with these mechanisms (the
-	// sessions must implement [SASLSession]). Nil: AUTHENTICATE PLAIN
-	// through [Session.Login].
+	// sessions must implement [SASLSession]; see [ErrNoSASLSession]).
+	// Nil: AUTHENTICATE PLAIN through [Session.Login].
 	SASL *sasl.Registry
 	// AllowInsecureAuth allows LOGIN and plaintext SASL mechanisms without
 	// TLS. By default LOGINDISABLED is announced until STARTTLS.
@@ -117,6 +134,9 @@ func (s *Server) decoderLimits() *imap.Limits {
 func (s *Server) Serve(l net.Listener) error {
 	if s.Backend == nil {
 		return errors.New("imapserver: no Backend")
+	}
+	if sb, ok := s.Backend.(SASLBackend); ok && s.SASL != nil && !sb.SupportsSASL() {
+		return ErrNoSASLSession
 	}
 	s.mu.Lock()
 	if s.closed.Load() {
