@@ -1,0 +1,106 @@
+// Package imapmaildir is an [imapserver] backend that serves each user's
+// Maildir (package [maildir]): the INBOX is the Maildir root and the other
+// mailboxes are its Maildir++ folders, so Postfix, Dovecot, mutt and this
+// server can work on the same mail at once. Mail stays on the server; its
+// state (\Seen, \Flagged, ...) is kept in the message file names, where
+// every Maildir program reads it.
+//
+// # Users
+//
+// [Backend.Root] maps a user name to a Maildir root (created on first
+// login). LOGIN and AUTHENTICATE PLAIN check the password that
+// [Backend.Credentials] returns (Secret.Password only); for other SASL
+// mechanisms give the same Credentials to a sasl.Registry in
+// imapserver.Server.SASL and the session is opened for the authorization
+// identity.
+//
+// # On-disk format
+//
+// Per Maildir (INBOX root and each folder), besides tmp/, new/ and cur/:
+//
+//   - mailkit-uidlist: the persistent UIDs. First line
+//     "mailkit-uidlist 1 <UIDVALIDITY> <UIDNEXT>", then one line
+//     "<uid> <key>" per message, key being the stable unique part of the
+//     file name (maildir.Name.Key), in ascending UID order. It is replaced
+//     atomically (written to mailkit-uidlist.tmp, fsynced, renamed, the
+//     directory fsynced). A leftover .tmp file from a crash is never read
+//     and is overwritten by the next write. An unreadable uidlist is
+//     replaced and the folder gets a new UIDVALIDITY (clients then resync),
+//     as RFC 3501 requires when UIDs cannot be kept.
+//   - mailkit-uidlist.lock: the lock file. Every rescan takes an exclusive
+//     flock(2) on it (plus an in-process mutex), so several sessions, several
+//     Backends and several processes using this package assign each new
+//     message exactly one UID, strictly ascending.
+//   - dovecot-keywords: IMAP keywords, in Dovecot's format ("<index> <name>"
+//     lines) with the keyword letters a-z in the file names' info part, so
+//     keywords are shared with Dovecot. At most 26 keywords per mailbox
+//     (more: NO [LIMIT]). PERMANENTFLAGS includes \*.
+//
+// Per user root: mailkit-subscriptions (one mailbox name per line, replaced
+// atomically), mailkit-uidvalidity (the last UIDVALIDITY handed out, so a
+// mailbox re-created within the same second still gets a new one) and
+// mailkit.lock (serialises CREATE, DELETE, RENAME and the files above).
+//
+// Flags map to the Maildir info letters: \Seen S, \Answered R, \Flagged F,
+// \Deleted T, \Draft D; the P (passed) flag and unknown letters are kept
+// untouched. The internal date is the file's modification time (set by
+// APPEND and kept by COPY and MOVE), as Dovecot reads it.
+//
+// # Changes made elsewhere
+//
+// A rescan (after every command through Session.Poll, and every
+// [Backend.PollInterval] during IDLE) lists new/ and cur/: files that
+// appeared (a Postfix delivery into new/, another program's APPEND) get
+// the next UIDs; files that disappeared become EXPUNGE responses; renamed
+// files with a different info part become FETCH FLAGS responses. Changes
+// made by other sessions of the same Backend are reported at once, also
+// during IDLE. A file renamed by another program between the reads of new/
+// and cur/ is confirmed with a second listing before it is taken as gone.
+//
+// \Recent (RFC 3501): a message found in new/, or appended, copied or
+// moved through this Backend, is recent for the first read-write session
+// that sees it; SELECT (or the poll that reports it) moves it from new/ to
+// cur/. EXAMINE shows \Recent without taking it.
+//
+// # Durability
+//
+// APPEND, COPY and MOVE answer OK only after the message files and their
+// directories are fsynced and the UIDs recorded. COPY writes new files
+// (maildir.Maildir.Append); MOVE renames the files into the target folder
+// (a copy and removal across file systems). DELETE renames the folder out
+// of the way atomically before removing it. EXPUNGE fsyncs new/ and cur/
+// after removing files.
+//
+// # Deviations and limits
+//
+//   - Messages are served with CRLF line ends: files with bare LF (as Postfix
+//     writes them) are converted on the fly, and RFC822.SIZE and STATUS SIZE
+//     count the converted size (computed once per message and process).
+//   - BODY[]/RFC822 (whole message, with or without a partial range) is
+//     streamed from the file; ENVELOPE, BODYSTRUCTURE, part and header
+//     sections and text SEARCH read the message into memory (bounded by
+//     maildir's MaxMessageSize).
+//   - A rescan costs one listing of new/ and cur/ (O(messages)); the uidlist is
+//     reread only when its inode, size or modification time changed, and
+//     rewritten (O(messages)) only when messages appeared or vanished.
+//   - \Recent is process-local for messages appended through the Backend;
+//     after a restart only messages still in new/ are recent.
+//   - Keywords are written to dovecot-keywords under this package's lock, not
+//     Dovecot's dotlock; two programs adding new keywords at the very same
+//     moment may conflict.
+//   - On systems without flock(2) (Windows, Solaris) only the in-process
+//     locks apply: run a single Backend per Maildir there.
+//   - The hierarchy delimiter is "/"; names containing "." are refused
+//     (Maildir++'s own separator). Parents of nested folders created by
+//     CREATE are created too; levels without a directory of their own
+//     (made by other programs) are listed as \Noselect.
+//   - A mailbox renamed or deleted while another session has it selected
+//     looks empty (every message expunged) to that session.
+//
+// # Concurrency
+//
+// A Backend is safe for concurrent use by any number of sessions. Each
+// folder's shared state is guarded by a mutex; file I/O for FETCH, SEARCH,
+// APPEND and COPY runs outside it. Other processes may deliver into,
+// rename in and remove from the Maildirs at any time.
+package imapmaildir
