@@ -1,0 +1,5 @@
+package imapmaildir_test
+
+import "strings"
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
