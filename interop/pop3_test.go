@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailkit-go/mailkit/maildir"
 	"github.com/mailkit-go/mailkit/pop3"
+	"github.com/mailkit-go/mailkit/pop3/maildirbackend"
 	"github.com/mailkit-go/mailkit/sasl"
 	"github.com/mailkit-go/mailkit/tlsutil"
 	"github.com/stretchr/testify/assert"
@@ -257,4 +259,67 @@ func TestPOP3DovecotErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, caps.Has("STLS"))
 	assert.True(t, caps.Has("USER"))
+}
+
+// TestPOP3PythonAgainstOurMaildirServer runs Python's poplib against our
+// server over pop3/maildirbackend: the octets STAT announces must be the
+// octets RETR delivers (also for a message without a final line end and a
+// file placed without Dovecot's size fields), and QUIT must remove only the
+// message marked with DELE.
+func TestPOP3PythonAgainstOurMaildirServer(t *testing.T) {
+	requireInterop(t)
+	ctx := context.Background()
+	root := t.TempDir()
+	md, err := maildir.Create(filepath.Join(root, "alice"), nil)
+	require.NoError(t, err)
+	for _, m := range []string{
+		"From: a@example.test\nSubject: first\n\nno final line end",
+		"From: b@example.test\r\nSubject: second\r\n\r\n.dot\r\nbody\r\n",
+		"From: c@example.test\nSubject: third\n\n..two dots\nbody\n",
+	} {
+		_, err := md.Deliver(ctx, strings.NewReader(m))
+		require.NoError(t, err)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(md.Dir(), "cur", "1.M1P1.elsewhere:2,S"), []byte("Subject: bare\n\nx"), 0o600))
+
+	ca, err := tlsutil.NewCA(nil)
+	require.NoError(t, err)
+	cfg, err := ca.ServerConfig("localhost", "127.0.0.1")
+	require.NoError(t, err)
+	caFile := filepath.Join(t.TempDir(), "ca.crt")
+	require.NoError(t, ca.WriteCert(caFile))
+	be := &maildirbackend.Backend{
+		Dir: func(user string) (string, error) { return filepath.Join(root, "alice"), nil },
+		Login: func(_ context.Context, user string, pass []byte) error {
+			if user == "alice@example.test" && string(pass) == "secret" {
+				return nil
+			}
+			return pop3.ErrAuth
+		},
+	}
+	srv := &pop3.Server{Backend: be, TLSConfig: cfg}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	out := peersClient(t, "pop3-python", "127.0.0.1", l.Addr().(*net.TCPAddr).Port, "alice@example.test", "secret", "starttls", "MK_CA="+caFile)
+	t.Log(out)
+	var count int
+	var size, octets int64
+	i := strings.Index(out, "STAT ")
+	require.GreaterOrEqual(t, i, 0, out)
+	_, err = fmt.Sscanf(out[i:], "STAT %d %d", &count, &size)
+	require.NoError(t, err, out)
+	j := strings.Index(out, "msgs (")
+	require.GreaterOrEqual(t, j, 0, out)
+	_, err = fmt.Sscanf(out[j:], "msgs (%d octets)", &octets)
+	require.NoError(t, err, out)
+	assert.Equal(t, 4, count)
+	assert.Equal(t, size, octets, "STAT octets equal the octets RETR delivered")
+
+	require.Eventually(t, func() bool {
+		msgs, err := md.List(ctx)
+		return err == nil && len(msgs) == 3
+	}, 30*time.Second, 10*time.Millisecond, "DELE 1 applied at QUIT")
 }
