@@ -38,7 +38,7 @@ func (m *Maildir) Folder(name string) (*Maildir, error) {
 // ErrExists.
 func (m *Maildir) CreateFolder(ctx context.Context, name string) (*Maildir, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("maildir: %w", err)
 	}
 	d, err := FolderDir(name)
 	if err != nil {
@@ -78,7 +78,7 @@ func (m *Maildir) Folders(ctx context.Context) ([]string, error) {
 	var out []string
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("maildir: %w", err)
 		}
 		n := e.Name()
 		if !strings.HasPrefix(n, ".") || n == "." || n == ".." {

@@ -69,6 +69,7 @@ func ParseFlags(s string) (Flags, error) {
 // other printable ASCII flag characters are kept in Extra, so renaming a
 // message never drops a flag another program set.
 type Info struct {
+	// Flags are the standard flags present.
 	Flags Flags
 	// Extra holds the non-standard flag characters in ASCII order, without
 	// duplicates: printable ASCII except ',', '/', ':' and the six
@@ -150,10 +151,10 @@ type Name struct {
 	Size int64
 	// VSize is the size with CRLF line ends from ",W=" (Dovecot), -1 if absent.
 	VSize int64
-	// HasInfo reports whether the name had a ":" info part; Info is its
-	// parsed value, zero when the info part is absent or not "2,".
+	// HasInfo reports whether the name had a ":" info part.
 	HasInfo bool
-	Info    Info
+	// Info is the parsed info part, zero when it is absent or not "2,".
+	Info Info
 	// InfoErr is the error ParseInfo returned for a present but invalid
 	// info part (nil otherwise). Such names are still listed.
 	InfoErr error

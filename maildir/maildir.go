@@ -252,7 +252,7 @@ func (m *Maildir) Append(ctx context.Context, r io.Reader, info Info) (Message, 
 
 func (m *Maildir) store(ctx context.Context, r io.Reader, cur bool, info Info) (Message, error) {
 	if err := ctx.Err(); err != nil {
-		return Message{}, err
+		return Message{}, fmt.Errorf("maildir: %w", err)
 	}
 	var (
 		f    *os.File
@@ -347,7 +347,7 @@ func copyMessage(ctx context.Context, w io.Writer, r io.Reader, max int64) (size
 	prevCR := false
 	for {
 		if err := ctx.Err(); err != nil {
-			return size, vsize, err
+			return size, vsize, fmt.Errorf("maildir: %w", err)
 		}
 		n, rerr := r.Read(buf)
 		if n > 0 {
@@ -462,7 +462,7 @@ func (m *Maildir) readNames(ctx context.Context, sub string, max int) ([]string,
 	var names []string
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("maildir: %w", err)
 		}
 		batch, err := d.Readdirnames(1024)
 		for _, n := range batch {

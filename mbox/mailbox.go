@@ -113,7 +113,7 @@ func (m *Mailbox) Append(ctx context.Context, env Envelope, r io.Reader) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := ctx.Err(); err != nil {
-		return err
+		return fmt.Errorf("mbox: %w", err)
 	}
 	if env.Date.IsZero() {
 		env.Date = m.now()
@@ -248,7 +248,7 @@ func (m *Mailbox) Read(ctx context.Context, fn func(*Reader) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := ctx.Err(); err != nil {
-		return err
+		return fmt.Errorf("mbox: %w", err)
 	}
 	unlock, f, err := m.lockAndOpen(ctx, os.O_RDONLY, 0, false)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -314,7 +314,7 @@ func (m *Mailbox) lockAndOpen(ctx context.Context, flag int, perm fs.FileMode, e
 				continue
 			}
 			if err := waitLock(ctx, func() (bool, error) { return tryKernelLock(f, method, exclusive) }); err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", m.Path, err)
+				return nil, nil, fmt.Errorf("%w (%s)", err, m.Path)
 			}
 			method := method
 			releases = append(releases, func() { kernelUnlock(f, method) })

@@ -28,7 +28,9 @@ const (
 
 // ReaderOptions configure a [Reader]. Nil or zero values take defaults.
 type ReaderOptions struct {
+	// Format is how bodies are unquoted (default FormatMboxrd).
 	Format Format
+	// Limits bound lines and messages (zero fields take the defaults).
 	Limits Limits
 }
 

@@ -19,9 +19,11 @@ type Spool struct {
 	// Locking for the mailboxes (default LockFcntl|LockDotlock, the
 	// combination Postfix's local(8), procmail and mutt agree on).
 	Locking LockMethod
-	// Now, Limits and Format are passed to each Mailbox.
-	Now    func() time.Time
+	// Now is passed to each Mailbox (default time.Now).
+	Now func() time.Time
+	// Limits is passed to each Mailbox.
 	Limits Limits
+	// Format is passed to each Mailbox (default FormatMboxrd).
 	Format Format
 }
 

@@ -25,7 +25,8 @@ type Envelope struct {
 // WriterOptions configure a [Writer]. Nil or zero values take defaults.
 type WriterOptions struct {
 	// Now supplies the date of envelopes without one (default time.Now).
-	Now    func() time.Time
+	Now func() time.Time
+	// Limits bound the messages written (zero fields take the defaults).
 	Limits Limits
 }
 
@@ -95,7 +96,7 @@ func (w *Writer) WriteMessage(ctx context.Context, env Envelope, r io.Reader) (i
 		return 0, err
 	}
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("mbox: %w", err)
 	}
 	cw := &countWriter{w: w.w}
 	bw := bufio.NewWriterSize(cw, 32<<10)
@@ -197,7 +198,7 @@ func (e ctxError) Unwrap() error { return e.err }
 
 func (c *ctxReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
-		return 0, ctxError{err}
+		return 0, ctxError{fmt.Errorf("mbox: %w", err)}
 	}
 	return c.r.Read(p)
 }

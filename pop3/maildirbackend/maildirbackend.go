@@ -119,7 +119,7 @@ func (m *mailbox) List(ctx context.Context) ([]pop3.MessageInfo, error) {
 	m.uids = make(map[string]string, len(msgs))
 	for _, msg := range msgs {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("pop3/maildirbackend: %w", err)
 		}
 		uid := uidFor(msg.Key)
 		if _, dup := m.uids[uid]; dup {
