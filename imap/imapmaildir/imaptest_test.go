@@ -26,6 +26,7 @@ import (
 	"github.com/mailkit-go/mailkit/imap"
 	"github.com/mailkit-go/mailkit/imap/imapserver"
 )
+
 type itExpect struct {
 	kind byte // '*', '!', '?'
 	text string
@@ -864,45 +865,44 @@ func (r *itRunner) matchText(exp, got string, vars map[string]string) bool {
 	return true
 }
 
-
 // imaptestPass lists the scripts that pass against this backend; the test
 // fails if one of them regresses. The others are run and reported.
 var imaptestPass = map[string]bool{
-	"append": true,
-	"atoms": true,
-	"close": true,
-	"copy": true,
-	"expunge": true,
-	"expunge2": true,
-	"fetch": true,
-	"fetch-body": true,
-	"fetch-body-message-rfc822": true,
+	"append":                         true,
+	"atoms":                          true,
+	"close":                          true,
+	"copy":                           true,
+	"expunge":                        true,
+	"expunge2":                       true,
+	"fetch":                          true,
+	"fetch-body":                     true,
+	"fetch-body-message-rfc822":      true,
 	"fetch-body-message-rfc822-mime": true,
-	"fetch-body-message-rfc822-x2": true,
-	"fetch-body-mime": true,
-	"fetch-bodystructure": true,
-	"fetch-envelope": true,
-	"id": true,
-	"list": true,
-	"logout": true,
-	"move": true,
-	"mutf7": true,
-	"nil": true,
-	"pipeline": true,
-	"pipeline-connections": true,
-	"search-addresses": true,
-	"search-body": true,
-	"search-date": true,
-	"search-flags": true,
-	"search-header": true,
-	"search-sets": true,
-	"search-size": true,
-	"select": true,
-	"store": true,
-	"subscribe": true,
-	"uidplus": true,
-	"uidvalidity": true,
-	"uidvalidity-rename": true,
+	"fetch-body-message-rfc822-x2":   true,
+	"fetch-body-mime":                true,
+	"fetch-bodystructure":            true,
+	"fetch-envelope":                 true,
+	"id":                             true,
+	"list":                           true,
+	"logout":                         true,
+	"move":                           true,
+	"mutf7":                          true,
+	"nil":                            true,
+	"pipeline":                       true,
+	"pipeline-connections":           true,
+	"search-addresses":               true,
+	"search-body":                    true,
+	"search-date":                    true,
+	"search-flags":                   true,
+	"search-header":                  true,
+	"search-sets":                    true,
+	"search-size":                    true,
+	"select":                         true,
+	"store":                          true,
+	"subscribe":                      true,
+	"uidplus":                        true,
+	"uidvalidity":                    true,
+	"uidvalidity-rename":             true,
 }
 
 func TestImaptestScripts(t *testing.T) {
