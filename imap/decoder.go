@@ -10,7 +10,9 @@ import (
 // Limits bounds what a [Decoder] accepts. Zero fields mean the defaults.
 type Limits struct {
 	// MaxLineLength bounds the bytes of one command or response line
-	// outside literals (default 64 KiB; RFC 7162 recommends at least 8000).
+	// outside literals, counted over the whole command or response when
+	// literals split it into several lines (default 64 KiB; RFC 7162
+	// recommends at least 8000).
 	MaxLineLength int
 	// MaxLiteralSize bounds a streamed literal such as an APPEND message
 	// (default 64 MiB).
@@ -20,6 +22,18 @@ type Limits struct {
 	MaxStringSize int
 	// MaxDepth bounds the nesting of parenthesised lists (default 32).
 	MaxDepth int
+	// MaxLineLiterals bounds the total size of the literals of one line
+	// read into memory (default 8 MiB), so that a line of many literals,
+	// each within MaxStringSize, cannot exhaust memory. Streamed literals
+	// ([Decoder.Literal]) do not count.
+	MaxLineLiterals int64
+}
+
+func (l Limits) lineLiterals() int64 {
+	if l.MaxLineLiterals <= 0 {
+		return 8 << 20
+	}
+	return l.MaxLineLiterals
 }
 
 func (l Limits) lineLen() int {
@@ -57,10 +71,11 @@ func (l Limits) depth() int {
 //
 // A Decoder is not safe for concurrent use.
 type Decoder struct {
-	r     *bufio.Reader
-	lim   Limits
-	n     int // non-literal bytes of the current line
-	depth int
+	r      *bufio.Reader
+	lim    Limits
+	n      int   // non-literal bytes of the current line
+	litMem int64 // bytes of in-memory literals of the current line
+	depth  int
 
 	// Continue, if set, is called when a synchronising literal {n} has been
 	// announced and before its data is read: a server sends its "+"
@@ -89,6 +104,7 @@ func (d *Decoder) Reader() *bufio.Reader { return d.r }
 func (d *Decoder) Reset(r *bufio.Reader) {
 	d.r = r
 	d.n = 0
+	d.litMem = 0
 	d.depth = 0
 	d.lit = nil
 }
@@ -96,10 +112,11 @@ func (d *Decoder) Reset(r *bufio.Reader) {
 // Limits returns the limits in effect (zero fields replaced by defaults).
 func (d *Decoder) Limits() Limits {
 	return Limits{
-		MaxLineLength:  d.lim.lineLen(),
-		MaxLiteralSize: d.lim.literalSize(),
-		MaxStringSize:  d.lim.stringSize(),
-		MaxDepth:       d.lim.depth(),
+		MaxLineLength:   d.lim.lineLen(),
+		MaxLiteralSize:  d.lim.literalSize(),
+		MaxStringSize:   d.lim.stringSize(),
+		MaxDepth:        d.lim.depth(),
+		MaxLineLiterals: d.lim.lineLiterals(),
 	}
 }
 
@@ -210,6 +227,7 @@ func (d *Decoder) CRLF() error {
 		return syntaxErr("expected end of line, got %q", b)
 	}
 	d.n = 0
+	d.litMem = 0
 	d.depth = 0
 	return nil
 }
@@ -283,6 +301,7 @@ func (d *Decoder) DiscardLine() error {
 			}
 		}
 		d.n = 0
+		d.litMem = 0
 		d.depth = 0
 		return nil
 	}
@@ -434,9 +453,13 @@ func (d *Decoder) literalHeader() (size int64, sync bool, err error) {
 	if err := d.Expect('}'); err != nil {
 		return 0, false, err
 	}
+	// The line break after a literal header does not end the command:
+	// its length, nesting and literal budget carry on.
+	n, depth, mem := d.n, d.depth, d.litMem
 	if err := d.CRLF(); err != nil {
 		return 0, false, err
 	}
+	d.n, d.depth, d.litMem = n+2, depth, mem
 	return size, sync, nil
 }
 
@@ -470,9 +493,15 @@ func (d *Decoder) LiteralString() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if d.litMem+size > d.lim.lineLiterals() && size <= int64(d.lim.stringSize()) {
+		// A synchronising literal was never sent; a non-synchronising one
+		// is on its way after others already held: give up.
+		return "", &LimitError{Kind: LimitLineLiterals, Limit: d.lim.lineLiterals(), Fatal: !sync}
+	}
 	if err := d.startLiteral(size, sync, int64(d.lim.stringSize()), LimitStringSize); err != nil {
 		return "", err
 	}
+	d.litMem += size
 	buf := make([]byte, size)
 	if _, err := io.ReadFull(d.r, buf); err != nil {
 		return "", d.eof(err)

@@ -31,6 +31,7 @@ const (
 	LimitLiteralSize
 	LimitDepth
 	LimitStringSize
+	LimitLineLiterals
 )
 
 func (k LimitKind) String() string {
@@ -43,6 +44,8 @@ func (k LimitKind) String() string {
 		return "nesting depth"
 	case LimitStringSize:
 		return "string size"
+	case LimitLineLiterals:
+		return "literals per line"
 	}
 	return "unknown limit"
 }

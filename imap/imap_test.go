@@ -435,3 +435,44 @@ func TestEnvelopeRouteRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, env.From, back.From)
 }
+
+func TestDecoderLimitsSpanLiterals(t *testing.T) {
+	t.Parallel()
+	t.Run("nesting depth carries over literal line breaks", func(t *testing.T) {
+		t.Parallel()
+		var sb strings.Builder
+		for i := 0; i < 40; i++ {
+			sb.WriteString("({0}\r\n ")
+		}
+		_, err := NewDecoder(newStringReader(sb.String()+"\r\n"), &Limits{MaxDepth: 32}).ReadValue()
+		var le *LimitError
+		require.ErrorAs(t, err, &le)
+		assert.Equal(t, LimitDepth, le.Kind)
+	})
+	t.Run("line length counts the whole command", func(t *testing.T) {
+		t.Parallel()
+		seg := "(" + strings.Repeat("a ", 300) + "{0}\r\n "
+		_, err := NewDecoder(newStringReader("("+strings.Repeat(seg, 10)+"\r\n"), &Limits{MaxLineLength: 2000}).ReadValue()
+		var le *LimitError
+		require.ErrorAs(t, err, &le)
+		assert.Equal(t, LimitLineLength, le.Kind)
+	})
+	t.Run("in-memory literals per line", func(t *testing.T) {
+		t.Parallel()
+		lit := "{100+}\r\n" + strings.Repeat("x", 100)
+		d := NewDecoder(newStringReader("("+strings.Repeat(lit+" ", 20)+")\r\nnext\r\n"), &Limits{MaxLineLiterals: 1000})
+		_, err := d.ReadValue()
+		var le *LimitError
+		require.ErrorAs(t, err, &le)
+		assert.Equal(t, LimitLineLiterals, le.Kind)
+		assert.True(t, le.Fatal, "non-synchronising data is on its way")
+		// Within the budget, a new line starts from zero.
+		nine := "(" + strings.TrimSuffix(strings.Repeat(lit+" ", 9), " ") + ")\r\n"
+		d = NewDecoder(newStringReader(nine+nine), &Limits{MaxLineLiterals: 1000})
+		for i := 0; i < 2; i++ {
+			_, err = d.ReadValue()
+			require.NoError(t, err)
+			require.NoError(t, d.CRLF())
+		}
+	})
+}

@@ -271,7 +271,7 @@ func isReply(err error) bool {
 // badLine answers a command whose line could not be parsed.
 func (c *conn) badLine(tag string, err error) bool {
 	var le *imap.LimitError
-	if errors.As(err, &le) && !le.Fatal && (le.Kind == imap.LimitLiteralSize || le.Kind == imap.LimitStringSize) {
+	if errors.As(err, &le) && !le.Fatal && (le.Kind == imap.LimitLiteralSize || le.Kind == imap.LimitStringSize || le.Kind == imap.LimitLineLiterals) {
 		// A refused synchronising literal: the client sent nothing more.
 		c.lineDone = true
 	}
