@@ -7,8 +7,6 @@ import (
 	"syscall"
 )
 
-// flockSupported reports whether lockFile locks across processes.
-const flockSupported = true
 
 // lockFile takes an exclusive flock(2) on f, waiting for it.
 func lockFile(f *os.File) error {

@@ -4,9 +4,7 @@ package imapmaildir
 
 import "os"
 
-// flockSupported reports whether lockFile locks across processes: not on
 // this system, where only the in-process mutexes apply.
-const flockSupported = false
 
 func lockFile(f *os.File) error   { return nil }
 func unlockFile(f *os.File) error { return nil }
