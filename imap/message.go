@@ -4,6 +4,7 @@ import (
 	"bytes"
 	stdmime "mime"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -16,6 +17,10 @@ import (
 type Message struct {
 	raw  []byte
 	root *mime.Part
+	// dmu serialises body decoding: package mime's decoders share state
+	// within one parsed tree, and a Message may be searched by several
+	// sessions at once.
+	dmu sync.Mutex
 }
 
 // ParseMessage parses raw (which must stay unchanged while the Message is

@@ -1,0 +1,108 @@
+package imapserver_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mailkit-go/mailkit/imap/imapmem"
+	"github.com/mailkit-go/mailkit/imap/imapserver"
+)
+
+// pipeListener hands out one end of in-memory pipes.
+type pipeListener struct {
+	ch   chan net.Conn
+	once sync.Once
+	done chan struct{}
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error { l.once.Do(func() { close(l.done) }); return nil }
+
+func (l *pipeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+
+func (l *pipeListener) dial() net.Conn {
+	a, b := net.Pipe()
+	l.ch <- a
+	return b
+}
+
+// panicCounter is a slog handler counting records that report a panic.
+type panicCounter struct{ n *atomic.Int64 }
+
+func (h panicCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (h panicCounter) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "panic") {
+		h.n.Add(1)
+	}
+	return nil
+}
+func (h panicCounter) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h panicCounter) WithGroup(string) slog.Handler      { return h }
+
+// FuzzServer feeds arbitrary client input to a logged-in session with a
+// selected mailbox; the server must neither panic (a recovered panic is
+// logged and counted) nor hang.
+func FuzzServer(f *testing.F) {
+	for _, s := range []string{
+		"a FETCH 1:* (FLAGS BODY.PEEK[1.MIME] BODY[]<0.5> ENVELOPE BODYSTRUCTURE)\r\n",
+		"a UID SEARCH RETURN (MIN MAX COUNT ALL) OR FROM x TEXT {3+}\r\nabc\r\n",
+		"a STORE 1 +FLAGS (\\Seen kw)\r\nb EXPUNGE\r\nc CLOSE\r\n",
+		"a APPEND INBOX (\\Seen) \" 1-Feb-2024 10:00:00 +0100\" {5+}\r\nhello\r\n",
+		"a LIST \"\" (% * {2+}\r\nx/)\r\nb LSUB \"\" *\r\nc STATUS INBOX (MESSAGES UIDNEXT)\r\n",
+		"a IDLE\r\nDONE\r\nb NOOP\r\n",
+		"a RENAME INBOX x\r\nb MOVE 1 x\r\nc UID COPY 1:* y\r\n",
+		"a AUTHENTICATE PLAIN\r\n*\r\n",
+		"a SEARCH CHARSET UTF-8 C\r\n",
+		"a ID (\"name\" {1+}\r\nx)\r\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, input string) {
+		be := imapmem.New()
+		if err := be.AddUser("alice", "secret"); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = be.Deliver("alice", "INBOX", []byte("From: a@b\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\r\nhi\r\n--x--\r\n"), nil)
+		var panics atomic.Int64
+		srv := &imapserver.Server{Backend: be, AllowInsecureAuth: true, Logger: slog.New(panicCounter{&panics}),
+			Limits: imapserver.Limits{MaxLineLength: 4096, MaxMessageSize: 1 << 16, CommandTimeout: 2 * time.Second, IdleTimeout: 2 * time.Second}}
+		l := newPipeListener()
+		served := make(chan struct{})
+		go func() { _ = srv.Serve(l); close(served) }()
+		c := l.dial()
+		drained := make(chan struct{})
+		go func() { _, _ = io.Copy(io.Discard, c); close(drained) }()
+		_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		_, _ = c.Write([]byte("p1 LOGIN alice secret\r\np2 SELECT INBOX\r\n" + input + "\r\nDONE\r\nz LOGOUT\r\n"))
+		_ = c.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Fatalf("connection did not end: %v", err)
+		}
+		<-served
+		<-drained
+		if panics.Load() > 0 {
+			t.Fatalf("server panicked on %q", input)
+		}
+	})
+}
