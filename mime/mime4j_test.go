@@ -132,6 +132,7 @@ func TestMime4jStructure(t *testing.T) {
 	sort.Strings(msgs)
 	require.Equal(t, 80, len(msgs))
 	var agree, excluded int
+	seen := map[string]bool{}
 	for _, m := range msgs {
 		base := strings.TrimSuffix(m, ".msg")
 		name := strings.TrimPrefix(base, "testdata/corpus/mime4j/")
@@ -149,6 +150,7 @@ func TestMime4jStructure(t *testing.T) {
 		var errs []string
 		compareM4(root, want, wantDec, filepath.Dir(base), name, &errs)
 		if reason, ok := mime4jExceptions[name]; ok {
+			seen[name] = true
 			excluded++
 			assert.NotEmpty(t, errs, "%s is listed as an exception (%s) but agrees", name, reason)
 			continue
@@ -156,6 +158,9 @@ func TestMime4jStructure(t *testing.T) {
 		if assert.Empty(t, errs, name) {
 			agree++
 		}
+	}
+	for name := range mime4jExceptions {
+		assert.True(t, seen[name], "exception %s is not a mime4j test message", name)
 	}
 	t.Logf("mime4j: %d messages, %d agree, %d documented exceptions", len(msgs), agree, excluded)
 }
