@@ -144,6 +144,11 @@ func (d *Decoder) Peek() (byte, error) {
 	if err := d.drainLiteral(); err != nil {
 		return 0, err
 	}
+	if d.n >= d.lim.lineLen() {
+		// Nothing more fits on this line: report the limit here rather
+		// than let a look-ahead turn it into a syntax error.
+		return 0, &LimitError{Kind: LimitLineLength, Limit: int64(d.lim.lineLen())}
+	}
 	b, err := d.r.Peek(1)
 	if err != nil {
 		return 0, d.eof(err)
@@ -202,8 +207,8 @@ func (d *Decoder) Accept(c byte) bool {
 	if err != nil || b != c {
 		return false
 	}
-	_, _ = d.readByte()
-	return true
+	_, err = d.readByte()
+	return err == nil
 }
 
 // SP consumes one space.

@@ -52,7 +52,25 @@ type Options struct {
 	Limits imap.Limits
 	// Logger receives protocol errors (nil discards).
 	Logger *slog.Logger
+	// MaxResponses bounds the replies that List, Lsub, Expunge,
+	// UIDExpunge, Store and UIDStore collect for one command (default
+	// 1,000,000). A server sending more gets the command failed with
+	// [ErrProtocol] and the connection closed, so an endless response
+	// cannot exhaust memory. FETCH through a [FetchHandler] streams and is
+	// not bounded (FetchAll collects: bound the set you ask for).
+	MaxResponses int
 }
+
+func (c *Client) maxResponses() int {
+	if c.opts.MaxResponses <= 0 {
+		return 1000000
+	}
+	return c.opts.MaxResponses
+}
+
+// errTooManyResponses fails a command whose collected replies exceed
+// Options.MaxResponses.
+var errTooManyResponses = fmt.Errorf("%w: too many responses for one command", ErrProtocol)
 
 // Update is an untagged response delivered to Options.OnUpdate.
 type Update struct {
@@ -97,6 +115,7 @@ type command struct {
 	onBody     func(seq uint32, s *imap.FetchSection, size int64, r io.Reader) error
 	onCode     func(code string)
 	onContinue func(text string) error
+	err        error // set by onUntagged to fail the command
 	status     *StatusError
 	okCode     string
 }
@@ -462,7 +481,7 @@ func (c *Client) readUntagged(cmd *command) error {
 		if cmd.onUntagged == nil || !cmd.onUntagged(name, num, vals) {
 			c.update(&Update{Name: name, Num: num, Values: vals})
 		}
-		return nil
+		return cmd.err
 	}
 	name, err := d.Atom()
 	if err != nil {
@@ -511,7 +530,7 @@ func (c *Client) readUntagged(cmd *command) error {
 	if cmd.onUntagged == nil || !cmd.onUntagged(name, 0, vals) {
 		c.update(&Update{Name: name, Values: vals})
 	}
-	return nil
+	return cmd.err
 }
 
 // readStatusAfter reads "[code] text" after a status word already read.

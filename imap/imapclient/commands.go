@@ -272,6 +272,10 @@ func (c *Client) list(ctx context.Context, name, ref, pattern string) ([]*imap.L
 			return false
 		}
 		if d, ok := listDataFromValues(vals); ok {
+			if len(out) >= c.maxResponses() {
+				cmd.err = errTooManyResponses
+				return true
+			}
 			out = append(out, d)
 		}
 		return true
@@ -411,6 +415,10 @@ func (c *Client) expunge(ctx context.Context, name string, write func(e *imap.En
 		if n != "EXPUNGE" {
 			return false
 		}
+		if len(seqs) >= c.maxResponses() {
+			cmd.err = errTooManyResponses
+			return true
+		}
 		seqs = append(seqs, num)
 		c.update(&Update{Name: n, Num: num})
 		return true
@@ -465,7 +473,13 @@ func (c *Client) UIDSearch(ctx context.Context, crit *imap.SearchCriteria) ([]ui
 
 func (c *Client) store(ctx context.Context, name string, set imap.SeqSet, sf *imap.StoreFlags) ([]*FetchMessage, error) {
 	var out []*FetchMessage
-	cmd := &command{onFetch: func(m *FetchMessage) error { out = append(out, m); return nil }}
+	cmd := &command{onFetch: func(m *FetchMessage) error {
+		if len(out) >= c.maxResponses() {
+			return errTooManyResponses
+		}
+		out = append(out, m)
+		return nil
+	}}
 	item := "FLAGS"
 	switch sf.Action {
 	case imap.StoreAdd:
