@@ -19,7 +19,10 @@
 // are never held in memory unless [Client.FetchAll] is used.
 //
 // Limits: responses are read with the [imap.Limits] of Options (64 KiB
-// per line outside literals, 64 MiB per literal by default).
+// per response outside literals, 64 MiB per streamed literal, 8 MiB of
+// in-memory literals per response by default); List, Expunge and Store
+// collect at most Options.MaxResponses replies. A response over a limit
+// fails the command and closes the connection.
 //
 // Concurrency: a Client may be used from several goroutines; commands
 // are sent one at a time (no pipelining). During IDLE other commands wait
