@@ -7,7 +7,6 @@ import (
 	"syscall"
 )
 
-
 // lockFile takes an exclusive flock(2) on f, waiting for it.
 func lockFile(f *os.File) error {
 	for {

@@ -4,7 +4,8 @@ package imapmaildir
 
 import "os"
 
-// this system, where only the in-process mutexes apply.
+// Without flock(2) only the in-process mutexes apply (see the package
+// documentation).
 
 func lockFile(f *os.File) error   { return nil }
 func unlockFile(f *os.File) error { return nil }
