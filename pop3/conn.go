@@ -75,9 +75,10 @@ func newConn(s *Server, nc net.Conn, ip netip.Addr) *conn {
 	}
 }
 
-// interruptIdle makes a connection waiting for a command stop waiting
-// (Shutdown); a busy one notices the shutdown before its next read.
-func (c *conn) interruptIdle() {
+// InterruptIdle implements netserver.Conn: a connection waiting for a
+// command stops waiting (Shutdown); a busy one notices the shutdown before
+// its next read.
+func (c *conn) InterruptIdle() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.idle {
@@ -85,6 +86,13 @@ func (c *conn) interruptIdle() {
 		// connection's goroutine. A *tls.Conn's deadlines are its socket's.
 		_ = c.raw.SetReadDeadline(time.Unix(1, 0))
 	}
+}
+
+// ForceClose implements netserver.Conn: the server's base context is
+// cancelled (so that backend calls stop) and the socket closed at once.
+func (c *conn) ForceClose() {
+	c.srv.cancel()
+	_ = c.raw.Close()
 }
 
 func (c *conn) serve(ctx context.Context) {
@@ -173,7 +181,7 @@ func (c *conn) handleReadError(err error) bool {
 	switch {
 	case errors.Is(err, ErrLineTooLong):
 		return c.badCommand("-ERR line too long") == nil
-	case c.srv.closing.Load():
+	case c.srv.ns.Closed():
 		c.reply("-ERR [SYS/TEMP] server shutting down")
 	case isTimeout(err):
 		c.reply("-ERR autologout: idle for too long")
@@ -197,7 +205,7 @@ func isTimeout(err error) bool {
 // readCommand reads a line, marking the connection idle meanwhile.
 func (c *conn) readCommand(max int) (string, error) {
 	c.mu.Lock()
-	if c.srv.closing.Load() {
+	if c.srv.ns.Closed() {
 		c.mu.Unlock()
 		return "", net.ErrClosed
 	}

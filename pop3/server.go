@@ -13,9 +13,9 @@ import (
 	"net/netip"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/mailkit-go/mailkit/internal/netserver"
 	"github.com/mailkit-go/mailkit/sasl"
 )
 
@@ -125,18 +125,13 @@ type Server struct {
 	// contents are never logged.
 	Logger *slog.Logger
 
-	initOnce  sync.Once
-	lim       Limits
-	log       *slog.Logger
-	hostname  string
-	baseCtx   context.Context
-	cancel    context.CancelFunc
-	closing   atomic.Bool
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	conns     map[*conn]struct{}
-	perIP     map[netip.Addr]int
-	wg        sync.WaitGroup
+	initOnce sync.Once
+	lim      Limits
+	log      *slog.Logger
+	hostname string
+	baseCtx  context.Context
+	cancel   context.CancelFunc
+	ns       netserver.Server[*conn]
 }
 
 func (s *Server) init() {
@@ -155,9 +150,6 @@ func (s *Server) init() {
 			}
 		}
 		s.baseCtx, s.cancel = context.WithCancel(context.Background())
-		s.listeners = make(map[net.Listener]struct{})
-		s.conns = make(map[*conn]struct{})
-		s.perIP = make(map[netip.Addr]int)
 	})
 }
 
@@ -189,102 +181,34 @@ func (s *Server) Serve(l net.Listener) error {
 		_ = l.Close()
 		return errors.New("pop3: ImplicitTLS needs a TLSConfig")
 	}
-	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
-		_ = l.Close()
-		return ErrServerClosed
-	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-		_ = l.Close()
-	}()
-
-	var backoff time.Duration
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if s.closing.Load() {
-				return ErrServerClosed
+	err := s.ns.Serve(l, &netserver.Handler[*conn]{
+		Limits: netserver.Limits{Conns: s.lim.Connections, ConnsPerIP: s.lim.ConnectionsPerIP},
+		NewConn: func(nc net.Conn, ip netip.Addr) *conn {
+			return newConn(s, nc, ip)
+		},
+		Serve: func(c *conn) { c.serve(s.baseCtx) },
+		Refusal: func(nc net.Conn, why netserver.Reason) string {
+			if why == netserver.ReasonShutdown {
+				return ""
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
-				continue
-			}
-			return err
-		}
-		backoff = 0
-		s.accept(nc)
-	}
-}
-
-func (s *Server) accept(nc net.Conn) {
-	ip := remoteIP(nc.RemoteAddr())
-	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
-		_ = nc.Close()
-		return
-	}
-	if len(s.conns) >= s.lim.Connections || s.perIP[ip] >= s.lim.ConnectionsPerIP {
-		s.wg.Add(1) // Close and Shutdown wait for the refusal too
-		s.mu.Unlock()
-		s.log.Warn("pop3: connection limit reached", "remote", nc.RemoteAddr().String())
-		go func() {
-			defer s.wg.Done()
+			s.log.Warn("pop3: connection limit reached", "remote", nc.RemoteAddr().String())
 			// Implicit TLS clients would not understand a plaintext
 			// refusal; just close.
-			if !s.ImplicitTLS {
-				_ = nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-				_, _ = io.WriteString(nc, "-ERR [SYS/TEMP] too many connections, try again later\r\n")
+			if s.ImplicitTLS {
+				return ""
 			}
-			_ = nc.Close()
-		}()
-		return
+			return "-ERR [SYS/TEMP] too many connections, try again later\r\n"
+		},
+	})
+	if errors.Is(err, netserver.ErrServerClosed) {
+		return ErrServerClosed
 	}
-	c := newConn(s, nc, ip)
-	s.conns[c] = struct{}{}
-	s.perIP[ip]++
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		c.serve(s.baseCtx)
-		s.mu.Lock()
-		delete(s.conns, c)
-		if s.perIP[ip]--; s.perIP[ip] <= 0 {
-			delete(s.perIP, ip)
-		}
-		s.mu.Unlock()
-	}()
-}
-
-func remoteIP(a net.Addr) netip.Addr {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		if ip, ok := netip.AddrFromSlice(ta.IP); ok {
-			return ip.Unmap()
-		}
-	}
-	if a != nil {
-		if ap, err := netip.ParseAddrPort(a.String()); err == nil {
-			return ap.Addr().Unmap()
-		}
-	}
-	return netip.Addr{}
+	return err
 }
 
 // ConnCount returns the number of connections being served.
 func (s *Server) ConnCount() int {
-	s.init()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
+	return s.ns.ConnCount()
 }
 
 // Shutdown stops accepting connections, tells clients waiting for a command
@@ -294,54 +218,19 @@ func (s *Server) ConnCount() int {
 // closes the remaining connections and returns ctx.Err().
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.init()
-	s.mu.Lock()
-	s.closing.Store(true)
-	for l := range s.listeners {
-		_ = l.Close()
-	}
-	for c := range s.conns {
-		c.interruptIdle()
-	}
-	s.mu.Unlock()
-
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		s.cancel()
-		return nil
-	case <-ctx.Done():
-		s.closeConns()
-		<-done
-		return ctx.Err()
-	}
+	// On timeout, the connections' ForceClose cancels s.baseCtx first.
+	err := s.ns.Shutdown(ctx)
+	s.cancel()
+	return err
 }
 
 // Close closes the listeners and every connection at once, without
 // applying any pending deletion, and waits for the connection goroutines.
 func (s *Server) Close() error {
 	s.init()
-	s.mu.Lock()
-	s.closing.Store(true)
-	for l := range s.listeners {
-		_ = l.Close()
-	}
-	s.mu.Unlock()
-	s.closeConns()
-	s.wg.Wait()
-	return nil
-}
-
-func (s *Server) closeConns() {
+	s.ns.Close()
 	s.cancel()
-	s.mu.Lock()
-	for c := range s.conns {
-		_ = c.raw.Close()
-	}
-	s.mu.Unlock()
+	return nil
 }
 
 // apopTimestamp returns a fresh msg-id style timestamp for the greeting

@@ -183,7 +183,7 @@ func clientOpts(opts *ClientOptions) ClientOptions {
 		o.ChunkSize = 64 << 10
 	}
 	if o.Logger == nil {
-		o.Logger = slog.New(discardHandler{})
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mailkit-go/mailkit/esmtp"
+	"github.com/mailkit-go/mailkit/internal/netserver"
 	"github.com/mailkit-go/mailkit/tlsutil"
 )
 
@@ -178,7 +179,9 @@ func (c *conn) flush() error {
 	return err
 }
 
-func (c *conn) interruptIfIdle() {
+// InterruptIdle implements netserver.Conn: a connection waiting for its
+// next command is interrupted (and answers 421).
+func (c *conn) InterruptIdle() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.idle {
@@ -188,7 +191,8 @@ func (c *conn) interruptIfIdle() {
 	}
 }
 
-func (c *conn) forceClose() {
+// ForceClose implements netserver.Conn: the connection is closed at once.
+func (c *conn) ForceClose() {
 	c.mu.Lock()
 	c.interrupted = true
 	c.mu.Unlock()
@@ -288,7 +292,7 @@ func (c *conn) handshake() error {
 // loop reads and executes commands.
 func (c *conn) loop() {
 	for {
-		if c.srv.shutdown.Load() {
+		if c.srv.ns.Closed() {
 			c.writeReply(421, esmtp.EnhancedCode{Class: 4, Subject: 3, Detail: 2}, c.cfg.hostname+" Service shutting down, closing transmission channel")
 			_ = c.flush()
 			return
@@ -395,7 +399,7 @@ func (c *conn) readCommand() ([]byte, error) {
 	// either it saw idle and interrupted us, or we see the flag here.
 	// Without this check a Shutdown between the loop's check and idle
 	// being set would leave the client waiting for CommandTimeout.
-	if c.idle && c.srv.shutdown.Load() && c.br.Buffered() == 0 {
+	if c.idle && c.srv.ns.Closed() && c.br.Buffered() == 0 {
 		c.interrupted = true
 	}
 	c.mu.Unlock()
@@ -640,7 +644,7 @@ func (c *conn) offers(ext string) bool {
 		return c.cfg.auth != nil && c.info.AuthUser == "" && (tlsOn || c.srv.AllowInsecureAuth) &&
 			len(c.authMechanisms()) > 0
 	case "XCLIENT":
-		return prefixesContain(c.srv.TrustedNetworks, addrIP(c.raw.RemoteAddr()))
+		return prefixesContain(c.srv.TrustedNetworks, netserver.RemoteIP(c.raw.RemoteAddr()))
 	case "REQUIRETLS":
 		return tlsOn
 	case "BINARYMIME":

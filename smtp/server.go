@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mailkit-go/mailkit/esmtp"
+	"github.com/mailkit-go/mailkit/internal/netserver"
 )
 
 // Errors returned by [Server.Serve] and friends.
@@ -113,15 +113,10 @@ type Server struct {
 	// logged; secrets never are.
 	Logger *slog.Logger
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	conns     map[*conn]struct{}
-	perIP     map[netip.Addr]int
-	shutdown  atomic.Bool
-	wg        sync.WaitGroup
-	cfgOnce   sync.Once
-	cfg       *serverConfig
-	cfgErr    error
+	ns      netserver.Server[*conn]
+	cfgOnce sync.Once
+	cfg     *serverConfig
+	cfgErr  error
 }
 
 // serverConfig is the validated, defaulted configuration shared by conns.
@@ -181,7 +176,7 @@ func (s *Server) buildConfig() (*serverConfig, error) {
 		}
 	}
 	if c.logger == nil {
-		c.logger = slog.New(discardHandler{})
+		c.logger = slog.New(slog.DiscardHandler)
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -239,13 +234,6 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discardHandler) WithGroup(string) slog.Handler           { return d }
-
 // ListenAndServe listens on the TCP address addr and calls Serve.
 func (s *Server) ListenAndServe(addr string) error {
 	if _, err := s.config(); err != nil {
@@ -270,116 +258,27 @@ func (s *Server) Serve(l net.Listener) error {
 		l.Close()
 		return err
 	}
-	if !s.trackListener(l, true) {
-		l.Close()
+	err = s.ns.Serve(l, &netserver.Handler[*conn]{
+		Limits: netserver.Limits{Conns: cfg.limits.Connections, ConnsPerIP: cfg.limits.ConnectionsPerIP},
+		NewConn: func(nc net.Conn, ip netip.Addr) *conn {
+			return newConn(s, cfg, nc, ip)
+		},
+		Serve: (*conn).serve,
+		Refusal: func(_ net.Conn, why netserver.Reason) string {
+			switch why {
+			case netserver.ReasonShutdown:
+				return "421 4.3.2 " + cfg.hostname + " Service shutting down\r\n"
+			case netserver.ReasonTooManyFromIP:
+				return "421 4.7.0 " + cfg.hostname + " Error: too many connections from your address\r\n"
+			default:
+				return "421 4.7.0 " + cfg.hostname + " Error: too many connections\r\n"
+			}
+		},
+	})
+	if errors.Is(err, netserver.ErrServerClosed) {
 		return ErrServerClosed
 	}
-	defer s.trackListener(l, false)
-	var delay time.Duration
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if s.shutdown.Load() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				if delay == 0 {
-					delay = 5 * time.Millisecond
-				} else if delay *= 2; delay > time.Second {
-					delay = time.Second
-				}
-				time.Sleep(delay)
-				continue
-			}
-			return err
-		}
-		delay = 0
-		s.startConn(cfg, nc)
-	}
-}
-
-func (s *Server) trackListener(l net.Listener, add bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if add {
-		if s.shutdown.Load() {
-			return false
-		}
-		if s.listeners == nil {
-			s.listeners = map[net.Listener]struct{}{}
-		}
-		s.listeners[l] = struct{}{}
-	} else {
-		delete(s.listeners, l)
-		l.Close()
-	}
-	return true
-}
-
-func addrIP(a net.Addr) netip.Addr {
-	switch v := a.(type) {
-	case *net.TCPAddr:
-		ip, _ := netip.AddrFromSlice(v.IP)
-		return ip.Unmap()
-	case nil:
-		return netip.Addr{}
-	}
-	ap, err := netip.ParseAddrPort(a.String())
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
-}
-
-func (s *Server) startConn(cfg *serverConfig, nc net.Conn) {
-	ip := addrIP(nc.RemoteAddr())
-	s.mu.Lock()
-	if s.conns == nil {
-		s.conns = map[*conn]struct{}{}
-		s.perIP = map[netip.Addr]int{}
-	}
-	refuse := ""
-	switch {
-	case s.shutdown.Load():
-		refuse = "421 4.3.2 " + cfg.hostname + " Service shutting down\r\n"
-	case len(s.conns) >= cfg.limits.Connections:
-		refuse = "421 4.7.0 " + cfg.hostname + " Error: too many connections\r\n"
-	case s.perIP[ip] >= cfg.limits.ConnectionsPerIP:
-		refuse = "421 4.7.0 " + cfg.hostname + " Error: too many connections from your address\r\n"
-	}
-	if refuse != "" {
-		// Tracked by wg so that Close and Shutdown return only after
-		// this goroutine ended.
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			_ = nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			_, _ = io.WriteString(nc, refuse)
-			nc.Close()
-		}()
-		return
-	}
-	c := newConn(s, cfg, nc, ip)
-	s.conns[c] = struct{}{}
-	s.perIP[ip]++
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		defer s.dropConn(c, ip)
-		c.serve()
-	}()
-}
-
-func (s *Server) dropConn(c *conn, ip netip.Addr) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	if s.perIP[ip]--; s.perIP[ip] <= 0 {
-		delete(s.perIP, ip)
-	}
-	s.mu.Unlock()
+	return err
 }
 
 // Shutdown stops accepting connections, answers clients that are waiting
@@ -388,55 +287,17 @@ func (s *Server) dropConn(c *conn, ip netip.Addr) {
 // its current command). If ctx ends first, the remaining connections are
 // closed and ctx's error is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.shutdown.Store(true)
-	s.mu.Lock()
-	for l := range s.listeners {
-		l.Close()
-	}
-	for c := range s.conns {
-		c.interruptIfIdle()
-	}
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		s.closeAll()
-		<-done
-		return ctx.Err()
-	}
+	return s.ns.Shutdown(ctx)
 }
 
 // Close stops accepting and closes every connection at once, without
 // replies.
 func (s *Server) Close() error {
-	s.shutdown.Store(true)
-	s.mu.Lock()
-	for l := range s.listeners {
-		l.Close()
-	}
-	s.mu.Unlock()
-	s.closeAll()
-	s.wg.Wait()
+	s.ns.Close()
 	return nil
-}
-
-func (s *Server) closeAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for c := range s.conns {
-		c.forceClose()
-	}
 }
 
 // ConnCount returns the number of connections being served.
 func (s *Server) ConnCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
+	return s.ns.ConnCount()
 }
