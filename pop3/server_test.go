@@ -264,27 +264,31 @@ func TestAuth(t *testing.T) {
 	env := startServer(t, func(s *Server) {
 		s.SASL.Enabled = []string{sasl.SCRAMSHA256, sasl.CRAMMD5, sasl.Plain, sasl.Login}
 	})
+	// Each case logs in as its own user: parallel sessions of one user
+	// would collide on the mailbox lock ([IN-USE]).
 	cases := []struct {
 		name    string
 		mode    tlsutil.Mode
-		client  func() sasl.Client
+		client  func(user string) sasl.Client
 		wantErr error
 	}{
-		{"PLAIN over TLS", tlsutil.ModeImplicit, func() sasl.Client { return sasl.NewPlainClient("", "alice", "secret") }, nil},
-		{"LOGIN over STLS", tlsutil.ModeStartTLS, func() sasl.Client { return sasl.NewLoginClient("alice", "secret") }, nil},
-		{"SCRAM on plaintext", tlsutil.ModePlain, func() sasl.Client { return sasl.NewSCRAMClient(sasl.SCRAMSHA256, "", "alice", "secret", nil) }, nil},
-		{"CRAM-MD5 on plaintext", tlsutil.ModePlain, func() sasl.Client { return sasl.NewCRAMMD5Client("alice", "secret") }, nil},
-		{"PLAIN on plaintext refused", tlsutil.ModePlain, func() sasl.Client { return sasl.NewPlainClient("", "alice", "secret") }, ErrAuth},
-		{"PLAIN wrong password", tlsutil.ModeImplicit, func() sasl.Client { return sasl.NewPlainClient("", "alice", "bad") }, ErrAuth},
-		{"SCRAM wrong password", tlsutil.ModePlain, func() sasl.Client { return sasl.NewSCRAMClient(sasl.SCRAMSHA256, "", "alice", "bad", nil) }, ErrAuth},
-		{"PLAIN other authzid refused", tlsutil.ModeImplicit, func() sasl.Client { return sasl.NewPlainClient("bob", "alice", "secret") }, ErrAuth},
+		{"PLAIN over TLS", tlsutil.ModeImplicit, func(u string) sasl.Client { return sasl.NewPlainClient("", u, "secret") }, nil},
+		{"LOGIN over STLS", tlsutil.ModeStartTLS, func(u string) sasl.Client { return sasl.NewLoginClient(u, "secret") }, nil},
+		{"SCRAM on plaintext", tlsutil.ModePlain, func(u string) sasl.Client { return sasl.NewSCRAMClient(sasl.SCRAMSHA256, "", u, "secret", nil) }, nil},
+		{"CRAM-MD5 on plaintext", tlsutil.ModePlain, func(u string) sasl.Client { return sasl.NewCRAMMD5Client(u, "secret") }, nil},
+		{"PLAIN on plaintext refused", tlsutil.ModePlain, func(u string) sasl.Client { return sasl.NewPlainClient("", u, "secret") }, ErrAuth},
+		{"PLAIN wrong password", tlsutil.ModeImplicit, func(u string) sasl.Client { return sasl.NewPlainClient("", u, "bad") }, ErrAuth},
+		{"SCRAM wrong password", tlsutil.ModePlain, func(u string) sasl.Client { return sasl.NewSCRAMClient(sasl.SCRAMSHA256, "", u, "bad", nil) }, ErrAuth},
+		{"PLAIN other authzid refused", tlsutil.ModeImplicit, func(u string) sasl.Client { return sasl.NewPlainClient("bob", u, "secret") }, ErrAuth},
 	}
-	for _, tc := range cases {
+	for i, tc := range cases {
+		user := fmt.Sprintf("user%d", i)
+		env.be.AddUser(user, "secret")
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := ctxT(t)
 			c := env.dial(t, tc.mode)
-			err := c.Auth(ctx, tc.client())
+			err := c.Auth(ctx, tc.client(user))
 			if tc.wantErr != nil {
 				require.ErrorIs(t, err, tc.wantErr)
 				return
