@@ -639,3 +639,39 @@ func addressesContain(v []byte, s string) bool {
 	}
 	return false
 }
+
+// NeedsMessage reports whether matching c needs the message itself (its
+// header or body: HEADER and the address keys, BODY, TEXT, SENTSINCE and
+// SENTBEFORE) rather than only what a backend keeps in its index. A
+// backend that stores messages outside memory can skip reading them when
+// it is false.
+func (c *SearchCriteria) NeedsMessage() bool {
+	return c.any(func(c *SearchCriteria) bool {
+		return len(c.Header) > 0 || len(c.Body) > 0 || len(c.Text) > 0 || !c.SentSince.IsZero() || !c.SentBefore.IsZero()
+	})
+}
+
+// NeedsSize reports whether matching c needs the message size (LARGER,
+// SMALLER).
+func (c *SearchCriteria) NeedsSize() bool {
+	return c.any(func(c *SearchCriteria) bool { return c.Larger > 0 || c.Smaller > 0 })
+}
+
+// any reports whether f holds for c or for any of its NOT and OR
+// sub-programs.
+func (c *SearchCriteria) any(f func(*SearchCriteria) bool) bool {
+	if f(c) {
+		return true
+	}
+	for i := range c.Not {
+		if c.Not[i].any(f) {
+			return true
+		}
+	}
+	for i := range c.Or {
+		if c.Or[i][0].any(f) || c.Or[i][1].any(f) {
+			return true
+		}
+	}
+	return false
+}

@@ -185,3 +185,34 @@ func (s SeqSet) Resolve(max uint32) SeqSet {
 	}
 	return merged
 }
+
+// SeqNums returns the 1-based sequence numbers, ascending, of the messages
+// of a mailbox view that s selects. view holds the UIDs of the view in
+// ascending order (view[i] is message i+1); kind says whether s holds
+// sequence numbers or UIDs, "*" standing for the last of the view. It is
+// a helper for server backends resolving a command's set.
+func (s SeqSet) SeqNums(kind NumKind, view []uint32) []uint32 {
+	if len(view) == 0 {
+		return nil
+	}
+	var seqs []uint32
+	if kind == NumSeq {
+		last := uint32(len(view))
+		for _, r := range s.Resolve(last) {
+			for n := r.Start; n <= r.Stop && n <= last; n++ {
+				seqs = append(seqs, n)
+				if n == last {
+					break // also keeps n++ from wrapping at 2^32-1
+				}
+			}
+		}
+		return seqs
+	}
+	maxUID := view[len(view)-1]
+	for i, uid := range view {
+		if s.Contains(uid, maxUID) {
+			seqs = append(seqs, uint32(i+1))
+		}
+	}
+	return seqs
+}

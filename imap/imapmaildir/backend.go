@@ -529,47 +529,6 @@ func (s *session) editSubscriptions(edit func(map[string]bool) error) error {
 	return writeFileAtomic(filepath.Join(s.rootDir, subscriptionsName), []byte(sb.String()), s.b.fileMode())
 }
 
-// matchList reports whether name matches a LIST pattern: "*" matches
-// anything, "%" anything but the delimiter "/". The INBOX prefix is
-// case-insensitive.
-func matchList(pattern, name string) bool {
-	if len(pattern) >= 5 && strings.EqualFold(pattern[:5], "INBOX") && strings.HasPrefix(name, "INBOX") {
-		pattern = "INBOX" + pattern[5:]
-	}
-	// reach[j]: name[:j] is matched by the pattern consumed so far.
-	reach := make([]bool, len(name)+1)
-	reach[0] = true
-	for i := 0; i < len(pattern); i++ {
-		c := pattern[i]
-		nr := make([]bool, len(name)+1)
-		any := false
-		if c == '*' || c == '%' {
-			on := false
-			for j := 0; j <= len(name); j++ {
-				if reach[j] {
-					on = true
-				} else if on && c == '%' && name[j-1] == '/' {
-					on = false
-				}
-				nr[j] = on
-				any = any || on
-			}
-		} else {
-			for j := 0; j < len(name); j++ {
-				if reach[j] && name[j] == c {
-					nr[j+1] = true
-					any = true
-				}
-			}
-		}
-		if !any {
-			return false
-		}
-		reach = nr
-	}
-	return reach[len(name)]
-}
-
 func (s *session) List(ctx context.Context, w *imapserver.ListWriter, ref string, patterns []string, opts *imapserver.ListOptions) error {
 	if s.root == nil {
 		return imapserver.ErrNoPerm
@@ -589,14 +548,7 @@ func (s *session) List(ctx context.Context, w *imapserver.ListWriter, ref string
 			}
 		}
 	}
-	matches := func(n string) bool {
-		for _, p := range patterns {
-			if matchList(ref+p, n) {
-				return true
-			}
-		}
-		return false
-	}
+	matches := func(n string) bool { return imapserver.MatchListAny(ref, patterns, n, '/') }
 	var out []*imap.ListData
 	if opts != nil && opts.SubscribedOnly {
 		subs, err := s.subscriptions()
@@ -607,22 +559,10 @@ func (s *session) List(ctx context.Context, w *imapserver.ListWriter, ref string
 		names := make([]string, 0, len(subs))
 		for n := range subs {
 			names = append(names, n)
-			// RFC 3501 §6.3.9: "%" lists unsubscribed parents of
-			// subscribed mailboxes as \Noselect.
-			parts := strings.Split(n, "/")
-			for i := 1; i < len(parts); i++ {
-				p := strings.Join(parts[:i], "/")
-				if subs[p] || parentOnly[p] {
-					continue
-				}
-				for _, pat := range patterns {
-					if strings.Contains(pat, "%") && matchList(ref+pat, p) {
-						parentOnly[p] = true
-						names = append(names, p)
-						break
-					}
-				}
-			}
+		}
+		for _, p := range imapserver.SubscribedParents(subs, ref, patterns, '/') {
+			parentOnly[p] = true
+			names = append(names, p)
 		}
 		sort.Strings(names)
 		for _, n := range names {

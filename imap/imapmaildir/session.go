@@ -123,14 +123,6 @@ func (s *session) Select(ctx context.Context, name string, opts *imap.SelectOpti
 	return data, nil
 }
 
-// update is one pending untagged response.
-type update struct {
-	kind  int // 0 expunge, 1 exists, 2 flags, 3 recent
-	seq   uint32
-	uid   uint32
-	flags []imap.Flag
-}
-
 func (s *session) flagsOf(m *message) []imap.Flag {
 	fl := s.f.flagsOf(m)
 	if s.recent[m.uid] {
@@ -141,16 +133,16 @@ func (s *session) flagsOf(m *message) []imap.Flag {
 
 // expungesLocked removes the pending expunged messages from the view and
 // returns their EXPUNGE updates.
-func (s *session) expungesLocked() []update {
+func (s *session) expungesLocked() []imapserver.Update {
 	if len(s.expunged) == 0 {
 		return nil
 	}
-	var ups []update
+	var ups []imapserver.Update
 	kept := s.view[:0]
 	for i, uid := range s.view {
 		if s.expunged[uid] {
 			// Sequence numbers shift down after each EXPUNGE.
-			ups = append(ups, update{kind: 0, seq: uint32(i+1) - uint32(len(ups))})
+			ups = append(ups, imapserver.Update{Kind: imapserver.UpdateExpunge, Seq: uint32(i+1) - uint32(len(ups))})
 			delete(s.recent, uid)
 			delete(s.changed, uid)
 			continue
@@ -164,11 +156,11 @@ func (s *session) expungesLocked() []update {
 
 // pendingLocked computes this session's updates and applies them to its
 // view. The caller holds s.f.mu and has synced.
-func (s *session) pendingLocked(ctx context.Context, allowExpunge bool) []update {
+func (s *session) pendingLocked(ctx context.Context, allowExpunge bool) []imapserver.Update {
 	if s.f == nil {
 		return nil
 	}
-	var ups []update
+	var ups []imapserver.Update
 	if allowExpunge {
 		ups = s.expungesLocked()
 	}
@@ -185,42 +177,22 @@ func (s *session) pendingLocked(ctx context.Context, allowExpunge bool) []update
 		}
 	}
 	if added > 0 {
-		ups = append(ups, update{kind: 1, seq: uint32(len(s.view))})
+		ups = append(ups, imapserver.Update{Kind: imapserver.UpdateExists, Seq: uint32(len(s.view))})
 		if len(s.recent) != before {
-			ups = append(ups, update{kind: 3, seq: uint32(len(s.recent))})
+			ups = append(ups, imapserver.Update{Kind: imapserver.UpdateRecent, Seq: uint32(len(s.recent))})
 		}
 	}
 	if len(s.changed) > 0 {
 		for i, uid := range s.view {
 			if s.changed[uid] {
 				if m := s.f.byUID[uid]; m != nil {
-					ups = append(ups, update{kind: 2, seq: uint32(i + 1), uid: uid, flags: s.flagsOf(m)})
+					ups = append(ups, imapserver.Update{Kind: imapserver.UpdateFlags, Seq: uint32(i + 1), UID: uid, Flags: s.flagsOf(m)})
 				}
 			}
 		}
 		s.changed = map[uint32]bool{}
 	}
 	return ups
-}
-
-func writeUpdates(w *imapserver.UpdateWriter, ups []update) error {
-	for _, u := range ups {
-		var err error
-		switch u.kind {
-		case 0:
-			err = w.WriteExpunge(u.seq)
-		case 1:
-			err = w.WriteExists(u.seq)
-		case 2:
-			err = w.WriteMessageFlags(u.seq, u.uid, u.flags)
-		case 3:
-			err = w.WriteRecent(u.seq)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Poll rescans the selected folder (a directory listing; the uidlist is
@@ -234,7 +206,7 @@ func (s *session) Poll(ctx context.Context, w *imapserver.UpdateWriter, allowExp
 	err := f.sync(ctx)
 	ups := s.pendingLocked(ctx, allowExpunge)
 	f.mu.Unlock()
-	if werr := writeUpdates(w, ups); werr != nil {
+	if werr := w.WriteUpdates(ups); werr != nil {
 		return werr
 	}
 	return err
@@ -260,26 +232,7 @@ func (s *session) Idle(ctx context.Context, w *imapserver.UpdateWriter, stop <-c
 
 // resolveLocked returns the sequence numbers of the view selected by set.
 func (s *session) resolveLocked(kind imap.NumKind, set imap.SeqSet) []uint32 {
-	if len(s.view) == 0 {
-		return nil
-	}
-	var seqs []uint32
-	if kind == imap.NumSeq {
-		max := uint32(len(s.view))
-		for _, r := range set.Resolve(max) {
-			for n := r.Start; n <= r.Stop && n <= max; n++ {
-				seqs = append(seqs, n)
-			}
-		}
-		return seqs
-	}
-	maxUID := s.view[len(s.view)-1]
-	for i, uid := range s.view {
-		if set.Contains(uid, maxUID) {
-			seqs = append(seqs, uint32(i+1))
-		}
-	}
-	return seqs
+	return set.SeqNums(kind, s.view)
 }
 
 func (s *session) notifyOthersLocked(uid uint32) {
@@ -598,7 +551,7 @@ func (s *session) Store(ctx context.Context, w *imapserver.FetchWriter, kind ima
 			return err
 		}
 	}
-	var items []item
+	var ups []imapserver.Update
 	for _, seq := range s.resolveLocked(kind, set) {
 		m := f.byUID[s.view[seq-1]]
 		if m == nil {
@@ -617,23 +570,13 @@ func (s *session) Store(ctx context.Context, w *imapserver.FetchWriter, kind ima
 			return err
 		}
 		s.notifyOthersLocked(m.uid)
-		items = append(items, item{seq: seq, m: m, flags: s.flagsOf(m)})
+		ups = append(ups, imapserver.Update{Kind: imapserver.UpdateFlags, Seq: seq, UID: m.uid, Flags: s.flagsOf(m)})
 	}
 	f.mu.Unlock()
 	if sf.Silent {
 		return nil
 	}
-	for _, it := range items {
-		rw := w.CreateMessage(it.seq)
-		if kind == imap.NumUID {
-			rw.WriteUID(it.m.uid)
-		}
-		rw.WriteFlags(it.flags)
-		if err := rw.Close(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return w.WriteStoreResults(kind, ups)
 }
 
 // removeFiles deletes message files and fsyncs their directories.
@@ -689,46 +632,11 @@ func (s *session) Expunge(ctx context.Context, w *imapserver.UpdateWriter, uids 
 	ups := s.expungesLocked()
 	f.mu.Unlock()
 	if w != nil {
-		if werr := writeUpdates(w, ups); werr != nil {
+		if werr := w.WriteUpdates(ups); werr != nil {
 			return werr
 		}
 	}
 	return err
-}
-
-// needsContent reports whether a search needs the message text.
-func needsContent(c *imap.SearchCriteria) bool {
-	if len(c.Header) > 0 || len(c.Body) > 0 || len(c.Text) > 0 || !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
-		return true
-	}
-	for i := range c.Not {
-		if needsContent(&c.Not[i]) {
-			return true
-		}
-	}
-	for i := range c.Or {
-		if needsContent(&c.Or[i][0]) || needsContent(&c.Or[i][1]) {
-			return true
-		}
-	}
-	return false
-}
-
-func needsSize(c *imap.SearchCriteria) bool {
-	if c.Larger > 0 || c.Smaller > 0 {
-		return true
-	}
-	for i := range c.Not {
-		if needsSize(&c.Not[i]) {
-			return true
-		}
-	}
-	for i := range c.Or {
-		if needsSize(&c.Or[i][0]) || needsSize(&c.Or[i][1]) {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *session) Search(ctx context.Context, kind imap.NumKind, c *imap.SearchCriteria) ([]uint32, error) {
@@ -756,7 +664,7 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, c *imap.SearchC
 			Flags: s.flagsOf(m), InternalDate: f.dateOf(m), Size: -1}, m: m, path: m.path(f.dir)})
 	}
 	f.mu.Unlock()
-	content, size := needsContent(c), needsSize(c)
+	content, size := c.NeedsMessage(), c.NeedsSize()
 	var out []uint32
 	for i := range cands {
 		if err := ctx.Err(); err != nil {
@@ -1032,7 +940,7 @@ func (s *session) Move(ctx context.Context, w *imapserver.MoveWriter, kind imap.
 	if werr := w.WriteCopyData(data); werr != nil {
 		return werr
 	}
-	if werr := writeUpdates(&w.UpdateWriter, ups); werr != nil {
+	if werr := w.UpdateWriter.WriteUpdates(ups); werr != nil {
 		return werr
 	}
 	return err

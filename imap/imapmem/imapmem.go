@@ -441,57 +441,6 @@ func (s *session) Unsubscribe(ctx context.Context, name string) error {
 	return nil
 }
 
-// matchPattern implements LIST wildcards: * matches anything, % anything
-// but the delimiter. INBOX is case-insensitive.
-func matchPattern(pattern, name string) bool {
-	if len(pattern) >= 5 && strings.EqualFold(pattern[:5], "INBOX") && (len(name) >= 5 && name[:5] == "INBOX") {
-		pattern = "INBOX" + pattern[5:]
-	}
-	return match(pattern, name)
-}
-
-// match runs in O(len(p)*len(n)) time and O(len(n)) space: it keeps the
-// set of name positions reachable after each pattern byte, so hostile
-// patterns like "*a*a*a...b" cannot make it backtrack exponentially.
-func match(p, n string) bool {
-	cur := make([]bool, len(n)+1)
-	next := make([]bool, len(n)+1)
-	cur[0] = true
-	for i := 0; i < len(p); i++ {
-		for j := range next {
-			next[j] = false
-		}
-		any := false
-		switch c := p[i]; c {
-		case '*', '%':
-			reach := false
-			for j := 0; j <= len(n); j++ {
-				if cur[j] {
-					reach = true
-				} else if reach && c == '%' && n[j-1] == '/' {
-					reach = false
-				}
-				if reach {
-					next[j] = true
-					any = true
-				}
-			}
-		default:
-			for j := 0; j < len(n); j++ {
-				if cur[j] && n[j] == c {
-					next[j+1] = true
-					any = true
-				}
-			}
-		}
-		if !any {
-			return false
-		}
-		cur, next = next, cur
-	}
-	return cur[len(n)]
-}
-
 func (s *session) List(ctx context.Context, w *imapserver.ListWriter, ref string, patterns []string, opts *imapserver.ListOptions) error {
 	s.b.mu.Lock()
 	var out []*imap.ListData
@@ -505,34 +454,14 @@ func (s *session) List(ctx context.Context, w *imapserver.ListWriter, ref string
 		for n := range s.u.subscribed {
 			names = append(names, n)
 		}
-		// RFC 3501 §6.3.9: a "%" pattern lists the unsubscribed parents
-		// of subscribed mailboxes as \Noselect.
-		for n := range s.u.subscribed {
-			parts := strings.Split(n, "/")
-			for i := 1; i < len(parts); i++ {
-				p := strings.Join(parts[:i], "/")
-				if !s.u.subscribed[p] && !parentOnly[p] {
-					for _, pat := range patterns {
-						if strings.Contains(pat, "%") && matchPattern(ref+pat, p) {
-							parentOnly[p] = true
-							names = append(names, p)
-							break
-						}
-					}
-				}
-			}
+		for _, p := range imapserver.SubscribedParents(s.u.subscribed, ref, patterns, '/') {
+			parentOnly[p] = true
+			names = append(names, p)
 		}
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		matched := false
-		for _, p := range patterns {
-			if matchPattern(ref+p, n) {
-				matched = true
-				break
-			}
-		}
-		if !matched {
+		if !imapserver.MatchListAny(ref, patterns, n, '/') {
 			continue
 		}
 		d := &imap.ListData{Mailbox: n, Delim: '/'}
@@ -614,14 +543,6 @@ func (s *session) Append(ctx context.Context, name string, r io.Reader, size int
 	return &imap.AppendData{UIDValidity: mb.uidValidity, UID: uid}, nil
 }
 
-// update is one pending untagged response.
-type update struct {
-	kind  int // 0 expunge, 1 exists, 2 flags, 3 recent
-	seq   uint32
-	uid   uint32
-	flags []imap.Flag
-}
-
 func (s *session) flagsOf(m *message) []imap.Flag {
 	f := append([]imap.Flag(nil), m.flags...)
 	if s.recent[m.uid] {
@@ -632,15 +553,15 @@ func (s *session) flagsOf(m *message) []imap.Flag {
 
 // pendingLocked computes the updates for this session and applies them
 // to its view.
-func (s *session) pendingLocked(allowExpunge bool) []update {
+func (s *session) pendingLocked(allowExpunge bool) []imapserver.Update {
 	if s.mb == nil {
 		return nil
 	}
-	var ups []update
+	var ups []imapserver.Update
 	if allowExpunge && len(s.expunged) > 0 {
 		for i := len(s.view) - 1; i >= 0; i-- {
 			if s.expunged[s.view[i]] {
-				ups = append(ups, update{kind: 0, seq: uint32(i + 1)})
+				ups = append(ups, imapserver.Update{Kind: imapserver.UpdateExpunge, Seq: uint32(i + 1)})
 				delete(s.recent, s.view[i])
 				s.view = append(s.view[:i], s.view[i+1:]...)
 			}
@@ -664,16 +585,16 @@ func (s *session) pendingLocked(allowExpunge bool) []update {
 		}
 	}
 	if added > 0 {
-		ups = append(ups, update{kind: 1, seq: uint32(len(s.view))})
+		ups = append(ups, imapserver.Update{Kind: imapserver.UpdateExists, Seq: uint32(len(s.view))})
 		if recent > 0 {
-			ups = append(ups, update{kind: 3, seq: uint32(len(s.recent))})
+			ups = append(ups, imapserver.Update{Kind: imapserver.UpdateRecent, Seq: uint32(len(s.recent))})
 		}
 	}
 	if len(s.changed) > 0 {
 		for i, uid := range s.view {
 			if s.changed[uid] {
 				if m := s.mb.byUID[uid]; m != nil {
-					ups = append(ups, update{kind: 2, seq: uint32(i + 1), uid: uid, flags: s.flagsOf(m)})
+					ups = append(ups, imapserver.Update{Kind: imapserver.UpdateFlags, Seq: uint32(i + 1), UID: uid, Flags: s.flagsOf(m)})
 				}
 			}
 		}
@@ -682,31 +603,11 @@ func (s *session) pendingLocked(allowExpunge bool) []update {
 	return ups
 }
 
-func writeUpdates(w *imapserver.UpdateWriter, ups []update) error {
-	for _, u := range ups {
-		var err error
-		switch u.kind {
-		case 0:
-			err = w.WriteExpunge(u.seq)
-		case 1:
-			err = w.WriteExists(u.seq)
-		case 2:
-			err = w.WriteMessageFlags(u.seq, u.uid, u.flags)
-		case 3:
-			err = w.WriteRecent(u.seq)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (s *session) Poll(ctx context.Context, w *imapserver.UpdateWriter, allowExpunge bool) error {
 	s.b.mu.Lock()
 	ups := s.pendingLocked(allowExpunge)
 	s.b.mu.Unlock()
-	return writeUpdates(w, ups)
+	return w.WriteUpdates(ups)
 }
 
 func (s *session) Idle(ctx context.Context, w *imapserver.UpdateWriter, stop <-chan struct{}) error {
@@ -727,29 +628,7 @@ func (s *session) Idle(ctx context.Context, w *imapserver.UpdateWriter, stop <-c
 // resolveLocked returns the sequence numbers (1-based) in the view
 // selected by set.
 func (s *session) resolveLocked(kind imap.NumKind, set imap.SeqSet) []uint32 {
-	var seqs []uint32
-	if len(s.view) == 0 {
-		return nil
-	}
-	if kind == imap.NumSeq {
-		max := uint32(len(s.view))
-		for _, r := range set.Resolve(max) {
-			for n := r.Start; n <= r.Stop && n <= max; n++ {
-				seqs = append(seqs, n)
-				if n == 0xffffffff {
-					break
-				}
-			}
-		}
-		return seqs
-	}
-	maxUID := s.view[len(s.view)-1]
-	for i, uid := range s.view {
-		if set.Contains(uid, maxUID) {
-			seqs = append(seqs, uint32(i+1))
-		}
-	}
-	return seqs
+	return set.SeqNums(kind, s.view)
 }
 
 func (s *session) notifyOthersLocked(uid uint32) {
@@ -811,7 +690,7 @@ func (s *session) Store(ctx context.Context, w *imapserver.FetchWriter, kind ima
 		s.b.mu.Unlock()
 		return imapserver.ErrNoSuchMailbox
 	}
-	var items []fetchItem
+	var ups []imapserver.Update
 	for _, seq := range s.resolveLocked(kind, set) {
 		m := s.mb.byUID[s.view[seq-1]]
 		if m == nil {
@@ -839,23 +718,13 @@ func (s *session) Store(ctx context.Context, w *imapserver.FetchWriter, kind ima
 			continue
 		}
 		s.notifyOthersLocked(m.uid)
-		items = append(items, fetchItem{seq: seq, m: m, flags: s.flagsOf(m)})
+		ups = append(ups, imapserver.Update{Kind: imapserver.UpdateFlags, Seq: seq, UID: m.uid, Flags: s.flagsOf(m)})
 	}
 	s.b.mu.Unlock()
 	if sf.Silent {
 		return nil
 	}
-	for _, it := range items {
-		rw := w.CreateMessage(it.seq)
-		if kind == imap.NumUID {
-			rw.WriteUID(it.m.uid)
-		}
-		rw.WriteFlags(it.flags)
-		if err := rw.Close(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return w.WriteStoreResults(kind, ups)
 }
 
 func sameFlags(a, b []imap.Flag) bool {
@@ -873,7 +742,7 @@ func sameFlags(a, b []imap.Flag) bool {
 // expungeLocked removes the given messages from the selected mailbox,
 // marks them for other sessions and returns this session's EXPUNGE
 // updates.
-func (s *session) expungeLocked(remove map[uint32]bool) []update {
+func (s *session) expungeLocked(remove map[uint32]bool) []imapserver.Update {
 	kept := s.mb.msgs[:0]
 	for _, m := range s.mb.msgs {
 		if remove[m.uid] {
@@ -895,10 +764,10 @@ func (s *session) expungeLocked(remove map[uint32]bool) []update {
 		}
 		o.signal()
 	}
-	var ups []update
+	var ups []imapserver.Update
 	for i := len(s.view) - 1; i >= 0; i-- {
 		if remove[s.view[i]] {
-			ups = append(ups, update{kind: 0, seq: uint32(i + 1)})
+			ups = append(ups, imapserver.Update{Kind: imapserver.UpdateExpunge, Seq: uint32(i + 1)})
 			delete(s.recent, s.view[i])
 			s.view = append(s.view[:i], s.view[i+1:]...)
 		}
@@ -927,7 +796,7 @@ func (s *session) Expunge(ctx context.Context, w *imapserver.UpdateWriter, uids 
 	if w == nil {
 		return nil
 	}
-	return writeUpdates(w, ups)
+	return w.WriteUpdates(ups)
 }
 
 func (s *session) Search(ctx context.Context, kind imap.NumKind, c *imap.SearchCriteria) ([]uint32, error) {
@@ -1013,7 +882,7 @@ func (s *session) Move(ctx context.Context, w *imapserver.MoveWriter, kind imap.
 	if err := w.WriteCopyData(data); err != nil {
 		return err
 	}
-	return writeUpdates(&w.UpdateWriter, ups)
+	return w.UpdateWriter.WriteUpdates(ups)
 }
 
 // StoredMessage is a snapshot of one message (for tests and tools).

@@ -2,7 +2,6 @@ package imapmem
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,34 +11,6 @@ import (
 	"github.com/mailkit-go/mailkit/imap/imapserver"
 	"github.com/mailkit-go/mailkit/sasl"
 )
-
-func TestMatchPattern(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		pattern, name string
-		want          bool
-	}{
-		{"*", "a/b/c", true},
-		{"%", "a", true},
-		{"%", "a/b", false},
-		{"a/%", "a/b", true},
-		{"a/%", "a/b/c", false},
-		{"a*", "abc/d", true},
-		{"inbox", "INBOX", true},
-		{"INBOX/%", "INBOX/x", true},
-		{"Inbox*", "INBOX", true},
-		{"x", "X", false},
-		{"%/%", "a/b", true},
-		{"", "a", false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.pattern+" "+tc.name, func(t *testing.T) {
-			t.Parallel()
-			assert.Equal(t, tc.want, matchPattern(tc.pattern, tc.name))
-		})
-	}
-	assert.False(t, matchPattern(strings.Repeat("*a", 100), strings.Repeat("a", 100)+"b"), "bounded backtracking")
-}
 
 func newSession(t *testing.T, b *Backend) *session {
 	t.Helper()

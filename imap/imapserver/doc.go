@@ -30,6 +30,14 @@
 // EXISTS, FETCH and EXPUNGE responses; EXPUNGE is not allowed during
 // FETCH, STORE and SEARCH (RFC 3501 §7.4.1).
 //
+// Backends share a small kit: [MatchList] and [SubscribedParents] for
+// LIST and LSUB, [Update] with [UpdateWriter.WriteUpdates] for the
+// changes a session computes under its lock and reports after, and
+// [FetchWriter.WriteStoreResults] for STORE replies; in package imap,
+// [imap.SeqSet.SeqNums] resolves a command's set against a session's view
+// and [imap.SearchCriteria.NeedsMessage] tells whether a SEARCH needs
+// the message text. imapmem and imapmaildir use them.
+//
 // # Security
 //
 // LOGIN and AUTHENTICATE PLAIN are refused without TLS (LOGINDISABLED is

@@ -1,0 +1,158 @@
+package imapserver
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/mailkit-go/mailkit/imap"
+)
+
+// This file is the backend kit: helpers that Backend implementations
+// (imapmem, imapmaildir, or a caller's own) share so that LIST matching
+// and the reporting of pending changes work the same everywhere. See also
+// [imap.SeqSet.SeqNums] and [imap.SearchCriteria.NeedsMessage].
+
+// MatchList reports whether mailbox name matches the LIST pattern (the
+// reference already prepended): "*" matches any characters, "%" any but
+// delim (RFC 3501 §6.3.8). An INBOX prefix of the pattern matches
+// case-insensitively. It runs in O(len(pattern)*len(name)) time and
+// O(len(name)) space, so hostile patterns like "*a*a*a...b" cannot make it
+// backtrack exponentially.
+func MatchList(pattern, name string, delim byte) bool {
+	if len(pattern) >= 5 && strings.EqualFold(pattern[:5], "INBOX") && strings.HasPrefix(name, "INBOX") {
+		pattern = "INBOX" + pattern[5:]
+	}
+	// cur[j]: name[:j] is matched by the pattern consumed so far.
+	cur := make([]bool, len(name)+1)
+	next := make([]bool, len(name)+1)
+	cur[0] = true
+	for i := 0; i < len(pattern); i++ {
+		clear(next)
+		any := false
+		switch c := pattern[i]; c {
+		case '*', '%':
+			on := false
+			for j := 0; j <= len(name); j++ {
+				if cur[j] {
+					on = true
+				} else if on && c == '%' && name[j-1] == delim {
+					on = false
+				}
+				next[j] = on
+				any = any || on
+			}
+		default:
+			for j := 0; j < len(name); j++ {
+				if cur[j] && name[j] == c {
+					next[j+1] = true
+					any = true
+				}
+			}
+		}
+		if !any {
+			return false
+		}
+		cur, next = next, cur
+	}
+	return cur[len(name)]
+}
+
+// MatchListAny reports whether name matches ref+p for one of patterns.
+func MatchListAny(ref string, patterns []string, name string, delim byte) bool {
+	for _, p := range patterns {
+		if MatchList(ref+p, name, delim) {
+			return true
+		}
+	}
+	return false
+}
+
+// SubscribedParents returns, sorted, the parents of subscribed mailboxes
+// that are not subscribed themselves and that a pattern containing "%"
+// matches: RFC 3501 §6.3.9 says LSUB (and LIST (SUBSCRIBED)) lists them
+// with \Noselect.
+func SubscribedParents(subscribed map[string]bool, ref string, patterns []string, delim byte) []string {
+	seen := map[string]bool{}
+	var out []string
+	for n := range subscribed {
+		for i := 0; i < len(n); i++ {
+			if n[i] != delim {
+				continue
+			}
+			p := n[:i]
+			if subscribed[p] || seen[p] {
+				continue
+			}
+			for _, pat := range patterns {
+				if strings.Contains(pat, "%") && MatchList(ref+pat, p, delim) {
+					seen[p] = true
+					out = append(out, p)
+					break
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// UpdateKind is the kind of an [Update].
+type UpdateKind int
+
+// Kinds of [Update].
+const (
+	UpdateExpunge UpdateKind = iota // "* n EXPUNGE"; Seq is n
+	UpdateExists                    // "* n EXISTS"; Seq is n
+	UpdateFlags                     // "* seq FETCH (UID uid FLAGS (...))"
+	UpdateRecent                    // "* n RECENT"; Seq is n
+)
+
+// Update is one pending untagged response a backend computed under its
+// lock and writes after releasing it with [UpdateWriter.WriteUpdates].
+type Update struct {
+	Kind  UpdateKind
+	Seq   uint32
+	UID   uint32      // UpdateFlags only
+	Flags []imap.Flag // UpdateFlags only
+}
+
+// WriteUpdates writes ups in order and stops at the first error.
+func (w *UpdateWriter) WriteUpdates(ups []Update) error {
+	for _, u := range ups {
+		var err error
+		switch u.Kind {
+		case UpdateExpunge:
+			err = w.WriteExpunge(u.Seq)
+		case UpdateExists:
+			err = w.WriteExists(u.Seq)
+		case UpdateFlags:
+			err = w.WriteMessageFlags(u.Seq, u.UID, u.Flags)
+		case UpdateRecent:
+			err = w.WriteRecent(u.Seq)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteStoreResults writes the FETCH replies of a STORE without .SILENT:
+// one "* seq FETCH (FLAGS (...))" per update of kind UpdateFlags, with the
+// UID too when kind is [imap.NumUID] (UID STORE). Other kinds are skipped.
+func (w *FetchWriter) WriteStoreResults(kind imap.NumKind, ups []Update) error {
+	for _, u := range ups {
+		if u.Kind != UpdateFlags {
+			continue
+		}
+		rw := w.CreateMessage(u.Seq)
+		if kind == imap.NumUID {
+			rw.WriteUID(u.UID)
+		}
+		rw.WriteFlags(u.Flags)
+		if err := rw.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
