@@ -60,7 +60,8 @@
 //
 // [Limits]: 64 KiB command lines, 64 MiB messages (larger synchronising
 // literals get NO [TOOBIG]; larger non-synchronising literals close the
-// connection), nesting 32, 20 BAD replies before BYE, 30 minutes of
+// connection), 8 MiB of in-memory literals per command line, nesting
+// 32, 20 BAD replies before BYE, 30 minutes of
 // inactivity (also in IDLE), 5 minutes per command, 1000 connections.
 // [Server.Shutdown] stops accepting, says BYE to clients waiting for a
 // command and waits for commands in progress.

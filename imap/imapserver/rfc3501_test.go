@@ -97,6 +97,47 @@ func TestRFC3501LiteralMemory(t *testing.T) {
 	})
 }
 
+func TestLimitsMaxLineLiterals(t *testing.T) {
+	t.Parallel()
+	// 20 literals of 60,000 bytes: 1.2 MB on one line, under the 8 MiB
+	// default and over a 1 MiB limit.
+	var sb strings.Builder
+	sb.WriteString(`a1 LIST "" (`)
+	for i := 0; i < 20; i++ {
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		sb.WriteString("{60000+}\r\n" + strings.Repeat("x", 60000))
+	}
+	sb.WriteString(")\r\n")
+	line := sb.String()
+	cases := []struct {
+		name  string
+		limit int64
+		want  string
+	}{
+		{"default admits the line", 0, "a1 "},
+		{"limit above the line admits it", 2 << 20, "a1 "},
+		{"limit below the line closes the connection", 1 << 20, "* BYE Input exceeds literals per line limit"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := newEnv(t, func(s *imapserver.Server) { s.Limits.MaxLineLiterals = tc.limit })
+			r := login(t, env, "alice")
+			go func() { _, _ = r.c.Write([]byte(line)) }()
+			l := r.line()
+			for strings.HasPrefix(l, "* LIST") {
+				l = r.line()
+			}
+			assert.True(t, strings.HasPrefix(l, tc.want), l)
+			if tc.want == "a1 " {
+				assert.NotContains(t, l, "BAD", l)
+			}
+		})
+	}
+}
+
 func TestRFC3501ResponseCodes(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t, nil)

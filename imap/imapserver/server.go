@@ -45,6 +45,12 @@ type Limits struct {
 	MaxMessageSize int64
 	// MaxDepth bounds list nesting (default 32).
 	MaxDepth int
+	// MaxLineLiterals bounds the total size of the literals of one command
+	// line held in memory, e.g. mailbox names and search strings (default
+	// 8 MiB); APPEND messages are streamed and do not count. Past it a
+	// synchronising literal gets BAD, a non-synchronising one closes the
+	// connection.
+	MaxLineLiterals int64
 	// MaxBadCommands closes the connection after that many BAD replies
 	// (default 20).
 	MaxBadCommands int
@@ -64,6 +70,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxMessageSize <= 0 {
 		l.MaxMessageSize = 64 << 20
+	}
+	if l.MaxLineLiterals <= 0 {
+		l.MaxLineLiterals = 8 << 20
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = 32
@@ -123,7 +132,7 @@ func (s *Server) limits() Limits { return s.Limits.withDefaults() }
 
 func (s *Server) decoderLimits() *imap.Limits {
 	l := s.limits()
-	return &imap.Limits{MaxLineLength: l.MaxLineLength, MaxLiteralSize: l.MaxMessageSize, MaxDepth: l.MaxDepth}
+	return &imap.Limits{MaxLineLength: l.MaxLineLength, MaxLiteralSize: l.MaxMessageSize, MaxDepth: l.MaxDepth, MaxLineLiterals: l.MaxLineLiterals}
 }
 
 // Serve accepts connections on l until it fails or the server is shut
