@@ -65,10 +65,7 @@ func (m *plainServer) next(resp []byte) ([]byte, bool, error) {
 	if err := m.s.reg.checkPassword(m.s.ctx, pm.Authcid, pm.Password); err != nil {
 		return nil, false, err
 	}
-	if err := m.s.authorize(pm.Authcid, pm.Authzid); err != nil {
-		return nil, false, err
-	}
-	return nil, true, nil
+	return m.s.complete(pm.Authcid, pm.Authzid)
 }
 
 type plainClient struct {
@@ -128,28 +125,35 @@ func (m *loginServer) next(resp []byte) ([]byte, bool, error) {
 		if err := m.s.reg.checkPassword(m.s.ctx, m.user, resp); err != nil {
 			return nil, false, err
 		}
-		if err := m.s.authorize(m.user, ""); err != nil {
-			return nil, false, err
-		}
-		return nil, true, nil
+		return m.s.complete(m.user, "")
 	}
 	return nil, false, ErrUnexpected
 }
 
-type loginClient struct {
+// userPassClient is the state shared by the LOGIN and CRAM-MD5 clients:
+// the mechanism, the credentials (the password is wiped once used) and
+// the number of challenges answered. Neither sends an initial response.
+type userPassClient struct {
+	mech string
 	user string
 	pass []byte
 	step int
 }
 
+func newUserPassClient(mech, user, pass string) userPassClient {
+	return userPassClient{mech: mech, user: user, pass: []byte(pass)}
+}
+
+func (c *userPassClient) Start() (string, []byte, error) { return c.mech, nil, nil }
+
+type loginClient struct{ userPassClient }
+
 // NewLoginClient returns a LOGIN client: it answers the first challenge
 // with the user name and the second with the password, whatever their
 // text (servers word the prompts differently).
 func NewLoginClient(user, pass string) Client {
-	return &loginClient{user: user, pass: []byte(pass)}
+	return &loginClient{newUserPassClient(Login, user, pass)}
 }
-
-func (c *loginClient) Start() (string, []byte, error) { return Login, nil, nil }
 
 func (c *loginClient) Next(challenge []byte) ([]byte, error) {
 	c.step++
@@ -219,26 +223,17 @@ func (m *cramServer) next(resp []byte) ([]byte, bool, error) {
 		if !hmac.Equal(mac.Sum(nil), got) {
 			return nil, false, ErrBadCredentials
 		}
-		if err := s.authorize(user, ""); err != nil {
-			return nil, false, err
-		}
-		return nil, true, nil
+		return s.complete(user, "")
 	}
 	return nil, false, ErrUnexpected
 }
 
-type cramClient struct {
-	user string
-	pass []byte
-	step int
-}
+type cramClient struct{ userPassClient }
 
 // NewCRAMMD5Client returns a CRAM-MD5 client (RFC 2195).
 func NewCRAMMD5Client(user, pass string) Client {
-	return &cramClient{user: user, pass: []byte(pass)}
+	return &cramClient{newUserPassClient(CRAMMD5, user, pass)}
 }
-
-func (c *cramClient) Start() (string, []byte, error) { return CRAMMD5, nil, nil }
 
 func (c *cramClient) Next(challenge []byte) ([]byte, error) {
 	c.step++
@@ -302,12 +297,44 @@ func bearer(v string) (string, error) {
 	return tok, nil
 }
 
-type xoauth2Server struct {
-	s    *ServerSession
-	step int
+// tokenServer runs XOAUTH2 and OAUTHBEARER: both take the token in the
+// (possibly initial) response; a bad token gets a JSON error challenge,
+// whose answer (ack) ends the exchange with ErrBadCredentials.
+type tokenServer struct {
+	s     *ServerSession
+	step  int
+	parse func(resp []byte) (Token, error)
+	ack   func(resp []byte) error
 }
 
-func (m *xoauth2Server) next(resp []byte) ([]byte, bool, error) {
+func newXOAuth2Server(s *ServerSession) *tokenServer {
+	return &tokenServer{
+		s: s,
+		parse: func(resp []byte) (Token, error) {
+			user, token, err := ParseXOAuth2(resp)
+			return Token{Mechanism: XOAuth2, User: user, Token: token}, err
+		},
+		ack: func([]byte) error { return nil }, // any answer
+	}
+}
+
+func newOAuthBearerServer(s *ServerSession) *tokenServer {
+	return &tokenServer{
+		s: s,
+		parse: func(resp []byte) (Token, error) {
+			msg, err := ParseOAuthBearer(resp)
+			return Token{Mechanism: OAuthBearer, User: msg.Authzid, Token: msg.Token, Host: msg.Host, Port: msg.Port}, err
+		},
+		ack: func(resp []byte) error {
+			if !bytes.Equal(resp, []byte{0x01}) {
+				return malformed("OAUTHBEARER: expected ^A after the error")
+			}
+			return nil
+		},
+	}
+}
+
+func (m *tokenServer) next(resp []byte) ([]byte, bool, error) {
 	switch m.step {
 	case 0:
 		if resp == nil {
@@ -316,13 +343,16 @@ func (m *xoauth2Server) next(resp []byte) ([]byte, bool, error) {
 		}
 		fallthrough
 	case 1:
-		user, token, err := ParseXOAuth2(resp)
+		t, err := m.parse(resp)
 		if err != nil {
 			return nil, false, err
 		}
-		return m.s.verifyToken(&m.step, Token{Mechanism: XOAuth2, User: user, Token: token}, "")
+		return m.s.verifyToken(&m.step, t, "")
 	case 2: // after the error challenge
 		m.step = 3
+		if err := m.ack(resp); err != nil {
+			return nil, false, err
+		}
 		return nil, false, ErrBadCredentials
 	}
 	return nil, false, ErrUnexpected
@@ -475,36 +505,6 @@ func ParseOAuthBearer(msg []byte) (OAuthBearerMessage, error) {
 	return m, nil
 }
 
-type oauthBearerServer struct {
-	s    *ServerSession
-	step int
-}
-
-func (m *oauthBearerServer) next(resp []byte) ([]byte, bool, error) {
-	switch m.step {
-	case 0:
-		if resp == nil {
-			m.step = 1
-			return []byte{}, false, nil
-		}
-		fallthrough
-	case 1:
-		msg, err := ParseOAuthBearer(resp)
-		if err != nil {
-			return nil, false, err
-		}
-		t := Token{Mechanism: OAuthBearer, User: msg.Authzid, Token: msg.Token, Host: msg.Host, Port: msg.Port}
-		return m.s.verifyToken(&m.step, t, "")
-	case 2:
-		m.step = 3
-		if !bytes.Equal(resp, []byte{0x01}) {
-			return nil, false, malformed("OAUTHBEARER: expected ^A after the error")
-		}
-		return nil, false, ErrBadCredentials
-	}
-	return nil, false, ErrUnexpected
-}
-
 // ---- EXTERNAL (RFC 4422 appendix A) ----
 
 type externalServer struct {
@@ -524,10 +524,7 @@ func (m *externalServer) next(resp []byte) ([]byte, bool, error) {
 	if !validText(resp) {
 		return nil, false, malformed("EXTERNAL authzid is not UTF-8")
 	}
-	if err := m.s.authorize(m.s.ch.ExternalID, string(resp)); err != nil {
-		return nil, false, err
-	}
-	return nil, true, nil
+	return m.s.complete(m.s.ch.ExternalID, string(resp))
 }
 
 type simpleClient struct {

@@ -266,17 +266,10 @@ func parseClientFirst(msg string) (clientFirst, error) {
 	if cf.user, err = decodeSASLName(v); err != nil {
 		return cf, err
 	}
-	k, v, ok = attr(parts[1])
-	if !ok || k != 'r' || !validNonce(v) {
-		return cf, malformed("client-first-message has no valid nonce")
+	if cf.nonce, err = nonceAttr(parts[1], "client-first-message"); err != nil {
+		return cf, err
 	}
-	cf.nonce = v
-	for _, p := range parts[2:] {
-		if _, _, ok := attr(p); !ok {
-			return cf, malformed("bad extension in client-first-message")
-		}
-	}
-	return cf, nil
+	return cf, checkExtensions(parts[2:], "client-first-message")
 }
 
 // serverFirst is a parsed SCRAM server-first-message.
@@ -295,12 +288,12 @@ func parseServerFirst(msg string) (serverFirst, error) {
 	if strings.HasPrefix(parts[0], "m=") {
 		return sf, malformed("unsupported mandatory extension")
 	}
-	k, v, ok := attr(parts[0])
-	if !ok || k != 'r' || !validNonce(v) {
-		return sf, malformed("server-first-message has no valid nonce")
+	nonce, err := nonceAttr(parts[0], "server-first-message")
+	if err != nil {
+		return sf, err
 	}
-	sf.nonce = v
-	k, v, ok = attr(parts[1])
+	sf.nonce = nonce
+	k, v, ok := attr(parts[1])
 	if !ok || k != 's' {
 		return sf, malformed("server-first-message has no salt")
 	}
@@ -318,12 +311,7 @@ func parseServerFirst(msg string) (serverFirst, error) {
 		return sf, malformed("bad iteration count")
 	}
 	sf.iter = it
-	for _, p := range parts[3:] {
-		if _, _, ok := attr(p); !ok {
-			return sf, malformed("bad extension in server-first-message")
-		}
-	}
-	return sf, nil
+	return sf, checkExtensions(parts[3:], "server-first-message")
 }
 
 // clientFinal is a parsed SCRAM client-final-message.
@@ -357,17 +345,31 @@ func parseClientFinal(msg string) (clientFinal, error) {
 	if cf.cbind, err = base64.StdEncoding.Strict().DecodeString(v); err != nil || len(cf.cbind) == 0 {
 		return cf, malformed("bad channel binding attribute")
 	}
-	k, v, ok = attr(parts[1])
-	if !ok || k != 'r' || !validNonce(v) {
-		return cf, malformed("client-final-message has no valid nonce")
+	if cf.nonce, err = nonceAttr(parts[1], "client-final-message"); err != nil {
+		return cf, err
 	}
-	cf.nonce = v
-	for _, p := range parts[2:] {
+	return cf, checkExtensions(parts[2:], "client-final-message")
+}
+
+// nonceAttr returns the value of part, which must be a r= attribute with
+// a valid nonce; msg names the message in the error.
+func nonceAttr(part, msg string) (string, error) {
+	k, v, ok := attr(part)
+	if !ok || k != 'r' || !validNonce(v) {
+		return "", malformed("%s has no valid nonce", msg)
+	}
+	return v, nil
+}
+
+// checkExtensions checks that the optional trailing parts of a message
+// are well-formed attributes (their meaning is ignored, RFC 5802 §5.1).
+func checkExtensions(parts []string, msg string) error {
+	for _, p := range parts {
 		if _, _, ok := attr(p); !ok {
-			return cf, malformed("bad extension in client-final-message")
+			return malformed("bad extension in %s", msg)
 		}
 	}
-	return cf, nil
+	return nil
 }
 
 // SCRAMOptions tunes [NewSCRAMClient]. The zero value works.

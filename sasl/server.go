@@ -249,9 +249,9 @@ func (r *Registry) NewServer(ctx context.Context, mech string, ch Channel) (*Ser
 		sh, plus, _ := scramFor(mech)
 		s.impl = &scramServer{s: s, sh: sh, plus: plus}
 	case XOAuth2:
-		s.impl = &xoauth2Server{s: s}
+		s.impl = newXOAuth2Server(s)
 	case OAuthBearer:
-		s.impl = &oauthBearerServer{s: s}
+		s.impl = newOAuthBearerServer(s)
 	case External:
 		s.impl = &externalServer{s: s}
 	case Anonymous:
@@ -318,6 +318,15 @@ func (s *ServerSession) Identity() (id Identity, ok bool) {
 		return Identity{}, false
 	}
 	return s.id, true
+}
+
+// complete ends a successful exchange with no final challenge: it
+// authorizes authcid as authzid and reports the exchange done.
+func (s *ServerSession) complete(authcid, authzid string) ([]byte, bool, error) {
+	if err := s.authorize(authcid, authzid); err != nil {
+		return nil, false, err
+	}
+	return nil, true, nil
 }
 
 // authorize records the identities after the credentials were checked.
