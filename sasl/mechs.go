@@ -43,20 +43,31 @@ func ParsePlain(msg []byte) (PlainMessage, error) {
 	return PlainMessage{Authzid: string(parts[0]), Authcid: string(parts[1]), Password: parts[2]}, nil
 }
 
+// oneResponse frames the mechanisms that take a single client message
+// (PLAIN, EXTERNAL, ANONYMOUS): without an initial response the server
+// first sends an empty challenge. ok reports whether resp is that message;
+// if not, challenge and err are the server's answer.
+func oneResponse(step *int, resp []byte) (challenge []byte, ok bool, err error) {
+	if *step == 0 && resp == nil {
+		*step = 1
+		return []byte{}, false, nil
+	}
+	if *step > 1 {
+		return nil, false, ErrUnexpected
+	}
+	*step = 2
+	return nil, true, nil
+}
+
 type plainServer struct {
 	s    *ServerSession
 	step int
 }
 
 func (m *plainServer) next(resp []byte) ([]byte, bool, error) {
-	if m.step == 0 && resp == nil {
-		m.step = 1
-		return []byte{}, false, nil
+	if ch, ok, err := oneResponse(&m.step, resp); !ok {
+		return ch, false, err
 	}
-	if m.step > 1 {
-		return nil, false, ErrUnexpected
-	}
-	m.step = 2
 	defer tlsutil.Wipe(resp)
 	pm, err := ParsePlain(resp)
 	if err != nil {
@@ -513,14 +524,9 @@ type externalServer struct {
 }
 
 func (m *externalServer) next(resp []byte) ([]byte, bool, error) {
-	if m.step == 0 && resp == nil {
-		m.step = 1
-		return []byte{}, false, nil
+	if ch, ok, err := oneResponse(&m.step, resp); !ok {
+		return ch, false, err
 	}
-	if m.step > 1 {
-		return nil, false, ErrUnexpected
-	}
-	m.step = 2
 	if !validText(resp) {
 		return nil, false, malformed("EXTERNAL authzid is not UTF-8")
 	}
@@ -566,14 +572,9 @@ type anonymousServer struct {
 }
 
 func (m *anonymousServer) next(resp []byte) ([]byte, bool, error) {
-	if m.step == 0 && resp == nil {
-		m.step = 1
-		return []byte{}, false, nil
+	if ch, ok, err := oneResponse(&m.step, resp); !ok {
+		return ch, false, err
 	}
-	if m.step > 1 {
-		return nil, false, ErrUnexpected
-	}
-	m.step = 2
 	if !validText(resp) || utf8.RuneCount(resp) > 255 {
 		return nil, false, malformed("ANONYMOUS trace is not 1-255 UTF-8 characters")
 	}
