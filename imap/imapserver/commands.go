@@ -168,17 +168,11 @@ func (c *conn) loggedIn() error {
 }
 
 func cmdLogin(ctx context.Context, c *conn, tag string, uid bool) error {
-	if err := c.dec.SP(); err != nil {
-		return err
-	}
-	user, err := c.dec.AString()
+	user, err := arg(c, c.dec.AString)
 	if err != nil {
 		return err
 	}
-	if err := c.dec.SP(); err != nil {
-		return err
-	}
-	pass, err := c.dec.AString()
+	pass, err := arg(c, c.dec.AString)
 	if err != nil {
 		return err
 	}
@@ -244,10 +238,7 @@ func (c *conn) saslResponse() ([]byte, error) {
 }
 
 func cmdAuthenticate(ctx context.Context, c *conn, tag string, uid bool) error {
-	if err := c.dec.SP(); err != nil {
-		return err
-	}
-	mech, err := c.dec.Atom()
+	mech, err := arg(c, c.dec.Atom)
 	if err != nil {
 		return err
 	}
@@ -342,11 +333,15 @@ func mailboxName(s string) (string, error) {
 }
 
 // mailboxArg reads SP mailbox.
-func (c *conn) mailboxArg() (string, error) {
+func (c *conn) mailboxArg() (string, error) { return arg(c, c.dec.AString) }
+
+// arg reads a space and then one argument with read.
+func arg[T any](c *conn, read func() (T, error)) (T, error) {
 	if err := c.dec.SP(); err != nil {
-		return "", err
+		var zero T
+		return zero, err
 	}
-	return c.dec.AString()
+	return read()
 }
 
 func cmdSelect(ctx context.Context, c *conn, tag string, uid bool) error {
@@ -911,17 +906,11 @@ func cmdSearch(ctx context.Context, c *conn, tag string, uid bool) error {
 }
 
 func cmdFetch(ctx context.Context, c *conn, tag string, uid bool) error {
-	if err := c.dec.SP(); err != nil {
-		return err
-	}
-	set, err := c.dec.SeqSet()
+	set, err := arg(c, c.dec.SeqSet)
 	if err != nil {
 		return err
 	}
-	if err := c.dec.SP(); err != nil {
-		return err
-	}
-	opts, err := c.dec.FetchOptions()
+	opts, err := arg(c, c.dec.FetchOptions)
 	if err != nil {
 		return err
 	}
@@ -940,17 +929,11 @@ func cmdFetch(ctx context.Context, c *conn, tag string, uid bool) error {
 }
 
 func cmdStore(ctx context.Context, c *conn, tag string, uid bool) error {
-	if err := c.dec.SP(); err != nil {
-		return err
-	}
-	set, err := c.dec.SeqSet()
+	set, err := arg(c, c.dec.SeqSet)
 	if err != nil {
 		return err
 	}
-	if err := c.dec.SP(); err != nil {
-		return err
-	}
-	item, err := c.dec.Atom()
+	item, err := arg(c, c.dec.Atom)
 	if err != nil {
 		return err
 	}
@@ -1010,10 +993,7 @@ func cmdStore(ctx context.Context, c *conn, tag string, uid bool) error {
 
 func cmdCopy(ctx context.Context, c *conn, tag string, uid bool) error {
 	move := c.cmd == "MOVE"
-	if err := c.dec.SP(); err != nil {
-		return err
-	}
-	set, err := c.dec.SeqSet()
+	set, err := arg(c, c.dec.SeqSet)
 	if err != nil {
 		return err
 	}
