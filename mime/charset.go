@@ -15,14 +15,10 @@ import (
 // Charset decoding: every charset known to golang.org/x/text (WHATWG labels
 // first, then IANA MIME and IANA names) plus UTF-7, which x/text lacks.
 
-// identityCharset reports charsets that need no conversion to UTF-8.
-func identityCharset(cs string) bool {
-	switch cs {
-	case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us", "cs-ascii", "x-unknown", "unknown-8bit", "x-user-defined":
-		return true
-	}
-	return false
-}
+// identityCharset reports charsets that x/text does not convert: UTF-8,
+// US-ASCII and unlabelled text, checked by textDecoder instead (see
+// text.go).
+func identityCharset(cs string) bool { return checkedCharset(cs) != textNone }
 
 func normCharset(cs string) string {
 	cs = strings.TrimSpace(cs)
@@ -74,15 +70,18 @@ func KnownCharset(cs string) bool {
 	return ok
 }
 
-// DecodeCharset converts b from charset cs to UTF-8. For an unknown charset
-// it returns b unchanged with a [*CharsetError] holding b.
+// DecodeCharset converts b from charset cs to UTF-8. The result is valid
+// UTF-8: for utf-8 invalid sequences become U+FFFD, for us-ascii and an
+// empty charset 8-bit bytes are read as Windows-1252 (see [Reader] for the
+// details). For an unknown charset it returns b unchanged with a
+// [*CharsetError] holding b.
 func DecodeCharset(cs string, b []byte) ([]byte, error) {
 	t, ok := lookupCharset(cs)
 	if !ok {
 		return b, &CharsetError{Charset: cs, Raw: b}
 	}
 	if t == nil {
-		return b, nil
+		return sanitizeText(checkedCharset(normCharset(cs)), b), nil
 	}
 	out, _, err := transform.Bytes(t, b)
 	if err != nil {
@@ -91,15 +90,20 @@ func DecodeCharset(cs string, b []byte) ([]byte, error) {
 	return out, nil
 }
 
-// NewCharsetReader returns a reader converting r from charset cs to UTF-8.
-// For an unknown charset it returns r itself and a [*CharsetError].
+// NewCharsetReader returns a reader converting r from charset cs to UTF-8
+// (valid UTF-8, as [DecodeCharset]). For an unknown charset it returns r
+// itself and a [*CharsetError].
 func NewCharsetReader(cs string, r io.Reader) (io.Reader, error) {
 	t, ok := lookupCharset(cs)
 	if !ok {
 		return r, &CharsetError{Charset: cs}
 	}
 	if t == nil {
-		return r, nil
+		td := &textDecoder{}
+		td.reset(&readerBlocks{r: r}, checkedCharset(normCharset(cs)), nil)
+		dr := &decodedReader{dec: td, limit: 1<<63 - 1}
+		dr.used = &dr.own
+		return dr, nil
 	}
 	return transform.NewReader(r, t), nil
 }
@@ -153,6 +157,8 @@ func (d *utf7Decoder) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, er
 		if !d.inB64 {
 			if c == '+' {
 				d.inB64, d.started, d.bits, d.nbits = true, true, 0, 0
+			} else if c >= 0x80 { // not UTF-7: never emit invalid UTF-8
+				nDst += utf8.EncodeRune(dst[nDst:], utf8.RuneError)
 			} else {
 				dst[nDst] = c
 				nDst++
@@ -197,4 +203,18 @@ func (d *utf7Decoder) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, er
 		}
 	}
 	return nDst, nSrc, nil
+}
+
+// readerBlocks adapts an io.Reader to a blockDecoder.
+type readerBlocks struct {
+	r   io.Reader
+	buf []byte
+}
+
+func (b *readerBlocks) next() ([]byte, error) {
+	if b.buf == nil {
+		b.buf = make([]byte, 8<<10)
+	}
+	n, err := b.r.Read(b.buf)
+	return b.buf[:n], err
 }

@@ -13,9 +13,16 @@
 //
 // Bodies are transfer-decoded (7bit, 8bit, binary, quoted-printable,
 // base64) and text/* bodies are converted to UTF-8 by default with
-// golang.org/x/text (WHATWG and IANA charset names, plus UTF-7). An unknown
-// charset is not fatal: the body yields the bytes unconverted and then a
-// [*CharsetError] instead of io.EOF.
+// golang.org/x/text (WHATWG and IANA charset names, plus UTF-7). Decoded
+// text is always valid UTF-8: in a utf-8 part invalid sequences become
+// U+FFFD (one per maximal subpart, as the WHATWG Encoding Standard says;
+// [DefectInvalidUTF8]); in a us-ascii part 8-bit bytes are read as
+// Windows-1252 (the WHATWG meaning of the label "us-ascii";
+// [DefectEightBitText]); in a text part without charset (or x-unknown,
+// unknown-8bit) valid UTF-8 sequences are kept and other 8-bit bytes are
+// read as Windows-1252 (also [DefectEightBitText]). Options.RawCharset
+// turns all of this off. An unknown charset is not fatal: the body yields
+// the bytes unconverted and then a [*CharsetError] instead of io.EOF.
 //
 // The decoder is lenient with broken mail and records each leniency as a
 // [Defect] on the part: whitespace, invalid bytes and missing padding in
@@ -44,8 +51,8 @@
 // # Limits
 //
 // [Limits] bounds every resource; the zero value means: 1 MiB of header
-// per entity, 10000 header fields, 256 KiB per header line or candidate
-// delimiter line, nesting depth 64, 10000 parts, 1 GiB decoded in total,
+// per entity, 10000 header fields, 256 KiB per header line or delimiter
+// line (a body line starting with an open boundary is read whole), nesting depth 64, 10000 parts, 1 GiB decoded in total,
 // and 256 MiB read into memory by [Parse]. Exceeding one returns a
 // [*LimitError] (wrapping [ErrLimit]).
 //
@@ -62,7 +69,12 @@
 //
 // # Concurrency
 //
-// A [Reader] and the parts it returns belong to one goroutine. A parsed
-// tree may be read concurrently if nobody modifies it. An [Encoder] may be
-// used concurrently if its Now and Rand may.
+// A [Reader] and the parts it returns belong to one goroutine;
+// [Reader.Reset] reuses a Reader (and the storage of its parts) for the
+// next message. The bodies of a parsed tree may be read concurrently and
+// repeatedly if nobody modifies the tree: each body reader has its own
+// decoded-size budget, and the defects reading a body finds are added to
+// its part once, under a lock ([Part.HasDefect] takes it; read the Defects
+// field only while no body of the tree is being read). An [Encoder] may
+// be used concurrently if its Now and Rand may.
 package mime

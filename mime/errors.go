@@ -128,6 +128,8 @@ const (
 	DefectUnknownCharset                                // a charset could not be converted, raw bytes kept
 	DefectEightBitHeader                                // raw 8-bit bytes in a header that are not UTF-8
 	DefectEncodedMessage                                // message/rfc822 with base64/QP encoding (decoded and parsed)
+	DefectInvalidUTF8                                   // invalid UTF-8 in a utf-8 text body, replaced by U+FFFD
+	DefectEightBitText                                  // 8-bit bytes in a us-ascii or unlabelled text body, read as Windows-1252
 )
 
 var defectNames = map[DefectKind]string{
@@ -147,6 +149,8 @@ var defectNames = map[DefectKind]string{
 	DefectUnknownCharset:          "unknown charset",
 	DefectEightBitHeader:          "8-bit header bytes",
 	DefectEncodedMessage:          "encoded message/rfc822",
+	DefectInvalidUTF8:             "invalid UTF-8 in text",
+	DefectEightBitText:            "8-bit bytes in us-ascii text",
 }
 
 // String returns a short English name of the defect kind.

@@ -73,8 +73,19 @@ func (p *Part) addDefect(k DefectKind, off int64, detail string) {
 	}
 }
 
-// HasDefect reports whether a defect of kind k was recorded on p.
+// HasDefect reports whether a defect of kind k was recorded on p. In a
+// parsed tree it may be called while bodies are read concurrently (reading
+// a body can add defects; read the Defects field itself only when no body
+// of the tree is being read).
 func (p *Part) HasDefect(k DefectKind) bool {
+	if p.src != nil && p.shared != nil {
+		p.shared.mu.Lock()
+		defer p.shared.mu.Unlock()
+	}
+	return p.hasDefect(k)
+}
+
+func (p *Part) hasDefect(k DefectKind) bool {
 	for _, d := range p.Defects {
 		if d.Kind == k {
 			return true

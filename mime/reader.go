@@ -25,6 +25,7 @@ type Options struct {
 type shared struct {
 	parts   int
 	decoded int64
+	mu      sync.Mutex // tree mode: guards defects added while bodies are read
 }
 
 // frame is an open multipart.
@@ -77,11 +78,11 @@ type Reader struct {
 	// successive parts and returned to a pool when the Reader is done.
 	st *readerState
 	// slabs the parts, fields and raw header bytes of streamed parts are
-	// carved from (fewer allocations; never reused, as parts may be kept)
+	// carved from (fewer allocations; reused only after Reset)
 	partSlab  []Part
 	fieldSlab []Field
 	rawSlab   []byte
-	slabbed   bool // the first slabs (one allocation) were handed out
+	sl        slabs
 	scan      scanner
 	shv       shared
 }
@@ -91,6 +92,7 @@ type readerState struct {
 	b64  base64Reader
 	qp   qpReader
 	id   identityDecoder
+	txt  textDecoder
 	dr   decodedReader
 	ds   defectSink
 	bsrc bodySource
@@ -112,6 +114,7 @@ func (st *readerState) release() {
 	st.b64.reset(nil, nil)
 	st.qp.reset(nil, nil)
 	st.id = identityDecoder{}
+	st.txt.reset(nil, textNone, nil)
 	st.dr = decodedReader{}
 	st.ds = defectSink{}
 	st.bsrc = bodySource{}
@@ -163,20 +166,28 @@ func NewReader(r io.Reader, opts *Options) *Reader {
 }
 
 // Reset makes r parse a new message from src with the same options,
-// reusing its buffers.
+// reusing its buffers and the storage of the previous message's parts:
+// parts, header fields and byte slices obtained for the previous message
+// must not be used after Reset (strings such as MediaType stay valid).
+// Reset may be called at any point, also on a zero Reader (default
+// options).
 func (r *Reader) Reset(src io.Reader) {
-	r.s.release()
-	st := r.st
-	if st == nil {
-		st = getState()
+	if r.s != nil && !r.s.fixed {
+		r.s.release()
 	}
+	st := r.st
 	open, frms := r.open, r.frms
-	if r.st == nil { // released at the end of the last message
+	if st == nil { // released at the end of the last message
+		st = getState()
 		open, frms = st.open, st.frms
 	}
-	clear(open)
-	*r = Reader{opts: r.opts, lim: r.lim, st: st, frms: frms[:0], open: open[:0], gen: r.gen + 1}
+	clear(open[:cap(open)])
+	clear(frms[:cap(frms)])
+	sl := r.sl
+	*r = Reader{opts: r.opts, st: st, frms: frms[:0], open: open[:0], gen: r.gen + 1, sl: sl}
+	r.lim = r.opts.Limits.effective()
 	r.sh = &r.shv
+	r.rewindSlabs()
 	r.scan.init(src, r.lim.MaxLineLength)
 	r.s = &r.scan
 }
@@ -483,24 +494,45 @@ type firstSlabs struct {
 	raw    [4 << 10]byte
 }
 
+// slabs is the storage a Reader carves parts, fields and raw bytes from;
+// Reset rewinds it.
+type slabs struct {
+	first              *firstSlabs
+	parts              [][]Part // further slabs, in order of use
+	fields             [][]Field
+	raw                [][]byte
+	nparts, nfld, nraw int // further slabs in use
+}
+
 // initSlabs allocates the first slabs on the first use.
 func (r *Reader) initSlabs() {
-	if !r.slabbed {
-		r.slabbed = true
-		f := new(firstSlabs)
-		r.partSlab, r.fieldSlab, r.rawSlab = f.parts[:], f.fields[:], f.raw[:]
+	if r.sl.first == nil {
+		r.sl.first = new(firstSlabs)
+		r.rewindSlabs()
 	}
 }
 
-// newPart returns a zeroed part from the Reader's slab.
+// rewindSlabs makes the slabs available again from their start.
+func (r *Reader) rewindSlabs() {
+	r.sl.nparts, r.sl.nfld, r.sl.nraw = 0, 0, 0
+	if f := r.sl.first; f != nil {
+		r.partSlab, r.fieldSlab, r.rawSlab = f.parts[:], f.fields[:], f.raw[:]
+	} else {
+		r.partSlab, r.fieldSlab, r.rawSlab = nil, nil, nil
+	}
+}
+
+// newPart returns a part from the Reader's slab (the caller overwrites it).
 func (r *Reader) newPart() *Part {
 	r.initSlabs()
 	if len(r.partSlab) == 0 {
-		n := 4
-		if r.sh.parts > 4 {
-			n = 16
+		if r.sl.nparts < len(r.sl.parts) {
+			r.partSlab = r.sl.parts[r.sl.nparts]
+		} else {
+			r.partSlab = make([]Part, 16)
+			r.sl.parts = append(r.sl.parts, r.partSlab)
 		}
-		r.partSlab = make([]Part, n)
+		r.sl.nparts++
 	}
 	p := &r.partSlab[0]
 	r.partSlab = r.partSlab[1:]
@@ -524,52 +556,84 @@ func (r *Reader) streamBody(p *Part) io.Reader {
 		st.id = identityDecoder{src: &st.bsrc}
 		dec = &st.id
 	}
+	if m := p.textMode(&r.opts); m != textNone {
+		st.txt.reset(dec, m, &st.ds)
+		dec = &st.txt
+	}
 	st.dr = decodedReader{dec: dec, used: &r.sh.decoded, limit: r.lim.MaxDecodedSize}
 	p.stream = partBody{r: r, gen: r.gen}
-	return p.withCharset(&p.stream, &r.opts)
+	return p.withCharset(&p.stream, &r.opts, &st.ds)
 }
 
-// decoderChainTransfer builds the transfer decoder only.
-func (p *Part) decoderChainTransfer(src chunkSource, o *Options) io.Reader {
-	ds := &defectSink{p: p}
-	var dec blockDecoder
+// textMode returns the check applied to p's decoded body.
+func (p *Part) textMode(o *Options) textMode {
+	if !p.IsText() || (o != nil && o.RawCharset) {
+		return textNone
+	}
+	return checkedCharset(p.Charset())
+}
+
+// transferDecoder returns a new transfer decoder for p's body.
+func (p *Part) transferDecoder(src chunkSource, ds *defectSink) blockDecoder {
 	switch p.TransferEncoding {
 	case "base64":
-		dec = newBase64Reader(src, ds)
+		return newBase64Reader(src, ds)
 	case "quoted-printable":
-		dec = &qpReader{src: src, def: ds}
-	default:
-		dec = &identityDecoder{src: src}
+		return &qpReader{src: src, def: ds}
 	}
-	lim := int64(defMaxDecodedSize)
+	return &identityDecoder{src: src}
+}
+
+func decodedLimit(o *Options) int64 {
 	if o != nil {
-		lim = o.Limits.effective().MaxDecodedSize
+		return o.Limits.effective().MaxDecodedSize
 	}
+	return defMaxDecodedSize
+}
+
+// decoderChainTransfer builds the transfer decoder only, counting against
+// the message's decoded-size budget (encoded embedded messages).
+func (p *Part) decoderChainTransfer(src chunkSource, o *Options) io.Reader {
+	ds := &defectSink{p: p}
 	sh := p.shared
 	if sh == nil {
 		sh = &shared{}
 		p.shared = sh
 	}
-	return &decodedReader{dec: dec, used: &sh.decoded, limit: lim}
+	return &decodedReader{dec: p.transferDecoder(src, ds), used: &sh.decoded, limit: decodedLimit(o)}
 }
 
-// decoderChain builds transfer decoding plus charset conversion.
+// decoderChain builds transfer decoding, the text check and charset
+// conversion for a body of a parsed tree. Each reader has its own
+// decoded-size budget (reading a body again does not use up the limit) and
+// records defects under the tree's lock, once per kind, so that bodies of
+// one tree can be read concurrently.
 func (p *Part) decoderChain(src chunkSource, o *Options) io.Reader {
-	return p.withCharset(p.decoderChainTransfer(src, o), o)
+	ds := &defectSink{p: p, locked: true}
+	dec := p.transferDecoder(src, ds)
+	if m := p.textMode(o); m != textNone {
+		t := &textDecoder{}
+		t.reset(dec, m, ds)
+		dec = t
+	}
+	dr := &decodedReader{dec: dec, limit: decodedLimit(o)}
+	dr.used = &dr.own
+	return p.withCharset(dr, o, ds)
 }
 
-// withCharset adds the conversion of a text part's charset to UTF-8.
-func (p *Part) withCharset(rd io.Reader, o *Options) io.Reader {
+// withCharset adds the conversion of a text part's charset to UTF-8 (for
+// charsets textMode does not handle).
+func (p *Part) withCharset(rd io.Reader, o *Options, ds *defectSink) io.Reader {
 	if !p.IsText() || (o != nil && o.RawCharset) {
 		return rd
 	}
 	cs := p.Charset()
-	if identityCharset(cs) {
+	if checkedCharset(cs) != textNone {
 		return rd
 	}
 	cr, err := NewCharsetReader(cs, rd)
 	if err != nil {
-		p.addDefect(DefectUnknownCharset, p.BodyStart, cs)
+		ds.add(DefectUnknownCharset, cs)
 		return &charsetErrReader{r: rd, cs: cs}
 	}
 	return cr
@@ -679,7 +743,13 @@ func (r *Reader) carveRaw(n int) []byte {
 		if n > 2<<10 {
 			return make([]byte, n)
 		}
-		r.rawSlab = make([]byte, 8<<10)
+		if r.sl.nraw < len(r.sl.raw) {
+			r.rawSlab = r.sl.raw[r.sl.nraw]
+		} else {
+			r.rawSlab = make([]byte, 8<<10)
+			r.sl.raw = append(r.sl.raw, r.rawSlab)
+		}
+		r.sl.nraw++
 	}
 	b := r.rawSlab[:n:n]
 	r.rawSlab = r.rawSlab[n:]
@@ -694,7 +764,13 @@ func (r *Reader) carveFields(n int) []Field {
 		if n > 32 {
 			return make([]Field, n)
 		}
-		r.fieldSlab = make([]Field, 64)
+		if r.sl.nfld < len(r.sl.fields) {
+			r.fieldSlab = r.sl.fields[r.sl.nfld]
+		} else {
+			r.fieldSlab = make([]Field, 64)
+			r.sl.fields = append(r.sl.fields, r.fieldSlab)
+		}
+		r.sl.nfld++
 	}
 	f := r.fieldSlab[:n:n]
 	r.fieldSlab = r.fieldSlab[n:]
@@ -753,8 +829,11 @@ func (r *Reader) matchDelim(line []byte, complete bool) (k int, isClose bool, st
 			continue
 		}
 		// RFC 2046 section 5.1.1: the boundary must follow "--" at the
-		// start of the line; the rest of the line need not match.
-		if len(line) < len(b)+2 && !complete {
+		// start of the line; the rest of the line need not match, but
+		// the whole line is the delimiter: wait until it is complete
+		// (a match on part of a line, with its rest and line break still
+		// to come, left them to the next part's header).
+		if !complete {
 			more = true
 			continue
 		}

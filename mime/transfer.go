@@ -26,10 +26,13 @@ func (s *bytesSource) chunk() ([]byte, error) {
 	return s.b, nil
 }
 
-// defectSink records defects, at most one per kind.
+// defectSink records defects, at most one per kind. A locked sink (bodies
+// of a parsed tree, which may be read concurrently and repeatedly) adds
+// under the tree's lock and only kinds the part does not have yet.
 type defectSink struct {
-	p    *Part
-	seen uint64
+	p      *Part
+	seen   uint64
+	locked bool
 }
 
 // has reports whether a defect of kind k was added through d.
@@ -45,6 +48,14 @@ func (d *defectSink) add(k DefectKind, detail string) {
 		return
 	}
 	d.seen |= 1 << uint(k)
+	if d.locked && d.p.shared != nil {
+		mu := &d.p.shared.mu
+		mu.Lock()
+		defer mu.Unlock()
+		if d.p.hasDefect(k) {
+			return
+		}
+	}
 	d.p.addDefect(k, -1, detail)
 }
 
@@ -69,11 +80,22 @@ type decodedReader struct {
 	pend  []byte
 	err   error
 	used  *int64
+	own   int64 // the counter used points to for a reader of its own
 	limit int64
+	empty int // consecutive empty blocks without an error
 }
 
 func (d *decodedReader) more() {
 	b, err := d.dec.next()
+	if len(b) == 0 && err == nil {
+		// A decoder must yield bytes or an error; never spin on one
+		// that does neither.
+		if d.empty++; d.empty >= maxEmptyReads {
+			d.pend, d.err = nil, io.ErrNoProgress
+		}
+		return
+	}
+	d.empty = 0
 	if len(b) > 0 {
 		*d.used += int64(len(b))
 		if *d.used > d.limit {
@@ -118,6 +140,10 @@ func (d *decodedReader) WriteTo(w io.Writer) (int64, error) {
 		d.more()
 	}
 }
+
+// maxEmptyReads is how many empty results without an error a decoding
+// loop accepts before it fails with io.ErrNoProgress (as bufio does).
+const maxEmptyReads = 100
 
 // b64tab maps a character to its 6-bit value pre-shifted for each position
 // of a quantum; anything else maps to b64bad, so OR-ing the four entries of
@@ -348,6 +374,10 @@ func (r *base64Reader) flushQuantum(dst []byte) int {
 	return n
 }
 
+// qpMaxCarry bounds the undecided tail (trailing whitespace) a qpReader
+// holds between chunks.
+const qpMaxCarry = 64 << 10
+
 // qpReader decodes quoted-printable (RFC 2045 section 6.7) leniently:
 // trailing whitespace is removed, "=" + whitespace before the line end is
 // taken as a soft break (defect), an "=" not followed by two hex digits is
@@ -417,6 +447,13 @@ func (r *qpReader) decode(data []byte, final bool) []byte {
 			}
 			if e := bytes.LastIndexByte(data[:cut], '='); e >= 0 && e >= cut-2 {
 				cut = e
+			}
+			if len(data)-cut > qpMaxCarry {
+				// A run of whitespace this long is no line end to
+				// strip (RFC 2045 lines hold 76 characters): emit it
+				// rather than hold it without bound.
+				r.def.add(DefectQPLongLine, "")
+				cut = len(data) - 3
 			}
 			if cut > 0 {
 				r.segment(data[:cut])
