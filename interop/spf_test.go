@@ -7,17 +7,16 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
 
 	"github.com/mailkit-go/mailkit/dnsutil"
 	"github.com/mailkit-go/mailkit/dnsutil/dnstest"
+	"github.com/mailkit-go/mailkit/internal/spfsuite"
 	"github.com/mailkit-go/mailkit/spf"
 )
 
@@ -46,158 +45,35 @@ const (
 	spfZoneFile  = "zones/spf-suite.test.zone"
 )
 
-type spfSuiteScenario struct {
-	Description string                   `yaml:"description"`
-	Tests       map[string]spfSuiteTest  `yaml:"tests"`
-	ZoneData    map[string][]interface{} `yaml:"zonedata"`
-}
-
-type spfSuiteTest struct {
-	Helo     string    `yaml:"helo"`
-	Host     string    `yaml:"host"`
-	MailFrom string    `yaml:"mailfrom"`
-	Result   yaml.Node `yaml:"result"`
-}
-
-func (t spfSuiteTest) results() []string {
-	if t.Result.Kind == yaml.SequenceNode {
-		var out []string
-		for _, n := range t.Result.Content {
-			out = append(out, n.Value)
-		}
-		return out
-	}
-	return []string{t.Result.Value}
-}
-
-func loadSPFSuite(t *testing.T) []spfSuiteScenario {
+func loadSPFSuite(t *testing.T) []spfsuite.Scenario {
 	t.Helper()
-	f, err := os.Open(spfSuiteFile)
+	out, err := spfsuite.Load(spfSuiteFile)
 	require.NoError(t, err)
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
-	var out []spfSuiteScenario
-	for {
-		var s spfSuiteScenario
-		if err := dec.Decode(&s); err != nil {
-			if err.Error() == "EOF" {
-				break
-			}
-			require.NoError(t, err)
-		}
-		out = append(out, s)
-	}
 	require.Len(t, out, 16, "scenarios in %s", spfSuiteFile)
 	return out
 }
 
 func spfScenarioSuffix(i int) string { return fmt.Sprintf("s%d.%s", i, spfSuiteZone) }
 
-// spfSuiteRecords turns the zone data of one scenario into records, with
-// the suite driver conventions (SPF entries also served as TXT when the
-// name has no TXT entry, "TXT: NONE" is no record). Owner and target names
-// get suffix appended unless it is "". The second result lists the names
-// marked TIMEOUT (lower case, no trailing dot).
-func spfSuiteRecords(t *testing.T, data map[string][]interface{}, suffix string) ([]dns.RR, map[string]bool) {
+// spfSuiteRecords turns the zone data of one scenario into records (see
+// spfsuite.Records; owner and target names get suffix appended unless it
+// is ""). The second result lists the names marked TIMEOUT (lower case, no
+// trailing dot).
+func spfSuiteRecords(t *testing.T, data map[string][]any, suffix string) ([]dns.RR, map[string]bool) {
 	t.Helper()
-	move := func(name string) string {
-		name = dns.Fqdn(name)
-		if suffix == "" || name == "." {
-			return name
-		}
-		return name + suffix
-	}
-	names := make([]string, 0, len(data))
-	for n := range data {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var rrs []dns.RR
+	rrs, tos, err := spfsuite.Records(data, suffix)
+	require.NoError(t, err)
 	timeouts := map[string]bool{}
-	for _, name := range names {
-		entries := data[name]
-		owner := move(name)
-		hdr := func(rrtype uint16) dns.RR_Header {
-			return dns.RR_Header{Name: owner, Rrtype: rrtype, Class: dns.ClassINET, Ttl: 300}
-		}
-		hasTXT := false
-		for _, e := range entries {
-			if m, ok := e.(map[string]interface{}); ok {
-				if _, ok := m["TXT"]; ok {
-					hasTXT = true
-				}
-			}
-		}
-		var copies []dns.RR
-		for _, e := range entries {
-			if s, ok := e.(string); ok {
-				require.Equal(t, "TIMEOUT", s, "zonedata %s", name)
-				timeouts[strings.ToLower(strings.TrimSuffix(name, "."))] = true
-				break
-			}
-			m, ok := e.(map[string]interface{})
-			require.True(t, ok, "zonedata %s: entry %v", name, e)
-			types := make([]string, 0, len(m))
-			for typ := range m {
-				types = append(types, typ)
-			}
-			sort.Strings(types)
-			for _, typ := range types {
-				v := m[typ]
-				switch typ {
-				case "A", "AAAA":
-					a, err := netip.ParseAddr(fmt.Sprint(v))
-					require.NoError(t, err)
-					if typ == "A" {
-						rrs = append(rrs, &dns.A{Hdr: hdr(dns.TypeA), A: net.IP(a.AsSlice())})
-					} else {
-						rrs = append(rrs, &dns.AAAA{Hdr: hdr(dns.TypeAAAA), AAAA: net.IP(a.AsSlice())})
-					}
-				case "MX":
-					l := v.([]interface{})
-					rrs = append(rrs, &dns.MX{Hdr: hdr(dns.TypeMX), Preference: uint16(l[0].(int)), Mx: move(fmt.Sprint(l[1]))})
-				case "PTR":
-					rrs = append(rrs, &dns.PTR{Hdr: hdr(dns.TypePTR), Ptr: move(fmt.Sprint(v))})
-				case "CNAME":
-					rrs = append(rrs, &dns.CNAME{Hdr: hdr(dns.TypeCNAME), Target: move(fmt.Sprint(v))})
-				case "TXT", "SPF":
-					if s, ok := v.(string); ok && s == "NONE" {
-						continue
-					}
-					strs := spfTXTStrings(v)
-					if typ == "TXT" {
-						rrs = append(rrs, &dns.TXT{Hdr: hdr(dns.TypeTXT), Txt: strs})
-					} else {
-						rrs = append(rrs, &dns.SPF{Hdr: hdr(dns.TypeSPF), Txt: strs})
-						if !hasTXT {
-							copies = append(copies, &dns.TXT{Hdr: hdr(dns.TypeTXT), Txt: strs})
-						}
-					}
-				default:
-					t.Fatalf("zonedata %s: unknown type %s", name, typ)
-				}
-			}
-		}
-		rrs = append(rrs, copies...)
+	for _, to := range tos {
+		timeouts[strings.ToLower(strings.TrimSuffix(to.Name, "."))] = true
 	}
 	return rrs, timeouts
-}
-
-func spfTXTStrings(v interface{}) []string {
-	if l, ok := v.([]interface{}); ok {
-		out := make([]string, 0, len(l))
-		for _, s := range l {
-			out = append(out, fmt.Sprint(s))
-		}
-		return out
-	}
-	return []string{fmt.Sprint(v)}
 }
 
 // spfMemZone is the in-memory zone of one scenario under the suite's own
 // names, with TIMEOUT names timing out (as in the spf package's suite
 // test).
-func spfMemZone(t *testing.T, sc spfSuiteScenario) (*dnstest.Zone, map[string]bool) {
+func spfMemZone(t *testing.T, sc spfsuite.Scenario) (*dnstest.Zone, map[string]bool) {
 	t.Helper()
 	rrs, timeouts := spfSuiteRecords(t, sc.ZoneData, "")
 	z := dnstest.NewZone()
@@ -210,7 +86,7 @@ func spfMemZone(t *testing.T, sc spfSuiteScenario) (*dnstest.Zone, map[string]bo
 
 // spfSuiteZoneText generates interop/zones/spf-suite.test.zone. Names that
 // can not be served (too long with the suffix) are left out.
-func spfSuiteZoneText(t *testing.T, scenarios []spfSuiteScenario) string {
+func spfSuiteZoneText(t *testing.T, scenarios []spfsuite.Scenario) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("; spf-suite.test: the zone data of the RFC 7208 SPF test suite\n")
@@ -365,7 +241,7 @@ type spfOutcome struct {
 	Err                                         string
 }
 
-func spfEvaluate(t *testing.T, r spf.Resolver, tc spfSuiteTest) spfOutcome {
+func spfEvaluate(t *testing.T, r spf.Resolver, tc spfsuite.Test) spfOutcome {
 	t.Helper()
 	ip, err := netip.ParseAddr(tc.Host)
 	require.NoError(t, err)
@@ -435,12 +311,7 @@ func TestSPFSuiteThroughNSD(t *testing.T) {
 		suffix := spfScenarioSuffix(i)
 		nsd := &spfSuffixResolver{r: res, q: res, suffix: suffix}
 		std := &spfSuffixResolver{r: stdResolver(), q: res, suffix: suffix}
-		names := make([]string, 0, len(sc.Tests))
-		for n := range sc.Tests {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, name := range names {
+		for _, name := range sc.TestNames() {
 			tc := sc.Tests[name]
 			total++
 			mem.ResetQueries()
@@ -454,7 +325,7 @@ func TestSPFSuiteThroughNSD(t *testing.T) {
 				known++
 			}
 			if t.Run(name, func(t *testing.T) {
-				assert.Contains(t, tc.results(), want.Result, "in-memory result")
+				assert.Contains(t, tc.Results(), want.Result, "in-memory result")
 				got := spfEvaluate(t, nsd, tc)
 				if why, ok := spfKnownDifferences[name]; ok {
 					ref := spfEvaluate(t, std, tc)

@@ -2,65 +2,28 @@ package senderid_test
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"net/netip"
-	"os"
-	"sort"
 	"strings"
 	"testing"
 
-	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
 
 	"github.com/mailkit-go/mailkit/dnsutil/dnstest"
+	"github.com/mailkit-go/mailkit/internal/spfsuite"
 	"github.com/mailkit-go/mailkit/senderid"
 	"github.com/mailkit-go/mailkit/spf"
 )
 
-type miscDoc struct {
-	Tests    map[string]miscTest      `yaml:"tests"`
-	ZoneData map[string][]interface{} `yaml:"zonedata"`
-}
-
-type miscTest struct {
-	Helo        string  `yaml:"helo"`
-	Host        string  `yaml:"host"`
-	MailFrom    string  `yaml:"mailfrom"`
-	Result      string  `yaml:"result"`
-	Explanation *string `yaml:"explanation"`
-}
-
-// miscZone builds the zone of misc.yml with the suite driver convention
+// miscZone builds the zone of misc.yml with the suite driver conventions
 // (SPF entries also served as TXT when a name has no TXT entry).
-func miscZone(t *testing.T, data map[string][]interface{}) *dnstest.Zone {
+func miscZone(t *testing.T, data map[string][]any) *dnstest.Zone {
+	t.Helper()
+	rrs, timeouts, err := spfsuite.Records(data, "")
+	require.NoError(t, err)
+	require.Empty(t, timeouts)
 	z := dnstest.NewZone()
-	for name, entries := range data {
-		h := func(ty uint16) dns.RR_Header {
-			return dns.RR_Header{Name: dns.Fqdn(name), Rrtype: ty, Class: dns.ClassINET, Ttl: 60}
-		}
-		for _, e := range entries {
-			m, ok := e.(map[string]interface{})
-			require.True(t, ok)
-			for ty, v := range m {
-				s := fmt.Sprint(v)
-				switch ty {
-				case "A":
-					z.AddRR(&dns.A{Hdr: h(dns.TypeA), A: net.ParseIP(s)})
-				case "PTR":
-					z.AddRR(&dns.PTR{Hdr: h(dns.TypePTR), Ptr: dns.Fqdn(s)})
-				case "CNAME":
-					z.AddRR(&dns.CNAME{Hdr: h(dns.TypeCNAME), Target: dns.Fqdn(s)})
-				case "SPF", "TXT":
-					z.AddRR(&dns.TXT{Hdr: h(dns.TypeTXT), Txt: []string{s}})
-				default:
-					t.Fatalf("unexpected type %s", ty)
-				}
-			}
-		}
-	}
+	z.AddRR(rrs...)
 	return z
 }
 
@@ -77,21 +40,17 @@ var rfc4406Differs = map[string]string{
 // TestMiscYAML runs Mail::SPF::Iterator's misc.yml in the mfrom scope.
 func TestMiscYAML(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile("testdata/mail-spf-iterator-misc.yml")
+	docs, err := spfsuite.Load("testdata/mail-spf-iterator-misc.yml")
 	require.NoError(t, err)
-	var doc miscDoc
-	require.NoError(t, yaml.Unmarshal(data, &doc))
+	require.Len(t, docs, 1)
+	doc := docs[0]
 	c := senderid.Checker{SPF: spf.Checker{Resolver: miscZone(t, doc.ZoneData), DefaultExplanation: "DEFAULT"}}
-	names := make([]string, 0, len(doc.Tests))
-	for n := range doc.Tests {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := doc.TestNames()
 	require.Len(t, names, 9)
 	for _, name := range names {
 		tc := doc.Tests[name]
 		t.Run(name, func(t *testing.T) {
-			want := tc.Result
+			want := tc.Results()[0]
 			if r, ok := rfc4406Differs[name]; ok {
 				want = r
 			}
