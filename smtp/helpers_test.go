@@ -187,6 +187,13 @@ func dialRaw(t testing.TB, addr string) *rawClient {
 	return &rawClient{t: t, conn: c, r: bufio.NewReader(c)}
 }
 
+// greetEHLO reads the 220 greeting and says EHLO name, expecting 250.
+func (c *rawClient) greetEHLO(name string) {
+	c.t.Helper()
+	c.expectCode("", "220 ")
+	c.expectCode("EHLO "+name, "250")
+}
+
 func (c *rawClient) send(s string) {
 	c.t.Helper()
 	_, err := io.WriteString(c.conn, s)

@@ -28,8 +28,7 @@ func TestConnLifetime(t *testing.T) {
 	t.Run("busy", func(t *testing.T) {
 		t.Parallel()
 		c := dialRaw(t, addr) // its own deadline (20 s) fails the test if the server never ends the connection
-		c.expectCode("", "220 ")
-		c.expectCode("EHLO x", "250")
+		c.greetEHLO("x")
 		last := ""
 		for i := 0; ; i++ {
 			if _, err := io.WriteString(c.conn, "NOOP\r\n"); err != nil {
@@ -55,8 +54,7 @@ func TestConnLifetime(t *testing.T) {
 	t.Run("idle in DATA", func(t *testing.T) {
 		t.Parallel()
 		c := dialRaw(t, addr)
-		c.expectCode("", "220 ")
-		c.expectCode("EHLO x", "250")
+		c.greetEHLO("x")
 		c.send("MAIL FROM:<a@x.example>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n")
 		c.expectCode("", "250")
 		c.expectCode("", "250")
@@ -77,8 +75,7 @@ func TestDataTimeout(t *testing.T) {
 		Limits: smtp.Limits{DataTimeout: 100 * time.Millisecond, CommandTimeout: time.Hour}})
 	for _, bdat := range []bool{false, true} {
 		c := dialRaw(t, addr)
-		c.expectCode("", "220 ")
-		c.expectCode("EHLO x", "250")
+		c.greetEHLO("x")
 		c.expect("MAIL FROM:<a@x.example>", "250 2.1.0 Ok")
 		c.expect("RCPT TO:<b@example.test>", "250 2.1.5 Ok")
 		if bdat {
@@ -156,8 +153,7 @@ func TestPipeliningRepliesInOneWrite(t *testing.T) {
 	l := &countingListener{Listener: mustListen(t)}
 	addr := serveOn(t, &smtp.Server{Backend: be, Hostname: "mx.example.test"}, l)
 	c := dialRaw(t, addr)
-	c.expectCode("", "220 ")
-	c.expectCode("EHLO x", "250")
+	c.greetEHLO("x")
 	before := len(l.written())
 	c.send("MAIL FROM:<a@x.example>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<c@example.test>\r\nRCPT TO:<d@elsewhere.example>\r\nNOOP\r\nDATA\r\n")
 	c.expect("", "250 2.1.0 Ok")
@@ -296,8 +292,7 @@ func TestOpenRelayNeedsOptIn(t *testing.T) {
 	for _, open := range []bool{false, true} {
 		be := newFakeBackend("example.test")
 		c := dialRaw(t, startServer(t, &smtp.Server{Backend: be, OpenRelay: open}))
-		c.expectCode("", "220 ")
-		c.expectCode("EHLO x", "250")
+		c.greetEHLO("x")
 		c.expect("MAIL FROM:<a@remote.example>", "250 2.1.0 Ok")
 		if open {
 			c.expect("RCPT TO:<x@elsewhere.example>", "250 2.1.5 Ok")
@@ -382,8 +377,7 @@ func TestBDATOutsideTransaction(t *testing.T) {
 	be := newFakeBackend("example.test")
 	addr := startServer(t, &smtp.Server{Backend: be, Limits: smtp.Limits{MessageBytes: 1000}})
 	c := dialRaw(t, addr)
-	c.expectCode("", "220 ")
-	c.expectCode("EHLO x", "250")
+	c.greetEHLO("x")
 	c.send("BDAT 5\r\nabcde")
 	c.expect("", "503 5.5.1 Error: need MAIL command")
 	c.expect("NOOP", "250 2.0.0 Ok")
