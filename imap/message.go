@@ -280,7 +280,7 @@ func bodyStructureOf(p *mime.Part) *BodyStructure {
 	bs := &BodyStructure{
 		Type:        typ,
 		Subtype:     sub,
-		Params:      p.Params,
+		Params:      p.Params(),
 		ID:          p.Header.Get("Content-Id"),
 		Description: p.Header.Get("Content-Description"),
 		Encoding:    p.TransferEncoding,

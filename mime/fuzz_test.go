@@ -134,3 +134,36 @@ func FuzzMessage(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFastContentType: the allocation-free Content-Type reader agrees with
+// ParseMediaType whenever it accepts a value.
+func FuzzFastContentType(f *testing.F) {
+	for _, s := range []string{"text/plain; charset=utf-8", "multipart/mixed;\r\n\tboundary=\"----=_Part_1\"", "Text/HTML; Charset=\"ISO-8859-1\"",
+		"a/b; boundary=x; boundary=y", "multipart/alternative; boundary=abc (c)", "text/plain; charset='utf-8'", " ", "a/b;;c=d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkFastContentType(t, s)
+	})
+}
+
+func checkFastContentType(t *testing.T, s string) {
+	t.Helper()
+	mt, cs, bnd, empty, ok := fastContentType([]byte(s))
+	if !ok {
+		return
+	}
+	if empty {
+		if unfold([]byte(s)) != "" {
+			t.Fatalf("%q: empty, unfolded %q", s, unfold([]byte(s)))
+		}
+		return
+	}
+	wmt, params, err := ParseMediaType(unfold([]byte(s)))
+	if err != nil {
+		t.Fatalf("%q: fast path accepted, ParseMediaType: %v", s, err)
+	}
+	if mt != wmt || cs != normCharset(params["charset"]) || string(bnd) != params["boundary"] {
+		t.Fatalf("%q: fast %q %q %q, ParseMediaType %q %q %q", s, mt, cs, bnd, wmt, normCharset(params["charset"]), params["boundary"])
+	}
+}

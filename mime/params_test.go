@@ -1,6 +1,8 @@
 package mime
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,4 +23,30 @@ func TestRFC2231RepeatedCharset(t *testing.T) {
 			assert.Equal(t, tc.want, p["f"])
 		})
 	}
+}
+
+// TestFastContentTypeCorpus checks the allocation-free Content-Type reader
+// against ParseMediaType on every Content-Type field of the corpus.
+func TestFastContentTypeCorpus(t *testing.T) {
+	t.Parallel()
+	n := 0
+	for _, f := range corpusMessages(t) {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		root, err := ParseBytes(data, nil)
+		require.NoError(t, err)
+		_ = root.Walk(func(p *Part) error {
+			for _, fl := range p.Header.Fields() {
+				if strings.EqualFold(fl.Name, "Content-Type") {
+					checkFastContentType(t, string(fl.RawValue()))
+					if _, _, _, _, ok := fastContentType(fl.RawValue()); ok {
+						n++
+					}
+				}
+			}
+			return nil
+		})
+	}
+	assert.Greater(t, n, 500, "fast path taken")
+	t.Logf("%d Content-Type fields read by the fast path", n)
 }

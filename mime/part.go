@@ -20,9 +20,6 @@ type Part struct {
 	// Content-Type, or the default (text/plain, or message/rfc822 inside
 	// multipart/digest) when the field is absent or unparsable.
 	MediaType string
-	// Params holds the Content-Type parameters (lower-case names, RFC 2231
-	// decoded).
-	Params map[string]string
 	// TransferEncoding is the lower-cased Content-Transfer-Encoding ("7bit"
 	// when absent).
 	TransferEncoding string
@@ -54,8 +51,13 @@ type Part struct {
 	// message/rfc822 part: its offsets are relative to the decoded body.
 	Encapsulated bool
 
+	// Content-Type details: the parameters are parsed on demand (Params)
+	params     map[string]string
+	paramsDone bool
+	charset    string // normalised charset parameter
+	bnd        []byte // multipart boundary (in the Reader's raw slab or the input)
+
 	// multipart bookkeeping
-	boundary     string
 	preambleEnd  int64 // end of preamble content (multipart)
 	epilogueFrom int64 // start of epilogue (after the close delimiter); -1 if no close delimiter
 	closed       bool
@@ -96,7 +98,7 @@ func (p *Part) hasDefect(k DefectKind) bool {
 
 // IsMultipart reports whether p is a multipart with a boundary (its children
 // are body parts).
-func (p *Part) IsMultipart() bool { return p.boundary != "" }
+func (p *Part) IsMultipart() bool { return len(p.bnd) > 0 }
 
 // IsMessage reports whether p embeds a message (message/rfc822 or
 // message/global) parsed as a child.
@@ -109,10 +111,26 @@ func isMessageType(mt string) bool {
 }
 
 // Boundary returns the multipart boundary ("" for other parts).
-func (p *Part) Boundary() string { return p.boundary }
+func (p *Part) Boundary() string { return string(p.bnd) }
+
+// Params returns the Content-Type parameters (lower-case names, RFC 2231
+// and RFC 2047 decoded; nil when there are none). A streamed part parses
+// them from its Content-Type field on the first call (the decoder itself
+// needs only the charset and boundary, which it reads without building the
+// map); a part of a parsed tree has them ready. The map is shared by all
+// callers: do not modify it.
+func (p *Part) Params() map[string]string {
+	if !p.paramsDone {
+		p.paramsDone = true
+		if i := p.Header.index("Content-Type", 0); i >= 0 {
+			_, p.params, _ = ParseMediaType(p.Header.fields[i].Value())
+		}
+	}
+	return p.params
+}
 
 // Charset returns the lower-cased charset parameter, "" if absent.
-func (p *Part) Charset() string { return normCharset(p.Params["charset"]) }
+func (p *Part) Charset() string { return p.charset }
 
 // IsText reports whether p is a text/* leaf.
 func (p *Part) IsText() bool { return strings.HasPrefix(p.MediaType, "text/") }
@@ -135,7 +153,7 @@ func (p *Part) FileName() string {
 	if _, params := p.Disposition(); params["filename"] != "" {
 		return params["filename"]
 	}
-	return p.Params["name"]
+	return p.Params()["name"]
 }
 
 // ContentID returns the Content-ID without angle brackets.

@@ -342,13 +342,17 @@ func (r *Reader) entity(parent *Part, depth int) (*Part, error) {
 	p.BodyStart = r.s.off()
 	r.atLS = true
 	r.open = append(r.open, p)
-	r.classify(p)
+	var d []byte // the delimiter "--" + boundary of a multipart
+	if bnd, bnds := r.classify(p); len(bnd)+len(bnds) > 0 {
+		d = r.carveRaw(2 + len(bnd) + len(bnds))
+		copy(d, "--")
+		copy(d[2:], bnd)
+		copy(d[2:], bnds)
+		p.bnd = d[2:]
+	}
 	r.startSegment(p)
 	switch {
 	case p.IsMultipart():
-		d := r.carveRaw(2 + len(p.boundary))
-		copy(d, "--")
-		copy(d[2:], p.boundary)
 		r.frms = append(r.frms, frame{part: p, delim: d})
 		p.Body = eofReader{}
 	case isMessageType(p.MediaType) && !isEncodedCTE(p.TransferEncoding):
@@ -439,22 +443,34 @@ func (b *bodySource) chunk() ([]byte, error) {
 	return b.r.chunk()
 }
 
-func (r *Reader) classify(p *Part) {
-	ct := p.Header.Get("Content-Type")
+// classify sets p's media type, charset and transfer encoding and returns
+// the boundary of a multipart (as bytes or as a string).
+func (r *Reader) classify(p *Part) (bnd []byte, bnds string) {
 	def := "text/plain"
 	if p.Parent != nil && p.Parent.MediaType == "multipart/digest" && p.Parent.IsMultipart() && !p.Parent.IsMessage() && p.Depth == p.Parent.Depth+1 {
 		def = "message/rfc822"
 	}
-	if ct == "" {
-		p.MediaType = def
-	} else {
-		mt, params, err := ParseMediaType(ct)
-		p.Params = params
-		if isSyntaxError(err) || mt == "" || !strings.Contains(mt, "/") {
-			p.addDefect(DefectBadContentType, p.Start, ct)
-			mt = "text/plain"
+	p.MediaType = def
+	if i := p.Header.index("Content-Type", 0); i >= 0 {
+		mt, cs, b, empty, ok := fastContentType(p.Header.fields[i].RawValue())
+		switch {
+		case ok && !empty:
+			p.MediaType, p.charset, bnd = mt, cs, b
+		case !ok:
+			ct := p.Header.fields[i].Value()
+			mt, params, err := ParseMediaType(ct)
+			p.params, p.paramsDone = params, true
+			if isSyntaxError(err) || mt == "" || !strings.Contains(mt, "/") {
+				p.addDefect(DefectBadContentType, p.Start, ct)
+				mt = "text/plain"
+			}
+			p.MediaType = mt
+			p.charset = normCharset(params["charset"])
+			bnds = params["boundary"]
 		}
-		p.MediaType = mt
+	}
+	if r.tree {
+		p.Params() // parsed now: tree parts may be read concurrently
 	}
 	cte := p.Header.transferEncoding()
 	switch cte {
@@ -476,14 +492,13 @@ func (r *Reader) classify(p *Part) {
 		cte = "7bit"
 	}
 	p.TransferEncoding = cte
-	if strings.HasPrefix(p.MediaType, "multipart/") {
-		b := p.Params["boundary"]
-		if b == "" {
-			p.addDefect(DefectMissingBoundaryParam, p.Start, "")
-		} else {
-			p.boundary = b
-		}
+	if !strings.HasPrefix(p.MediaType, "multipart/") {
+		return nil, ""
 	}
+	if len(bnd) == 0 && bnds == "" {
+		p.addDefect(DefectMissingBoundaryParam, p.Start, "")
+	}
+	return bnd, bnds
 }
 
 // firstSlabs holds a Reader's first slabs, allocated together: enough for
