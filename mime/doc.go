@@ -7,7 +7,9 @@
 //
 // [NewReader] streams a message from an io.Reader as a sequence of parts in
 // depth-first order ([Reader.NextPart]); each [Part] carries its [Header]
-// and a Body reader yielding the decoded content. [Parse] and [ParseBytes]
+// and a Body reader yielding the decoded content. [Reader.Reset] reuses a
+// Reader for the next message: the usual message then costs no allocation
+// (Content-Type parameters are parsed only when [Part.Params] is called). [Parse] and [ParseBytes]
 // build a tree over the same parser and keep the raw bytes, so that
 // [Part.WriteTo] re-serialises an unmodified message byte for byte.
 //
@@ -52,8 +54,10 @@
 //
 // [Limits] bounds every resource; the zero value means: 1 MiB of header
 // per entity, 10000 header fields, 256 KiB per header line or delimiter
-// line (a body line starting with an open boundary is read whole), nesting depth 64, 10000 parts, 1 GiB decoded in total,
-// and 256 MiB read into memory by [Parse]. Exceeding one returns a
+// line (a body line starting with an open boundary is read whole),
+// nesting depth 64, 10000 parts, 1 GiB decoded in total (per message when
+// streaming, per body reader in a tree), and 256 MiB read into memory by
+// [Parse]. Exceeding one returns a
 // [*LimitError] (wrapping [ErrLimit]).
 //
 // # Encoding

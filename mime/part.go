@@ -10,7 +10,8 @@ import (
 // or a message embedded in a message/rfc822 or message/global part.
 //
 // Parts returned by [Reader.NextPart] carry their header and a Body reader
-// valid until the next call. Parts in a tree from [Parse] also keep their
+// valid until the next call; the part itself stays valid until
+// [Reader.Reset], which reuses its storage. Parts in a tree from [Parse] also keep their
 // Children and their raw bytes, and can be re-serialised with
 // [Part.WriteTo].
 type Part struct {
