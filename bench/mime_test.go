@@ -132,33 +132,74 @@ func discardLeaf(r io.Reader) error {
 	return err
 }
 
-// decodeOurs fully decodes every leaf with mailkit's streaming reader.
-func decodeOurs(msg []byte, leaf leafFunc) error {
-	rd := mime.NewReader(bytes.NewReader(msg), nil) // fresh reader per message, like the others
-	for {
-		p, err := rd.NextPart()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if p.IsMultipart() || p.IsMessage() {
-			continue // no body of its own (Body is empty)
-		}
-		if err := leaf(p.Body); err != nil {
-			return err
+// decodeFunc fully decodes one message, handing every leaf to leaf.
+type decodeFunc func(msg []byte, leaf leafFunc) error
+
+// newOurs returns mailkit's decoder: one streaming mime.Reader (and one
+// bytes.Reader) reused for every message with Reset.
+func newOurs() decodeFunc {
+	var br bytes.Reader
+	rd := mime.NewReader(&br, nil)
+	return func(msg []byte, leaf leafFunc) error {
+		br.Reset(msg)
+		rd.Reset(&br)
+		for {
+			p, err := rd.NextPart()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if p.IsMultipart() || p.IsMessage() {
+				continue // no body of its own (Body is empty)
+			}
+			if err := leaf(p.Body); err != nil {
+				return err
+			}
 		}
 	}
 }
 
-// decodeStdlib: net/mail + mime + mime/multipart + base64 + quotedprintable.
-func decodeStdlib(msg []byte, leaf leafFunc) error {
-	m, err := mail.ReadMessage(bufio.NewReader(bytes.NewReader(msg)))
-	if err != nil {
-		return err
+// newOursFresh is mailkit without reuse: a new mime.Reader and
+// bytes.Reader per message (what a caller that keeps the parts does).
+func newOursFresh() decodeFunc {
+	return func(msg []byte, leaf leafFunc) error {
+		rd := mime.NewReader(bytes.NewReader(msg), nil)
+		for {
+			p, err := rd.NextPart()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if p.IsMultipart() || p.IsMessage() {
+				continue
+			}
+			if err := leaf(p.Body); err != nil {
+				return err
+			}
+		}
 	}
-	return stdEntity(stdHeader(m.Header), m.Body, leaf)
+}
+
+// newStdlib returns the standard library route: net/mail + mime +
+// mime/multipart + base64 + quotedprintable, with the bytes.Reader and the
+// message's bufio.Reader reused (net/mail.ReadMessage takes a
+// *bufio.Reader as it is; multipart.Reader has no Reset).
+func newStdlib() decodeFunc {
+	var br bytes.Reader
+	bu := bufio.NewReader(&br)
+	return func(msg []byte, leaf leafFunc) error {
+		br.Reset(msg)
+		bu.Reset(&br)
+		m, err := mail.ReadMessage(bu)
+		if err != nil {
+			return err
+		}
+		return stdEntity(stdHeader(m.Header), m.Body, leaf)
+	}
 }
 
 type stdHeader map[string][]string
@@ -208,14 +249,19 @@ func stdEntity(h stdHeader, body io.Reader, leaf leafFunc) error {
 	return leaf(r)
 }
 
-// decodeGoMessage: emersion/go-message (transfer encodings and charsets
-// decoded by the library).
-func decodeGoMessage(msg []byte, leaf leafFunc) error {
-	e, err := gomessage.Read(bytes.NewReader(msg))
-	if err != nil && !gomessage.IsUnknownCharset(err) && !gomessage.IsUnknownEncoding(err) {
-		return err
+// newGoMessage returns emersion/go-message's route (transfer encodings
+// and charsets decoded by the library), with the bytes.Reader reused (its
+// entities have no Reset).
+func newGoMessage() decodeFunc {
+	var br bytes.Reader
+	return func(msg []byte, leaf leafFunc) error {
+		br.Reset(msg)
+		e, err := gomessage.Read(&br)
+		if err != nil && !gomessage.IsUnknownCharset(err) && !gomessage.IsUnknownEncoding(err) {
+			return err
+		}
+		return gmEntity(e, leaf)
 	}
-	return gmEntity(e, leaf)
 }
 
 func gmEntity(e *gomessage.Entity, leaf leafFunc) error {
@@ -244,15 +290,18 @@ func gmEntity(e *gomessage.Entity, leaf leafFunc) error {
 	return leaf(e.Body)
 }
 
+// mimeContender makes a decoder that is used for a whole run (each
+// contender reuses what its library lets it reuse).
 type mimeContender struct {
-	name   string
-	decode func([]byte, leafFunc) error
+	name       string
+	newDecoder func() decodeFunc
 }
 
 var mimeContenders = []mimeContender{
-	{"mailkit", decodeOurs},
-	{"stdlib", decodeStdlib},
-	{"go-message", decodeGoMessage},
+	{"mailkit", newOurs},
+	{"stdlib", newStdlib},
+	{"go-message", newGoMessage},
+	{"mailkit-new", newOursFresh}, // reported, not used in the ratios
 }
 
 // TestMIMEContendersAgree checks that every contender decodes the same
@@ -262,12 +311,16 @@ var mimeContenders = []mimeContender{
 func TestMIMEContendersAgree(t *testing.T) {
 	r := rand.New(rand.NewSource(42))
 	enc := &mime.Encoder{Now: func() time.Time { return time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC) }, Rand: rand.New(rand.NewSource(7))}
+	decoders := make([]decodeFunc, len(mimeContenders))
+	for i, c := range mimeContenders {
+		decoders[i] = c.newDecoder() // reused for all messages, as in the benchmarks
+	}
 	for k := 0; k < 24; k++ {
 		msg := genMessage(r, k, enc)
 		var ref []string
 		for i, c := range mimeContenders {
 			var got []string
-			err := c.decode(msg, func(rd io.Reader) error {
+			err := decoders[i](msg, func(rd io.Reader) error {
 				h := sha256.New()
 				n, err := io.Copy(h, rd)
 				got = append(got, fmt.Sprintf("%d:%x", n, h.Sum(nil)[:8]))
@@ -292,7 +345,7 @@ func TestMIMEContendersAgree(t *testing.T) {
 
 // runDecode decodes the whole corpus b.N times and reports MB/s (SetBytes)
 // and allocations per MB.
-func runDecode(b *testing.B, corpus [][]byte, size int64, decode func([]byte, leafFunc) error) {
+func runDecode(b *testing.B, corpus [][]byte, size int64, decode decodeFunc) {
 	b.SetBytes(size)
 	b.ReportAllocs()
 	var ms0, ms1 runtime.MemStats
@@ -316,7 +369,7 @@ func runDecode(b *testing.B, corpus [][]byte, size int64, decode func([]byte, le
 func BenchmarkMIMEDecode(b *testing.B) {
 	corpus, size := loadMIMECorpus(b)
 	for _, c := range mimeContenders {
-		b.Run(c.name, func(b *testing.B) { runDecode(b, corpus, size, c.decode) })
+		b.Run(c.name, func(b *testing.B) { runDecode(b, corpus, size, c.newDecoder()) })
 	}
 }
 
@@ -333,9 +386,10 @@ func BenchmarkMIMEDecodeRatio(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&ms0)
 		start := time.Now()
+		decode := c.newDecoder()
 		for i := 0; i < b.N; i++ {
 			for _, m := range corpus {
-				if err := c.decode(m, discardLeaf); err != nil {
+				if err := decode(m, discardLeaf); err != nil {
 					b.Fatal(err)
 				}
 			}
