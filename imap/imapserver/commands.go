@@ -749,8 +749,17 @@ func cmdIdle(ctx context.Context, c *conn, tag string, uid bool) error {
 	defer cancel()
 	stop := make(chan struct{})
 	errc := make(chan error, 1)
-	c.idling.Store(true)
+	// The deadline before the flag, the flag before the check: a Shutdown
+	// either sees the flag (and its past deadline is not overwritten) or
+	// is seen here; it interrupts only once.
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.lim.IdleTimeout))
+	c.idling.Store(true)
+	if c.srv.ns.Closed() {
+		c.idling.Store(false)
+		c.bye("Server shutting down")
+		c.state = stateLogout
+		return errReplied
+	}
 	if c.state == stateSelected {
 		go func() { errc <- c.sess.Idle(idleCtx, &UpdateWriter{c: c}, stop) }()
 	} else {

@@ -30,7 +30,8 @@ const (
 
 type conn struct {
 	srv    *Server
-	nc     net.Conn
+	nc     net.Conn // the client's stream: the socket, or TLS over it
+	raw    net.Conn // the socket, for other goroutines (never replaced)
 	lim    Limits
 	log    *slog.Logger
 	ctx    context.Context
@@ -56,7 +57,10 @@ type conn struct {
 
 func newConn(s *Server, nc net.Conn) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{srv: s, nc: nc, lim: s.limits(), ctx: ctx, cancel: cancel}
+	c := &conn{srv: s, nc: nc, raw: nc, lim: s.limits(), ctx: ctx, cancel: cancel}
+	if tc, ok := nc.(*tls.Conn); ok {
+		c.raw = tc.NetConn()
+	}
 	c.log = s.logger().With("remote", nc.RemoteAddr().String())
 	c.info = ConnInfo{RemoteAddr: nc.RemoteAddr(), LocalAddr: nc.LocalAddr()}
 	c.setStreams(nc)
@@ -82,12 +86,23 @@ func (c *conn) flushIfIdle() error {
 	return c.enc.Err()
 }
 
-// interruptIfWaiting makes a connection blocked on reading a command give
-// up (Shutdown); it then says BYE.
-func (c *conn) interruptIfWaiting() {
+// InterruptIdle implements netserver.Conn (Shutdown): a connection
+// blocked on reading a command or in IDLE gives up waiting and says BYE;
+// a busy one notices the shutdown before it waits again. It sets the
+// deadline on the socket, never on c.nc, which STARTTLS replaces in the
+// connection's goroutine (a *tls.Conn's deadlines are its socket's).
+func (c *conn) InterruptIdle() {
 	if c.waiting.Load() || c.idling.Load() {
-		_ = c.nc.SetReadDeadline(time.Now())
+		_ = c.raw.SetReadDeadline(time.Unix(1, 0))
 	}
+}
+
+// ForceClose implements netserver.Conn (Close, or Shutdown when its
+// context ends): the connection's context is cancelled, so that backend
+// calls stop, and its socket closed at once.
+func (c *conn) ForceClose() {
+	c.cancel()
+	_ = c.raw.Close()
 }
 
 func (c *conn) isTLS() bool { return c.info.TLS != nil }
@@ -109,14 +124,6 @@ func (c *conn) serve() {
 		}
 		_ = c.nc.Close()
 	}()
-	if n := c.srv.nconns.Add(1); n > int64(c.lim.MaxConnections) {
-		c.srv.nconns.Add(-1)
-		c.enc.Raw("* BYE Too many connections").CRLF()
-		_ = c.enc.Flush()
-		return
-	}
-	defer c.srv.nconns.Add(-1)
-
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		hctx, cancel := context.WithTimeout(c.ctx, time.Minute)
 		err := tc.HandshakeContext(hctx)
@@ -166,7 +173,7 @@ func (c *conn) serve() {
 func (c *conn) readCommand() bool {
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.lim.IdleTimeout))
 	c.waiting.Store(true)
-	if c.srv.closed.Load() {
+	if c.srv.ns.Closed() {
 		c.waiting.Store(false)
 		c.bye("Server shutting down")
 		return false
@@ -174,7 +181,7 @@ func (c *conn) readCommand() bool {
 	_, err := c.dec.Peek()
 	c.waiting.Store(false)
 	if err != nil {
-		if c.srv.closed.Load() {
+		if c.srv.ns.Closed() {
 			c.bye("Server shutting down")
 		} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
 			c.bye("Autologout; idle for too long")
@@ -324,7 +331,7 @@ func sanitize(s string) string {
 func (c *conn) fatal(err error) {
 	var le *imap.LimitError
 	switch {
-	case c.srv.closed.Load():
+	case c.srv.ns.Closed():
 		c.bye("Server shutting down")
 	case errors.As(err, &le):
 		c.bye("Input exceeds " + le.Kind.String() + " limit")

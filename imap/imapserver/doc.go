@@ -62,9 +62,28 @@
 // literals get NO [TOOBIG]; larger non-synchronising literals close the
 // connection), 8 MiB of in-memory literals per command line, nesting
 // 32, 20 BAD replies before BYE, 30 minutes of
-// inactivity (also in IDLE), 5 minutes per command, 1000 connections.
-// [Server.Shutdown] stops accepting, says BYE to clients waiting for a
-// command and waits for commands in progress.
+// inactivity (also in IDLE), 5 minutes per command, 1000 connections
+// (and, if [Limits.MaxConnectionsPerIP] is set, that many per client
+// address). A client over a connection limit gets "* BYE Too many
+// connections" (after the TLS handshake on an implicit-TLS listener,
+// both bounded by 5 seconds) and is closed; it is never counted.
+//
+// # Serve, Shutdown and Close
+//
+// [Server.Serve] may run on several listeners at once; it closes its
+// listener when it returns, also when it refuses to start (no Backend,
+// [ErrNoSASLSession], or after Shutdown or Close, when it returns
+// [ErrServerClosed]). [Server.Shutdown] stops accepting, says "* BYE
+// Server shutting down" to clients waiting for a command or in IDLE and
+// closes them, lets commands in progress finish (their connection then
+// says BYE and closes), and waits for all connections; when its context
+// ends it closes the rest. [Server.Close] closes the listeners and every
+// connection at once and returns only after the connections' goroutines
+// (and the refusals of clients over a limit) have ended, so no session
+// method runs after it. A client accepted while the server shuts down is
+// told "* BYE Server shutting down" (closed without a word on an
+// implicit-TLS listener). Earlier versions returned from Close without
+// waiting and left the listener open when Serve failed.
 //
 // # Deviations
 //

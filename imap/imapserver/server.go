@@ -6,11 +6,11 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"sync"
-	"sync/atomic"
+	"net/netip"
 	"time"
 
 	"github.com/mailkit-go/mailkit/imap"
+	"github.com/mailkit-go/mailkit/internal/netserver"
 	"github.com/mailkit-go/mailkit/sasl"
 )
 
@@ -62,6 +62,10 @@ type Limits struct {
 	// MaxConnections bounds simultaneous connections (default 1000);
 	// more get "* BYE Too many connections".
 	MaxConnections int
+	// MaxConnectionsPerIP bounds simultaneous connections from one client
+	// address (default 0: no limit besides MaxConnections); more get
+	// "* BYE Too many connections".
+	MaxConnectionsPerIP int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -113,12 +117,7 @@ type Server struct {
 	// Logger receives errors and per-connection events (nil discards).
 	Logger *slog.Logger
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	conns     map[*conn]struct{}
-	closed    atomic.Bool
-	wg        sync.WaitGroup
-	nconns    atomic.Int64
+	ns netserver.Server[*conn]
 }
 
 func (s *Server) logger() *slog.Logger {
@@ -136,116 +135,78 @@ func (s *Server) decoderLimits() *imap.Limits {
 }
 
 // Serve accepts connections on l until it fails or the server is shut
-// down. Connections that are *tls.Conn (from a listener made with
-// tlsutil.Listen in ModeImplicit, or tls.NewListener) are served as
-// implicit TLS (port 993); others as plaintext with STARTTLS when
-// TLSConfig is set (port 143).
+// down, then closes l and returns [ErrServerClosed] (after Shutdown or
+// Close) or the accept error. Connections that are *tls.Conn (from a
+// listener made with tlsutil.Listen in ModeImplicit, or tls.NewListener)
+// are served as implicit TLS (port 993); others as plaintext with
+// STARTTLS when TLSConfig is set (port 143).
 func (s *Server) Serve(l net.Listener) error {
 	if s.Backend == nil {
+		_ = l.Close()
 		return errors.New("imapserver: no Backend")
 	}
 	if sb, ok := s.Backend.(SASLBackend); ok && s.SASL != nil && !sb.SupportsSASL() {
+		_ = l.Close()
 		return ErrNoSASLSession
 	}
-	s.mu.Lock()
-	if s.closed.Load() {
-		s.mu.Unlock()
+	lim := s.limits()
+	err := s.ns.Serve(l, &netserver.Handler[*conn]{
+		Limits:  netserver.Limits{Conns: lim.MaxConnections, ConnsPerIP: lim.MaxConnectionsPerIP},
+		NewConn: func(nc net.Conn, _ netip.Addr) *conn { return newConn(s, nc) },
+		Serve:   (*conn).serve,
+		Refusal: s.refusal,
+	})
+	if errors.Is(err, netserver.ErrServerClosed) {
 		return ErrServerClosed
 	}
-	if s.listeners == nil {
-		s.listeners = make(map[net.Listener]struct{})
-		s.conns = make(map[*conn]struct{})
-	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-	}()
-	var delay time.Duration
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if s.closed.Load() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return err
-		}
-		delay = 0
-		c := newConn(s, nc)
-		s.mu.Lock()
-		if s.closed.Load() {
-			s.mu.Unlock()
-			_ = nc.Close()
-			return ErrServerClosed
-		}
-		s.conns[c] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			defer func() {
-				s.mu.Lock()
-				delete(s.conns, c)
-				s.mu.Unlock()
-			}()
-			c.serve()
-		}()
-	}
+	return err
 }
+
+// refusal words the BYE of a client that is not served.
+func (s *Server) refusal(nc net.Conn, why netserver.Reason) string {
+	_, isTLS := nc.(*tls.Conn)
+	switch why {
+	case netserver.ReasonShutdown:
+		if isTLS {
+			// Writing would first run the TLS handshake, from the
+			// accepting goroutine: just close.
+			return ""
+		}
+		return "* BYE Server shutting down\r\n"
+	case netserver.ReasonTooManyFromIP:
+		s.logger().Warn("imapserver: per-address connection limit reached", "remote", nc.RemoteAddr().String())
+	default:
+		s.logger().Warn("imapserver: connection limit reached", "remote", nc.RemoteAddr().String())
+	}
+	if isTLS {
+		// The BYE is written after the TLS handshake, which reads from the
+		// client: bound it like the write.
+		_ = nc.SetDeadline(time.Now().Add(refusalTimeout))
+	}
+	return "* BYE Too many connections\r\n"
+}
+
+// refusalTimeout bounds the TLS handshake before the BYE of a refused
+// implicit-TLS client.
+const refusalTimeout = 5 * time.Second
 
 // Shutdown stops accepting connections, tells clients waiting for a
-// command "* BYE" and closes them, lets commands in progress finish, and
-// waits for every connection to end or ctx to be done (then the remaining
-// connections are closed and ctx's error returned).
+// command (or in IDLE) "* BYE" and closes them, lets commands in progress
+// finish (each connection says BYE and closes after its current command),
+// and waits for every connection to end or ctx to be done (then the
+// remaining connections are closed and ctx's error returned).
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.closeListeners()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		s.mu.Lock()
-		for c := range s.conns {
-			c.interruptIfWaiting()
-		}
-		s.mu.Unlock()
-		select {
-		case <-done:
-			return nil
-		case <-ctx.Done():
-			s.Close()
-			<-done
-			return ctx.Err()
-		case <-tick.C:
-		}
-	}
+	return s.ns.Shutdown(ctx)
 }
 
-// Close closes the listeners and every connection at once.
+// Close closes the listeners and every connection at once, and waits for
+// the connections' goroutines to end. It always returns nil.
 func (s *Server) Close() error {
-	s.closeListeners()
-	s.mu.Lock()
-	for c := range s.conns {
-		c.cancel()
-		_ = c.nc.Close()
-	}
-	s.mu.Unlock()
+	s.ns.Close()
 	return nil
 }
 
-func (s *Server) closeListeners() {
-	s.mu.Lock()
-	s.closed.Store(true)
-	for l := range s.listeners {
-		_ = l.Close()
-	}
-	s.mu.Unlock()
+// ConnCount returns the number of connections being served.
+func (s *Server) ConnCount() int {
+	return s.ns.ConnCount()
 }

@@ -1,9 +1,12 @@
 package imapserver_test
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mailkit-go/mailkit/imap"
+	"github.com/mailkit-go/mailkit/imap/imapmem"
 	"github.com/mailkit-go/mailkit/imap/imapserver"
 )
 
@@ -271,20 +275,107 @@ func TestBackendFailures(t *testing.T) {
 
 func TestShutdown(t *testing.T) {
 	t.Parallel()
-	env := newEnv(t, nil)
-	r := login(t, env, "alice")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, env.srv.Shutdown(ctx))
-	assert.True(t, strings.HasPrefix(r.line(), "* BYE"))
+	t.Run("waiting", func(t *testing.T) {
+		t.Parallel()
+		env := newEnv(t, nil)
+		r := login(t, env, "alice")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, env.srv.Shutdown(ctx))
+		assert.True(t, strings.HasPrefix(r.line(), "* BYE"))
+	})
+	for _, selected := range []bool{false, true} {
+		name := "idle authenticated"
+		if selected {
+			name = "idle selected"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			env := newEnv(t, nil)
+			r := login(t, env, "alice")
+			if selected {
+				r.cmd("a1", "SELECT INBOX")
+			}
+			r.send("a2 IDLE")
+			require.Equal(t, "+ idling", r.line())
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			require.NoError(t, env.srv.Shutdown(ctx), "IDLE must not hold Shutdown until ctx ends")
+			assert.Equal(t, "* BYE Server shutting down", r.line())
+			_, err := r.br.ReadString('\n')
+			assert.ErrorIs(t, err, io.EOF, "connection closed after BYE")
+			assert.Equal(t, 0, env.srv.ConnCount())
+		})
+	}
 }
 
-func TestMaxConnections(t *testing.T) {
+func TestServeAfterClose(t *testing.T) {
 	t.Parallel()
-	env := newEnv(t, func(s *imapserver.Server) { s.Limits.MaxConnections = 1 })
-	_ = dialRaw(t, env.addr)
-	c := dialRawNoGreeting(t, env.addr)
-	assert.True(t, strings.HasPrefix(c.line(), "* BYE"))
+	srv := &imapserver.Server{Backend: imapmem.New()}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	_ = dialRaw(t, l.Addr().String())
+	require.NoError(t, srv.Close())
+	assert.ErrorIs(t, <-served, imapserver.ErrServerClosed)
+	assert.Equal(t, 0, srv.ConnCount(), "Close waits for the connections")
+	_, err = l.Accept()
+	assert.Error(t, err, "Serve closed its listener")
+
+	l2, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	assert.ErrorIs(t, srv.Serve(l2), imapserver.ErrServerClosed)
+	_, err = l2.Accept()
+	assert.Error(t, err, "Serve closes a listener it refuses")
+}
+
+func TestConnectionLimits(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		lim       imapserver.Limits
+		otherAddr bool // a client from another address is still served
+	}{
+		{"total", imapserver.Limits{MaxConnections: 1}, false},
+		{"per IP", imapserver.Limits{MaxConnections: 10, MaxConnectionsPerIP: 1}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := newEnv(t, func(s *imapserver.Server) { s.Limits = tc.lim })
+			first := dialRaw(t, env.addr)
+			require.Equal(t, 1, env.srv.ConnCount())
+
+			plain := dialRawNoGreeting(t, env.addr)
+			assert.Equal(t, "* BYE Too many connections", plain.line())
+
+			tc2, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", env.tlsAddr, env.ca.ClientConfig("localhost"))
+			require.NoError(t, err)
+			defer tc2.Close()
+			_ = tc2.SetDeadline(time.Now().Add(30 * time.Second))
+			l, err := bufio.NewReader(tc2).ReadString('\n')
+			require.NoError(t, err)
+			assert.Equal(t, "* BYE Too many connections\r\n", l, "implicit TLS clients are refused over TLS")
+
+			assert.Equal(t, "n1 OK NOOP completed", last(first.cmd("n1", "NOOP")), "the served client is unaffected")
+			assert.Equal(t, 1, env.srv.ConnCount())
+
+			if tc.otherAddr {
+				// Linux routes all of 127/8 to lo; elsewhere skip.
+				d := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+				nc, err := d.Dial("tcp", env.addr)
+				if err != nil {
+					t.Skipf("cannot dial from 127.0.0.2: %v", err)
+				}
+				defer nc.Close()
+				_ = nc.SetDeadline(time.Now().Add(30 * time.Second))
+				g, err := bufio.NewReader(nc).ReadString('\n')
+				require.NoError(t, err)
+				assert.True(t, strings.HasPrefix(g, "* OK"), "another address is served: %q", g)
+			}
+		})
+	}
 }
 
 func TestExpungeNotDuringFetch(t *testing.T) {

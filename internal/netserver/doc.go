@@ -1,8 +1,8 @@
 // Package netserver is the connection plumbing shared by mailkit's
-// protocol servers (smtp, pop3): the accept loop, the limits on
-// concurrent connections in total and per client address, the tracking
-// of listeners and connections for Shutdown and Close, and the goroutines
-// that answer refused clients.
+// protocol servers (smtp, pop3, imap/imapserver): the accept loop, the
+// limits on concurrent connections in total and per client address, the
+// tracking of listeners and connections for Shutdown and Close, and the
+// goroutines that answer refused clients.
 //
 // It knows nothing of any protocol. A protocol server embeds a
 // [Server], passes a [Handler] to [Server.Serve] that creates and runs
