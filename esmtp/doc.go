@@ -38,23 +38,37 @@
 // Final-Recipient; Diagnostic-Code; Remote-MTA; Last-Attempt-Date, ...),
 // a human-readable text and the returned headers or message.
 // [Report.Bytes] builds the multipart/report (RFC 6522) with
-// report-type=delivery-status; [ParseReport] reads one.
+// report-type=delivery-status through the encoder of package mime: a
+// text/plain part (7bit, or quoted-printable/base64 as mime chooses for
+// non-ASCII text on a 7-bit path), the message/delivery-status part
+// (message/global-delivery-status of RFC 6533, sent 8bit, when a field
+// value is UTF-8), and the returned content as text/rfc822-headers
+// (RET=HDRS) or message/rfc822 (RET=FULL, 7bit or 8bit, never base64).
+// Status field values are folded at 78 columns where they have spaces.
+// The output is deterministic: the boundary comes from the encoder's
+// randomness, which Bytes seeds with a SHA-256 hash of the content; a
+// caller-chosen [Report.Boundary] is put in its place afterwards.
+// mime writes Content-Type as the first header field of the report.
 //
-// Deviation: the MIME package of this module is being written alongside
-// this one, so esmtp builds and parses the small fixed multipart/report
-// container itself. The builder writes 7-bit-safe text parts and the
-// parser is tolerant: it unfolds header lines, accepts LF line endings,
-// matches content types case-insensitively, finds message/delivery-status
-// (or message/global-delivery-status, RFC 6533) in any part, and undoes
-// quoted-printable and base64 transfer encoding of the text and status
-// parts (the returned message is kept as sent). It is not a general MIME
-// parser; nested multiparts are not descended into.
+// [ParseReport] reads a report with the mime decoder, so it is as tolerant
+// as that decoder (LF line endings, folding, case-insensitive types,
+// quoted-printable and base64 parts, missing close delimiters, see package
+// mime). It finds the first message/delivery-status or
+// message/global-delivery-status part in the multipart tree, descending
+// into nested multiparts (an Outlook report's multipart/alternative) but
+// not into returned messages, takes the first text/plain part as Text
+// (converted to UTF-8), and keeps a returned message/rfc822 (or
+// message/global) as sent, a text/rfc822-headers (or message/global-headers)
+// part transfer-decoded. Each status group is read by the mime header
+// parser; folded values are unfolded and runs of white space collapsed.
 //
 // # Limits
 //
 // At most [MaxParams] parameters per command, 1024 lines per EHLO reply;
 // ParseReport reads at most [MaxReportSize] octets and
-// [MaxReportRecipients] recipient groups.
+// [MaxReportRecipients] recipient groups, with the mime decoder limited to
+// nesting depth 16 and 1000 parts; a mime limit error is returned wrapped
+// in [ErrReportSyntax].
 //
 // # Concurrency
 //

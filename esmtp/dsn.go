@@ -2,16 +2,14 @@ package esmtp
 
 import (
 	"bytes"
-	"encoding/base64"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"io"
-	"mime/quotedprintable"
-	"net/mail"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mailkit-go/mailkit/mime"
 )
 
 // Limits of [ParseReport].
@@ -113,7 +111,9 @@ type Report struct {
 	MessageID string // without angle brackets
 
 	// Boundary is the MIME boundary; when empty, [Report.Bytes] derives one
-	// from the content (deterministically).
+	// from the content (deterministically). A boundary that is set must
+	// follow RFC 2046 §5.1.1 and not occur in the content. ParseReport
+	// sets it to the boundary of the outer multipart.
 	Boundary string
 
 	// Text is the human-readable first part (text/plain).
@@ -137,13 +137,15 @@ type Report struct {
 	ReturnedHeadersOnly bool
 }
 
-// rfc5322Date is the date format of RFC 5322 §3.3.
-const rfc5322Date = "Mon, 02 Jan 2006 15:04:05 -0700"
-
-// Bytes builds the complete notification message with CRLF line endings.
-// It checks that ReportingMTA and every recipient's FinalRecipient and
-// Action are set. Field values have CR and LF replaced by spaces, so no
-// value can inject a header line.
+// Bytes builds the complete notification message with CRLF line endings,
+// using the [mime] encoder: a multipart/report; report-type=delivery-status
+// with a text/plain part, a message/delivery-status part (message/
+// global-delivery-status, RFC 6533, when a field value is not ASCII) and,
+// when Returned is set, a text/rfc822-headers or message/rfc822 part.
+// It checks that ReportingMTA and every recipient's FinalRecipient, Action
+// and Status are set. Field values have CR and LF replaced by spaces, so no
+// value can inject a header line. The output is deterministic: the same
+// Report always gives the same bytes.
 func (r *Report) Bytes() ([]byte, error) {
 	if r.ReportingMTA.IsZero() {
 		return nil, fmt.Errorf("%w: Reporting-MTA is required", ErrReportSyntax)
@@ -159,147 +161,229 @@ func (r *Report) Bytes() ([]byte, error) {
 			return nil, fmt.Errorf("%w: recipient %d has no valid Status", ErrReportSyntax, i+1)
 		}
 	}
-
-	var status bytes.Buffer
-	writeField(&status, "Original-Envelope-Id", r.OriginalEnvelopeID)
-	writeField(&status, "Reporting-MTA", r.ReportingMTA.String())
-	writeField(&status, "DSN-Gateway", r.DSNGateway.String())
-	writeField(&status, "Received-From-MTA", r.ReceivedFromMTA.String())
-	writeDate(&status, "Arrival-Date", r.ArrivalDate)
-	for _, f := range r.MessageExtra {
-		writeField(&status, f.Name, f.Value)
-	}
-	for _, rc := range r.Recipients {
-		status.WriteString("\r\n")
-		writeField(&status, "Original-Recipient", rc.OriginalRecipient.String())
-		writeField(&status, "Final-Recipient", rc.FinalRecipient.String())
-		writeField(&status, "Action", string(rc.Action))
-		writeField(&status, "Status", rc.Status.String())
-		writeField(&status, "Remote-MTA", rc.RemoteMTA.String())
-		writeField(&status, "Diagnostic-Code", rc.DiagnosticCode.String())
-		writeDate(&status, "Last-Attempt-Date", rc.LastAttemptDate)
-		writeField(&status, "Final-Log-ID", rc.FinalLogID)
-		writeDate(&status, "Will-Retry-Until", rc.WillRetryUntil)
-		for _, f := range rc.Extra {
-			writeField(&status, f.Name, f.Value)
-		}
-	}
-
-	text := crlf([]byte(r.Text))
-	returned := crlf(r.Returned)
-
-	boundary := r.Boundary
-	if boundary == "" {
-		h := fnv.New64a()
-		h.Write(status.Bytes())
-		h.Write(text)
-		h.Write(returned)
-		boundary = "=_mailkit_dsn_" + strconv.FormatUint(h.Sum64(), 36)
-		for n := 1; bytes.Contains(text, []byte("--"+boundary)) || bytes.Contains(returned, []byte("--"+boundary)); n++ {
-			boundary = "=_mailkit_dsn_" + strconv.FormatUint(h.Sum64(), 36) + "_" + strconv.Itoa(n)
-		}
-	} else if !validBoundary(boundary) {
+	if r.Boundary != "" && !validBoundary(r.Boundary) {
 		return nil, fmt.Errorf("%w: invalid boundary", ErrReportSyntax)
-	} else if bytes.Contains(text, []byte("--"+boundary)) || bytes.Contains(returned, []byte("--"+boundary)) {
-		return nil, fmt.Errorf("%w: boundary occurs in the content", ErrReportSyntax)
 	}
 
-	var b bytes.Buffer
-	writeField(&b, "From", r.From)
-	writeField(&b, "To", r.To)
-	writeField(&b, "Subject", r.Subject)
-	writeDate(&b, "Date", r.Date)
+	status := r.statusBody()
+	root := &mime.Node{
+		MediaType: "multipart/report",
+		Params:    map[string]string{"report-type": "delivery-status"},
+	}
+	h := &root.Header
+	addAddressField(h, "From", r.From)
+	addAddressField(h, "To", r.To)
+	if r.Subject != "" {
+		h.Add("Subject", r.Subject)
+	}
+	if !r.Date.IsZero() {
+		h.AddRaw("Date", mime.FormatDate(r.Date))
+	}
 	if r.MessageID != "" {
-		writeField(&b, "Message-ID", "<"+r.MessageID+">")
+		h.AddRaw("Message-ID", "<"+oneLine(r.MessageID)+">")
 	}
-	b.WriteString("Auto-Submitted: auto-replied\r\n")
-	b.WriteString("MIME-Version: 1.0\r\n")
-	b.WriteString("Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"" + boundary + "\"\r\n")
-	b.WriteString("\r\nThis is a MIME-encapsulated message.\r\n")
+	h.AddRaw("Auto-Submitted", "auto-replied")
+	h.AddRaw("MIME-Version", "1.0")
 
-	b.WriteString("\r\n--" + boundary + "\r\n")
-	if isASCIIBytes(text) {
-		b.WriteString("Content-Type: text/plain; charset=us-ascii\r\n")
-	} else {
-		b.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n")
+	body := []byte(r.Text)
+	if len(body) > 0 && body[len(body)-1] != '\n' && body[len(body)-1] != '\r' {
+		body = append(body, '\n') // the last line break belongs to the delimiter
 	}
-	b.WriteString("Content-Description: Notification\r\n\r\n")
-	b.Write(text)
-	if len(text) > 0 && !bytes.HasSuffix(text, []byte("\r\n")) {
-		b.WriteString("\r\n")
+	text := &mime.Node{MediaType: "text/plain", Body: body}
+	text.Header.AddRaw("Content-Description", "Notification")
+	st := &mime.Node{MediaType: "message/delivery-status", Encoding: "7bit", Body: status}
+	if !isASCII(status) {
+		st.MediaType, st.Encoding = "message/global-delivery-status", "8bit"
 	}
-
-	b.WriteString("\r\n--" + boundary + "\r\n")
-	b.WriteString("Content-Type: message/delivery-status\r\nContent-Description: Delivery report\r\n\r\n")
-	b.Write(status.Bytes())
-
+	st.Header.AddRaw("Content-Description", "Delivery report")
+	root.Children = []*mime.Node{text, st}
 	if r.Returned != nil {
-		b.WriteString("\r\n--" + boundary + "\r\n")
+		var ret *mime.Node
 		if r.ReturnedHeadersOnly {
-			b.WriteString("Content-Type: text/rfc822-headers\r\nContent-Description: Undelivered message headers\r\n\r\n")
+			ret = &mime.Node{MediaType: "text/rfc822-headers", Body: r.Returned}
+			ret.Header.AddRaw("Content-Description", "Undelivered message headers")
 		} else {
-			b.WriteString("Content-Type: message/rfc822\r\nContent-Description: Undelivered message\r\n\r\n")
+			// message/rfc822 must not be base64 or quoted-printable
+			// (RFC 2046 §5.2.1): send it as 7bit or 8bit, lines in CRLF.
+			body := toCRLF(r.Returned)
+			ret = &mime.Node{MediaType: "message/rfc822", Encoding: "7bit", Body: body}
+			if !isASCII(body) {
+				ret.Encoding = "8bit"
+			}
+			ret.Header.AddRaw("Content-Description", "Undelivered message")
 		}
-		b.Write(returned)
-		if len(returned) > 0 && !bytes.HasSuffix(returned, []byte("\r\n")) {
-			b.WriteString("\r\n")
-		}
+		root.Children = append(root.Children, ret)
 	}
-	b.WriteString("\r\n--" + boundary + "--\r\n")
-	return b.Bytes(), nil
+
+	// The boundary comes from the encoder's randomness; a stream seeded
+	// with a hash of the content keeps the output deterministic.
+	seed := sha256.New()
+	for _, p := range [][]byte{status, []byte(r.Text), r.Returned} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		seed.Write(n[:])
+		seed.Write(p)
+	}
+	enc := &mime.Encoder{Rand: &hashStream{seed: seed.Sum(nil)}}
+	var b bytes.Buffer
+	if err := enc.Encode(&b, root); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrReportSyntax, err)
+	}
+	if r.Boundary == "" {
+		return b.Bytes(), nil
+	}
+	return setBoundary(b.Bytes(), r.Boundary)
 }
 
+// statusBody writes the message/delivery-status content: the per-message
+// group, then one group per recipient, separated by empty lines.
+func (r *Report) statusBody() []byte {
+	var s bytes.Buffer
+	writeField(&s, "Original-Envelope-Id", r.OriginalEnvelopeID)
+	writeField(&s, "Reporting-MTA", r.ReportingMTA.String())
+	writeField(&s, "DSN-Gateway", r.DSNGateway.String())
+	writeField(&s, "Received-From-MTA", r.ReceivedFromMTA.String())
+	writeDate(&s, "Arrival-Date", r.ArrivalDate)
+	for _, f := range r.MessageExtra {
+		writeField(&s, f.Name, f.Value)
+	}
+	for _, rc := range r.Recipients {
+		s.WriteString("\r\n")
+		writeField(&s, "Original-Recipient", rc.OriginalRecipient.String())
+		writeField(&s, "Final-Recipient", rc.FinalRecipient.String())
+		writeField(&s, "Action", string(rc.Action))
+		writeField(&s, "Status", rc.Status.String())
+		writeField(&s, "Remote-MTA", rc.RemoteMTA.String())
+		writeField(&s, "Diagnostic-Code", rc.DiagnosticCode.String())
+		writeDate(&s, "Last-Attempt-Date", rc.LastAttemptDate)
+		writeField(&s, "Final-Log-ID", rc.FinalLogID)
+		writeDate(&s, "Will-Retry-Until", rc.WillRetryUntil)
+		for _, f := range rc.Extra {
+			writeField(&s, f.Name, f.Value)
+		}
+	}
+	return s.Bytes()
+}
+
+// writeField writes a status field. ASCII values are folded at 78 columns
+// by [mime.EncodeHeader] where they have spaces; other values (UTF-8 of
+// RFC 6533, or text that looks like an encoded word) are written as they
+// are, on one line.
 func writeField(b *bytes.Buffer, name, value string) {
 	if value == "" {
 		return
 	}
+	value = oneLine(value)
 	b.WriteString(name)
 	b.WriteString(": ")
-	for i := 0; i < len(value); i++ {
-		c := value[i]
-		if c == '\r' || c == '\n' {
-			c = ' '
-		}
-		b.WriteByte(c)
+	if isASCII([]byte(value)) && !strings.Contains(value, "=?") && len(value) < 900 {
+		b.WriteString(mime.EncodeHeader(name, value))
+	} else {
+		b.WriteString(value)
 	}
 	b.WriteString("\r\n")
 }
 
 func writeDate(b *bytes.Buffer, name string, t time.Time) {
 	if !t.IsZero() {
-		writeField(b, name, t.Format(rfc5322Date))
+		writeField(b, name, mime.FormatDate(t))
 	}
 }
 
-// crlf converts bare CR and bare LF to CRLF.
-func crlf(p []byte) []byte {
-	if p == nil {
-		return nil
+// addAddressField adds From or To: ASCII as given, other text through the
+// mime address formatter (RFC 2047 display names) when it parses.
+func addAddressField(h *mime.Header, name, value string) {
+	if value == "" {
+		return
 	}
-	out := make([]byte, 0, len(p)+16)
-	for i := 0; i < len(p); i++ {
-		switch c := p[i]; c {
-		case '\r':
-			out = append(out, '\r', '\n')
-			if i+1 < len(p) && p[i+1] == '\n' {
-				i++
-			}
-		case '\n':
-			out = append(out, '\r', '\n')
-		default:
-			out = append(out, c)
+	value = oneLine(value)
+	if !isASCII([]byte(value)) {
+		if as, err := mime.ParseAddressList(value); err == nil {
+			value = mime.FormatAddressList(as)
 		}
 	}
-	return out
+	h.AddRaw(name, value)
 }
 
-func isASCIIBytes(p []byte) bool {
+// oneLine replaces CR and LF by spaces.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// toCRLF turns every line break (CRLF, bare LF, bare CR) into CRLF.
+func toCRLF(p []byte) []byte {
+	p = bytes.ReplaceAll(p, []byte("\r\n"), []byte("\n"))
+	p = bytes.ReplaceAll(p, []byte("\r"), []byte("\n"))
+	return bytes.ReplaceAll(p, []byte("\n"), []byte("\r\n"))
+}
+
+func isASCII(p []byte) bool {
 	for _, c := range p {
 		if c >= 0x80 {
 			return false
 		}
 	}
 	return true
+}
+
+// hashStream is a deterministic byte stream: SHA-256 of the seed and a
+// block counter. It stands in for the encoder's randomness.
+type hashStream struct {
+	seed []byte
+	n    uint64
+	buf  []byte
+}
+
+func (s *hashStream) Read(p []byte) (int, error) {
+	total := 0
+	for len(p) > 0 {
+		if len(s.buf) == 0 {
+			h := sha256.New()
+			h.Write(s.seed)
+			var c [8]byte
+			binary.BigEndian.PutUint64(c[:], s.n)
+			h.Write(c[:])
+			s.n++
+			s.buf = h.Sum(nil)
+		}
+		k := copy(p, s.buf)
+		p, s.buf, total = p[k:], s.buf[k:], total+k
+	}
+	return total, nil
+}
+
+// setBoundary replaces the boundary the encoder chose in msg by the
+// caller's boundary b: in the Content-Type parameter and in the delimiter
+// lines (the encoder made sure "--" and its boundary occur nowhere else in
+// the body). It fails when b occurs in the content.
+func setBoundary(msg []byte, b string) ([]byte, error) {
+	p, err := mime.ParseBytes(msg, nil)
+	if err != nil || !p.IsMultipart() {
+		return nil, fmt.Errorf("%w: re-reading the encoded report: %v", ErrReportSyntax, err)
+	}
+	old := p.Boundary()
+	ct := p.Header.Field("Content-Type")
+	i := bytes.Index(msg, ct.Raw)
+	hdrEnd := int(p.BodyStart)
+	if i < 0 || i+len(ct.Raw) > hdrEnd || !bytes.Contains(ct.Raw, []byte("boundary="+old)) {
+		return nil, fmt.Errorf("%w: boundary not found in the encoded report", ErrReportSyntax)
+	}
+	body := msg[hdrEnd:]
+	if bytes.Contains(body, []byte("--"+b)) {
+		return nil, fmt.Errorf("%w: boundary occurs in the content", ErrReportSyntax)
+	}
+	var out bytes.Buffer
+	out.Grow(len(msg) + 4*len(b))
+	out.Write(msg[:i])
+	out.Write(bytes.Replace(ct.Raw, []byte("boundary="+old), []byte(`boundary="`+b+`"`), 1))
+	out.Write(msg[i+len(ct.Raw) : hdrEnd])
+	out.Write(bytes.ReplaceAll(body, []byte("--"+old), []byte("--"+b)))
+	return out.Bytes(), nil
 }
 
 // validBoundary checks RFC 2046 §5.1.1 bchars, 1-70 characters.
@@ -316,74 +400,89 @@ func validBoundary(s string) bool {
 	return true
 }
 
-// ParseReport parses a delivery status notification: a multipart/report
-// whose parts include message/delivery-status (or
-// message/global-delivery-status), or a bare message/delivery-status
-// body. See the package documentation for how tolerant it is. It returns
-// an error wrapping [ErrNotReport] when no status part is found and
-// [ErrReportSyntax] for a malformed one.
+// ParseReport parses a delivery status notification with the [mime]
+// decoder: a multipart/report (or any multipart, nested ones included)
+// with a message/delivery-status or message/global-delivery-status part,
+// or a bare status body. See the package documentation for how tolerant
+// it is. It returns an error wrapping [ErrNotReport] when no status part is
+// found and [ErrReportSyntax] for a malformed one.
 func ParseReport(msg []byte) (*Report, error) {
 	if len(msg) > MaxReportSize {
 		return nil, fmt.Errorf("%w: larger than %d octets", ErrReportSyntax, MaxReportSize)
 	}
-	hdr, body := splitHeader(msg)
-	fields := parseFields(hdr)
-	r := &Report{}
-	for _, f := range fields {
-		switch strings.ToLower(f.Name) {
-		case "from":
-			r.From = f.Value
-		case "to":
-			r.To = f.Value
-		case "subject":
-			r.Subject = f.Value
-		case "date":
-			if t, err := mail.ParseDate(f.Value); err == nil {
-				r.Date = t
-			}
-		case "message-id":
-			r.MessageID = strings.Trim(f.Value, "<> ")
-		}
+	opts := &mime.Options{RawCharset: true, Limits: mime.Limits{
+		MaxMessageSize: MaxReportSize,
+		MaxDecodedSize: 2 * MaxReportSize,
+		MaxDepth:       16,
+		MaxParts:       1000,
+	}}
+	root, err := mime.ParseBytes(msg, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrReportSyntax, err)
 	}
-	ctype, params := contentType(fields)
+	r := &Report{}
+	h := &root.Header
+	r.From, _ = h.Text("From")
+	r.To, _ = h.Text("To")
+	r.Subject, _ = h.Subject()
+	r.Date, _ = h.Date()
+	r.MessageID, _ = h.MessageID()
+
 	switch {
-	case ctype == "message/delivery-status" || ctype == "message/global-delivery-status":
-		if err := r.parseStatus(decodeBody(body, fields)); err != nil {
+	case isStatusType(root.MediaType):
+		if err := r.parseStatusPart(root); err != nil {
 			return nil, err
 		}
 		return r, nil
-	case strings.HasPrefix(ctype, "multipart/"):
-	default:
-		return nil, fmt.Errorf("%w: content type %q", ErrNotReport, ctype)
-	}
-	boundary := params["boundary"]
-	if boundary == "" {
+	case root.IsMultipart():
+	case strings.HasPrefix(root.MediaType, "multipart/"):
 		return nil, fmt.Errorf("%w: multipart without boundary", ErrReportSyntax)
+	default:
+		return nil, fmt.Errorf("%w: content type %q", ErrNotReport, root.MediaType)
 	}
-	r.Boundary = boundary
+	r.Boundary = root.Boundary()
 	found := false
-	for _, part := range splitMultipart(body, boundary) {
-		ph, pb := splitHeader(part)
-		pf := parseFields(ph)
-		pt, _ := contentType(pf)
-		switch pt {
-		case "message/delivery-status", "message/global-delivery-status":
-			if found {
-				continue
+	var walk func(p *mime.Part) error
+	walk = func(p *mime.Part) error {
+		for _, c := range p.Children {
+			switch mt := c.MediaType; {
+			case c.IsMultipart():
+				// Descend (a text/plain + text/html alternative), but not
+				// into returned messages: they may be reports themselves.
+				if err := walk(c); err != nil {
+					return err
+				}
+			case isStatusType(mt):
+				if found {
+					continue
+				}
+				if err := r.parseStatusPart(c); err != nil {
+					return err
+				}
+				found = true
+			case mt == "text/plain":
+				if r.Text == "" {
+					b, err := c.Bytes()
+					if err != nil {
+						return fmt.Errorf("%w: %w", ErrReportSyntax, err)
+					}
+					t, _ := mime.DecodeCharset(c.Charset(), b)
+					r.Text = string(t)
+				}
+			case mt == "text/rfc822-headers" || mt == "message/global-headers":
+				b, err := c.Bytes()
+				if err != nil {
+					return fmt.Errorf("%w: %w", ErrReportSyntax, err)
+				}
+				r.Returned, r.ReturnedHeadersOnly = b, true
+			case mt == "message/rfc822" || mt == "message/global":
+				r.Returned, r.ReturnedHeadersOnly = c.RawBody(), false
 			}
-			if err := r.parseStatus(decodeBody(pb, pf)); err != nil {
-				return nil, err
-			}
-			found = true
-		case "text/plain", "":
-			if r.Text == "" {
-				r.Text = string(decodeBody(pb, pf))
-			}
-		case "text/rfc822-headers", "message/global-headers":
-			r.Returned, r.ReturnedHeadersOnly = pb, true
-		case "message/rfc822", "message/global":
-			r.Returned, r.ReturnedHeadersOnly = pb, false
 		}
+		return nil
+	}
+	if err := walk(root); err != nil {
+		return nil, err
 	}
 	if !found {
 		return nil, fmt.Errorf("%w: no delivery-status part", ErrNotReport)
@@ -391,13 +490,34 @@ func ParseReport(msg []byte) (*Report, error) {
 	return r, nil
 }
 
-// parseStatus reads the groups of a message/delivery-status body.
+func isStatusType(mt string) bool {
+	return mt == "message/delivery-status" || mt == "message/global-delivery-status"
+}
+
+// parseStatusPart decodes a status part and reads its groups.
+func (r *Report) parseStatusPart(p *mime.Part) error {
+	body, err := p.Bytes()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrReportSyntax, err)
+	}
+	return r.parseStatus(body)
+}
+
+// parseStatus reads the groups of a message/delivery-status body; each
+// group is a header section, read by the mime decoder.
 func (r *Report) parseStatus(body []byte) error {
 	groups := splitGroups(body)
 	if len(groups) == 0 {
 		return fmt.Errorf("%w: empty delivery-status", ErrReportSyntax)
 	}
-	for _, f := range parseFields(groups[0]) {
+	if len(groups)-1 > MaxReportRecipients {
+		return fmt.Errorf("%w: more than %d recipients", ErrReportSyntax, MaxReportRecipients)
+	}
+	fields, err := groupFields(groups[0])
+	if err != nil {
+		return err
+	}
+	for _, f := range fields {
 		switch strings.ToLower(f.Name) {
 		case "original-envelope-id":
 			r.OriginalEnvelopeID = f.Value
@@ -408,17 +528,18 @@ func (r *Report) parseStatus(body []byte) error {
 		case "received-from-mta":
 			r.ReceivedFromMTA = ParseTypedValue(f.Value)
 		case "arrival-date":
-			r.ArrivalDate, _ = mail.ParseDate(f.Value)
+			r.ArrivalDate, _ = mime.ParseDate(f.Value)
 		default:
 			r.MessageExtra = append(r.MessageExtra, f)
 		}
 	}
 	for _, g := range groups[1:] {
-		if len(r.Recipients) == MaxReportRecipients {
-			return fmt.Errorf("%w: more than %d recipients", ErrReportSyntax, MaxReportRecipients)
+		fields, err := groupFields(g)
+		if err != nil {
+			return err
 		}
 		var rc RecipientStatus
-		for _, f := range parseFields(g) {
+		for _, f := range fields {
 			switch strings.ToLower(f.Name) {
 			case "original-recipient":
 				rc.OriginalRecipient = ParseTypedValue(f.Value)
@@ -437,11 +558,11 @@ func (r *Report) parseStatus(body []byte) error {
 			case "diagnostic-code":
 				rc.DiagnosticCode = ParseTypedValue(f.Value)
 			case "last-attempt-date":
-				rc.LastAttemptDate, _ = mail.ParseDate(f.Value)
+				rc.LastAttemptDate, _ = mime.ParseDate(f.Value)
 			case "final-log-id":
 				rc.FinalLogID = f.Value
 			case "will-retry-until":
-				rc.WillRetryUntil, _ = mail.ParseDate(f.Value)
+				rc.WillRetryUntil, _ = mime.ParseDate(f.Value)
 			default:
 				rc.Extra = append(rc.Extra, f)
 			}
@@ -451,138 +572,31 @@ func (r *Report) parseStatus(body []byte) error {
 	return nil
 }
 
-// splitHeader splits a message or part at the first empty line (CRLF or
-// LF line endings).
-func splitHeader(msg []byte) (hdr, body []byte) {
-	for i := 0; i < len(msg); {
-		j := bytes.IndexByte(msg[i:], '\n')
-		if j < 0 {
-			return msg, nil
-		}
-		line := msg[i : i+j]
-		if len(line) == 0 || (len(line) == 1 && line[0] == '\r') {
-			return msg[:i], msg[i+j+1:]
-		}
-		i += j + 1
+// groupFields parses one status group with the mime header parser: folded
+// lines are unfolded (runs of folding white space become one space) and
+// lines without a colon are skipped.
+func groupFields(g []byte) ([]Field, error) {
+	p, err := mime.ParseBytes(g, &mime.Options{Limits: mime.Limits{MaxHeaderFields: 4 * MaxReportRecipients}})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrReportSyntax, err)
 	}
-	return msg, nil
-}
-
-// parseFields parses header lines with folding; lines without a colon are
-// skipped.
-func parseFields(hdr []byte) []Field {
-	var out []Field
-	for _, raw := range bytes.Split(hdr, []byte("\n")) {
-		line := strings.TrimRight(string(raw), "\r")
-		if line == "" {
+	fs := p.Header.Fields()
+	out := make([]Field, 0, len(fs))
+	for i := range fs {
+		if fs[i].Malformed {
 			continue
 		}
-		if (line[0] == ' ' || line[0] == '\t') && len(out) > 0 {
-			out[len(out)-1].Value += " " + strings.TrimSpace(line)
-			continue
-		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok || name == "" || strings.ContainsAny(name, " \t") {
-			continue
-		}
-		out = append(out, Field{Name: name, Value: strings.TrimSpace(value)})
-		if len(out) > 4*MaxReportRecipients {
-			break
-		}
+		out = append(out, Field{Name: fs[i].Name, Value: collapseSpace(fs[i].Value())})
 	}
-	return out
+	return out, nil
 }
 
-// contentType returns the lower-case media type and the parameters
-// (lower-case names) of the Content-Type field; "" when absent.
-func contentType(fields []Field) (string, map[string]string) {
-	for _, f := range fields {
-		if !strings.EqualFold(f.Name, "Content-Type") {
-			continue
-		}
-		parts := splitParams(f.Value)
-		params := map[string]string{}
-		for _, p := range parts[1:] {
-			k, v, ok := strings.Cut(p, "=")
-			if !ok {
-				continue
-			}
-			v = strings.TrimSpace(v)
-			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-				v = v[1 : len(v)-1]
-			}
-			params[strings.ToLower(strings.TrimSpace(k))] = v
-		}
-		return strings.ToLower(strings.TrimSpace(parts[0])), params
+// collapseSpace turns each run of spaces and tabs into one space.
+func collapseSpace(s string) string {
+	if !strings.Contains(s, "  ") && !strings.Contains(s, "\t") {
+		return s
 	}
-	return "", nil
-}
-
-// splitParams splits on ";" outside quoted strings.
-func splitParams(s string) []string {
-	var out []string
-	inQ := false
-	start := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '"':
-			inQ = !inQ
-		case '\\':
-			if inQ {
-				i++
-			}
-		case ';':
-			if !inQ {
-				out = append(out, s[start:i])
-				start = i + 1
-			}
-		}
-	}
-	return append(out, s[start:])
-}
-
-// splitMultipart returns the bodies of the parts between boundary lines.
-func splitMultipart(body []byte, boundary string) [][]byte {
-	delim := []byte("--" + boundary)
-	var parts [][]byte
-	var cur []byte
-	in := false
-	for len(body) > 0 {
-		j := bytes.IndexByte(body, '\n')
-		var line []byte
-		if j < 0 {
-			line, body = body, nil
-		} else {
-			line, body = body[:j+1], body[j+1:]
-		}
-		t := bytes.TrimRight(line, " \t\r\n")
-		if bytes.HasPrefix(t, delim) {
-			rest := t[len(delim):]
-			if len(rest) == 0 || string(rest) == "--" {
-				if in {
-					parts = append(parts, trimFinalEOL(cur))
-				}
-				if string(rest) == "--" {
-					return parts
-				}
-				in, cur = true, nil
-				continue
-			}
-		}
-		if in {
-			cur = append(cur, line...)
-		}
-	}
-	if in {
-		parts = append(parts, trimFinalEOL(cur)) // tolerate a missing close delimiter
-	}
-	return parts
-}
-
-// trimFinalEOL removes the line ending that belongs to the next delimiter.
-func trimFinalEOL(p []byte) []byte {
-	p = bytes.TrimSuffix(p, []byte("\n"))
-	return bytes.TrimSuffix(p, []byte("\r"))
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // splitGroups splits a delivery-status body at empty lines.
@@ -603,31 +617,4 @@ func splitGroups(body []byte) [][]byte {
 		groups = append(groups, cur)
 	}
 	return groups
-}
-
-// decodeBody undoes base64 or quoted-printable transfer encoding.
-func decodeBody(body []byte, fields []Field) []byte {
-	for _, f := range fields {
-		if !strings.EqualFold(f.Name, "Content-Transfer-Encoding") {
-			continue
-		}
-		switch strings.ToLower(strings.TrimSpace(f.Value)) {
-		case "quoted-printable":
-			if d, err := io.ReadAll(io.LimitReader(quotedprintable.NewReader(bytes.NewReader(body)), MaxReportSize)); err == nil {
-				return d
-			}
-		case "base64":
-			clean := bytes.Map(func(r rune) rune {
-				if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
-					return -1
-				}
-				return r
-			}, body)
-			d := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
-			if n, err := base64.StdEncoding.Decode(d, clean); err == nil {
-				return d[:n]
-			}
-		}
-	}
-	return body
 }
