@@ -67,8 +67,16 @@ type Reader struct {
 	endContent   int64
 	endLineStart int64
 	endLineEnd   int64
-	gen          int
-	err          error
+	// endBreak is where the line break before the last delimiter line
+	// starts when a header section consumed it (a header directly followed
+	// by the delimiter); otherwise it equals endContent.
+	endBreak int64
+	// hdrEnd is the offset after the last header section and hdrBrk the
+	// length of the line break ending it (0: it did not end in one).
+	hdrEnd int64
+	hdrBrk int
+	gen    int
+	err    error
 	// encoded embedded message
 	sub        *Reader
 	depthBase  int
@@ -286,9 +294,22 @@ func (r *Reader) closeDeeper(p *Part) {
 		if q == p {
 			return
 		}
-		r.endEntity(q, r.endContent, r.endLineStart)
+		r.endEntity(q, r.contentEnd(q), r.endLineStart)
 		r.open = r.open[:len(r.open)-1]
 	}
+}
+
+// contentEnd returns where q's body content ends at the current delimiter.
+// The line break before a delimiter line belongs to the delimiter (RFC 2046
+// section 5.1.1). When a header section nested in q (an embedded message
+// with an empty body, or one without the empty line after its header)
+// consumed that line break, q's content still ends before it; the nested
+// entity keeps it in its header and its own body is empty.
+func (r *Reader) contentEnd(q *Part) int64 {
+	if r.endBreak < r.endContent {
+		return max(q.BodyStart, r.endBreak)
+	}
+	return r.endContent
 }
 
 func (r *Reader) closeAll() {
@@ -664,6 +685,7 @@ func (r *Reader) header(p *Part) error {
 	}()
 	var total int64
 	maxLine := r.lim.MaxLineLength
+	lastBrk := 0 // length of the line break ending the last line consumed
 	for {
 		line, err := s.peekLine(maxLine)
 		if err != nil {
@@ -680,6 +702,7 @@ func (r *Reader) header(p *Part) error {
 			} else {
 				p.Header.sep = sepCRLF
 			}
+			lastBrk = len(line)
 			s.advance(len(line))
 			break
 		}
@@ -699,6 +722,7 @@ func (r *Reader) header(p *Part) error {
 				hb = append(hb, line...)
 				sp[1] = len(hb)
 			}
+			lastBrk = breakLen(line)
 			s.advance(len(line))
 			continue
 		}
@@ -726,8 +750,10 @@ func (r *Reader) header(p *Part) error {
 		names = append(names, name)
 		colons = append(colons, colon)
 		bad = append(bad, !ok)
+		lastBrk = breakLen(line)
 		s.advance(len(line))
 	}
+	r.hdrEnd, r.hdrBrk = s.off(), lastBrk
 	if len(spans) == 0 {
 		return nil
 	}
@@ -867,6 +893,18 @@ func (r *Reader) matchDelim(line []byte, complete bool) (k int, isClose bool, st
 	return -1, false, matchNo
 }
 
+// breakLen returns the length of the line break ending line (0, 1 or 2).
+func breakLen(line []byte) int {
+	n := len(line)
+	switch {
+	case n >= 2 && line[n-2] == '\r' && line[n-1] == '\n':
+		return 2
+	case n >= 1 && line[n-1] == '\n':
+		return 1
+	}
+	return 0
+}
+
 // lineBreakStart returns the index where the line break ending at d[c-1]
 // begins.
 func lineBreakStart(d []byte, c int) int {
@@ -959,9 +997,16 @@ func (r *Reader) chunk() ([]byte, error) {
 			if found {
 				start := s.off()
 				lineStart := start + int64(c)
+				brk := start
+				if c == 0 && start == r.hdrEnd && r.hdrBrk > 0 {
+					// a header section ends right here: its last line
+					// break is the one before the delimiter
+					brk = start - int64(r.hdrBrk)
+				}
 				s.advance(c + lineLen)
 				r.atLS = true
 				r.endSeg(k, cl, start, lineStart, s.off())
+				r.endBreak = brk
 				return nil, io.EOF
 			}
 			if !s.fill(true) {
@@ -1010,6 +1055,7 @@ func (r *Reader) endSeg(k int, cl bool, contentEnd, lineStart, lineEnd int64) {
 	r.segDn = true
 	r.endFrame, r.endClose = k, cl
 	r.endContent, r.endLineStart, r.endLineEnd = contentEnd, lineStart, lineEnd
+	r.endBreak = contentEnd
 }
 
 // Parse reads a whole message (at most Limits.MaxMessageSize bytes) and
