@@ -69,7 +69,10 @@
 // [Transport] allows; quoted-printable for mostly-ASCII text; base64
 // otherwise), RFC 2047 encoded-word headers folded at 78 columns, RFC 2231
 // file names, random boundaries checked against the content, and generated
-// Date and Message-ID fields (clock and randomness are Encoder fields).
+// Date and Message-ID fields (clock and randomness are Encoder fields). A
+// boundary given in a [Node]'s Params is kept when it is valid RFC 2046
+// syntax ([ValidBoundary]) and absent from the encoded body parts; else
+// encoding fails with a [*BoundaryError] rather than replacing it.
 //
 // # Concurrency
 //

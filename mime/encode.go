@@ -27,14 +27,19 @@ type Transport struct {
 // Node is one entity to encode: a leaf with a Body, or a multipart with
 // Children. The encoder adds Content-Type (from MediaType and Params),
 // Content-Transfer-Encoding (chosen automatically unless Encoding is set)
-// and, for multiparts, the boundary.
+// and, for multiparts, the boundary: the "boundary" parameter when Params
+// has a non-empty one, otherwise a random one that occurs in no body part.
 type Node struct {
 	// Header holds extra fields (Content-ID, Content-Disposition, ...).
 	Header Header
 	// MediaType is "type/subtype"; "" means text/plain.
 	MediaType string
 	// Params are Content-Type parameters; non-ASCII values are written in
-	// RFC 2231 form. A "charset" of utf-8 is added to text parts.
+	// RFC 2231 form. A "charset" of utf-8 is added to text parts. A
+	// multipart's "boundary" is used as given when it is valid (see
+	// [ValidBoundary]) and "--" followed by it occurs in none of the encoded
+	// body parts; otherwise encoding fails with a [*BoundaryError]. Params
+	// is not modified.
 	Params map[string]string
 	// Encoding forces a transfer encoding ("7bit", "8bit", "binary",
 	// "quoted-printable", "base64"); "" chooses automatically.
@@ -108,9 +113,17 @@ func (e *Encoder) encodeNode(buf *bytes.Buffer, n *Node, top *Header) error {
 			}
 			kids = append(kids, kb.Bytes())
 		}
-		boundary, err := e.boundary(kids)
-		if err != nil {
-			return err
+		boundary := params["boundary"]
+		if boundary != "" {
+			if err := checkBoundary(boundary, kids); err != nil {
+				return err
+			}
+		} else {
+			b, err := e.boundary(kids)
+			if err != nil {
+				return err
+			}
+			boundary = b
 		}
 		params["boundary"] = boundary
 		for _, k := range kids {
@@ -172,6 +185,38 @@ func writeField(buf *bytes.Buffer, name, value string) {
 	buf.WriteString(": ")
 	buf.WriteString(value)
 	buf.WriteString("\r\n")
+}
+
+// ValidBoundary reports whether s is a multipart boundary RFC 2046 section
+// 5.1.1 allows: 1 to 70 characters from bcharsnospace and space (letters,
+// digits and '()+_,-./:=?), not ending in a space.
+func ValidBoundary(s string) bool {
+	if s == "" || len(s) > 70 || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("'()+_,-./:=? ", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkBoundary checks a caller-given boundary b: valid syntax, and
+// "--"+b in none of the encoded body parts (where it could start a line
+// that a reader takes for a delimiter).
+func checkBoundary(b string, kids [][]byte) error {
+	if !ValidBoundary(b) {
+		return &BoundaryError{Boundary: b, Part: -1}
+	}
+	d := []byte("--" + b)
+	for i, k := range kids {
+		if bytes.Contains(k, d) {
+			return &BoundaryError{Boundary: b, Part: i}
+		}
+	}
+	return nil
 }
 
 // boundary returns a random boundary that occurs in none of the parts.

@@ -223,3 +223,90 @@ func TestEncodeBase64MatchesStdlib(t *testing.T) {
 		require.Equal(t, want.String(), got.String(), "n=%d", n)
 	}
 }
+
+// TestEncoderGivenBoundary checks that a boundary in Params is used when it
+// is valid and absent from the encoded body parts, and otherwise rejected
+// with a *BoundaryError (never silently replaced).
+func TestEncoderGivenBoundary(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("b", 70)
+	tests := []struct {
+		name     string
+		boundary string
+		body     string
+		nested   string // boundary of a nested multipart child, "" for none
+		errPart  int    // BoundaryError.Part; 0 means no error expected, else index+1
+		invalid  bool
+	}{
+		{name: "token", boundary: "BOUNDARY-1", body: "hello"},
+		{name: "quoted characters", boundary: "a b/c=d:e?f'(g)+_,.", body: "hello"},
+		{name: "70 characters", boundary: long, body: "hello"},
+		{name: "71 characters", boundary: long + "b", body: "hello", invalid: true},
+		{name: "trailing space", boundary: "ab ", body: "hello", invalid: true},
+		{name: "quote", boundary: `a"b`, body: "hello", invalid: true},
+		{name: "non-ASCII", boundary: "grün", body: "hello", invalid: true},
+		{name: "CRLF", boundary: "a\r\nb", body: "hello", invalid: true},
+		{name: "in the body", boundary: "x", body: "a\n--x\nb", errPart: 1},
+		{name: "in the body mid-line", boundary: "x", body: "a --x b", errPart: 1},
+		{name: "prefix of a nested boundary", boundary: "x", nested: "xy", errPart: 2},
+		{name: "same as a nested boundary", boundary: "in", nested: "in", errPart: 2},
+		{name: "nested boundary is a prefix", boundary: "xy", nested: "x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			params := map[string]string{"Boundary": tt.boundary}
+			n := &Node{MediaType: "multipart/mixed", Params: params, Children: []*Node{{Body: []byte(tt.body)}}}
+			if tt.nested != "" {
+				n.Children = append(n.Children, &Node{MediaType: "multipart/alternative",
+					Params: map[string]string{"boundary": tt.nested}, Children: []*Node{{Body: []byte("inner")}}})
+			}
+			var buf bytes.Buffer
+			err := testEncoder(1).Encode(&buf, n)
+			assert.Equal(t, map[string]string{"Boundary": tt.boundary}, params, "Params unchanged")
+			if tt.invalid || tt.errPart > 0 {
+				require.ErrorIs(t, err, ErrBoundary)
+				var be *BoundaryError
+				require.ErrorAs(t, err, &be)
+				assert.Equal(t, tt.boundary, be.Boundary)
+				assert.Equal(t, tt.errPart-1, be.Part)
+				assert.Zero(t, buf.Len(), "nothing written on error")
+				return
+			}
+			require.NoError(t, err)
+			checkWire(t, buf.Bytes())
+			root, err := ParseBytes(buf.Bytes(), nil)
+			require.NoError(t, err)
+			assert.Equal(t, tt.boundary, root.Boundary())
+			require.Len(t, root.Children, len(n.Children))
+			got, err := root.Children[0].Text()
+			require.NoError(t, err)
+			assert.Equal(t, strings.ReplaceAll(tt.body, "\n", "\r\n"), got)
+			if tt.nested != "" {
+				assert.Equal(t, tt.nested, root.Children[1].Boundary())
+				require.Len(t, root.Children[1].Children, 1)
+			}
+			assert.Empty(t, root.Defects)
+		})
+	}
+	t.Run("empty means generated", func(t *testing.T) {
+		t.Parallel()
+		n := &Node{MediaType: "multipart/mixed", Params: map[string]string{"boundary": ""}, Children: []*Node{{Body: []byte("x")}}}
+		var buf bytes.Buffer
+		require.NoError(t, testEncoder(1).Encode(&buf, n))
+		root, err := ParseBytes(buf.Bytes(), nil)
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(root.Boundary(), "mk_"), root.Boundary())
+	})
+}
+
+func TestValidBoundary(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{
+		"": false, "a": true, " a": true, "a ": false, "a b": true,
+		strings.Repeat("z", 70): true, strings.Repeat("z", 71): false,
+		"=_Part_1.2/x:y?": true, "a;b": false, "a\tb": false, "a\\b": false, "a<b>": false,
+	} {
+		assert.Equal(t, want, ValidBoundary(s), "%q", s)
+	}
+}

@@ -19,7 +19,29 @@ var (
 	// ErrHeaderTooLong is returned by the encoder when a header value
 	// cannot be folded into lines of at most 998 octets.
 	ErrHeaderTooLong = errors.New("mime: header line cannot be folded below 998 octets")
+	// ErrBoundary is wrapped by every [*BoundaryError].
+	ErrBoundary = errors.New("mime: unusable multipart boundary")
 )
+
+// BoundaryError reports a multipart boundary given to the [Encoder] (the
+// "boundary" of [Node].Params) that it cannot use. It wraps [ErrBoundary].
+type BoundaryError struct {
+	Boundary string
+	// Part is the index of the first child whose encoded form contains
+	// "--" followed by Boundary, or -1 when Boundary is not valid RFC 2046
+	// syntax (see [ValidBoundary]).
+	Part int
+}
+
+func (e *BoundaryError) Error() string {
+	if e.Part < 0 {
+		return fmt.Sprintf("mime: boundary %q is not valid (RFC 2046 section 5.1.1)", e.Boundary)
+	}
+	return fmt.Sprintf("mime: boundary %q occurs in body part %d", e.Boundary, e.Part+1)
+}
+
+// Unwrap returns [ErrBoundary].
+func (e *BoundaryError) Unwrap() error { return ErrBoundary }
 
 // LimitKind names the limit a [*LimitError] reports.
 type LimitKind int
