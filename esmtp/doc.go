@@ -45,9 +45,11 @@
 // value is UTF-8), and the returned content as text/rfc822-headers
 // (RET=HDRS) or message/rfc822 (RET=FULL, 7bit or 8bit, never base64).
 // Status field values are folded at 78 columns where they have spaces.
-// The output is deterministic: the boundary comes from the encoder's
-// randomness, which Bytes seeds with a SHA-256 hash of the content; a
-// caller-chosen [Report.Boundary] is put in its place afterwards.
+// The output is deterministic: a caller-chosen [Report.Boundary] is passed
+// to the encoder as the boundary parameter (it must be valid and absent
+// from the parts, or Bytes fails); without one the boundary comes from the
+// encoder's randomness, which Bytes seeds with a SHA-256 hash of the
+// content.
 // mime writes Content-Type as the first header field of the report.
 //
 // [ParseReport] reads a report with the mime decoder, so it is as tolerant

@@ -112,8 +112,10 @@ type Report struct {
 
 	// Boundary is the MIME boundary; when empty, [Report.Bytes] derives one
 	// from the content (deterministically). A boundary that is set must
-	// follow RFC 2046 §5.1.1 and not occur in the content. ParseReport
-	// sets it to the boundary of the outer multipart.
+	// follow RFC 2046 §5.1.1 ([mime.ValidBoundary]) and not occur in the
+	// encoded parts, or Bytes fails with an error wrapping both
+	// [ErrReportSyntax] and a [*mime.BoundaryError]. ParseReport sets it to
+	// the boundary of the outer multipart.
 	Boundary string
 
 	// Text is the human-readable first part (text/plain).
@@ -161,14 +163,10 @@ func (r *Report) Bytes() ([]byte, error) {
 			return nil, fmt.Errorf("%w: recipient %d has no valid Status", ErrReportSyntax, i+1)
 		}
 	}
-	if r.Boundary != "" && !validBoundary(r.Boundary) {
-		return nil, fmt.Errorf("%w: invalid boundary", ErrReportSyntax)
-	}
-
 	status := r.statusBody()
 	root := &mime.Node{
 		MediaType: "multipart/report",
-		Params:    map[string]string{"report-type": "delivery-status"},
+		Params:    map[string]string{"report-type": "delivery-status", "boundary": r.Boundary},
 	}
 	h := &root.Header
 	addAddressField(h, "From", r.From)
@@ -215,24 +213,26 @@ func (r *Report) Bytes() ([]byte, error) {
 		root.Children = append(root.Children, ret)
 	}
 
-	// The boundary comes from the encoder's randomness; a stream seeded
-	// with a hash of the content keeps the output deterministic.
-	seed := sha256.New()
-	for _, p := range [][]byte{status, []byte(r.Text), r.Returned} {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
-		seed.Write(n[:])
-		seed.Write(p)
+	// The encoder uses r.Boundary as given (failing with a
+	// *mime.BoundaryError when it is invalid or occurs in a part). Without
+	// one it draws a boundary from its randomness: a stream seeded with a
+	// hash of the content keeps the output deterministic.
+	enc := &mime.Encoder{}
+	if r.Boundary == "" {
+		seed := sha256.New()
+		for _, p := range [][]byte{status, []byte(r.Text), r.Returned} {
+			var n [8]byte
+			binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+			seed.Write(n[:])
+			seed.Write(p)
+		}
+		enc.Rand = &hashStream{seed: seed.Sum(nil)}
 	}
-	enc := &mime.Encoder{Rand: &hashStream{seed: seed.Sum(nil)}}
 	var b bytes.Buffer
 	if err := enc.Encode(&b, root); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrReportSyntax, err)
 	}
-	if r.Boundary == "" {
-		return b.Bytes(), nil
-	}
-	return setBoundary(b.Bytes(), r.Boundary)
+	return b.Bytes(), nil
 }
 
 // statusBody writes the message/delivery-status content: the per-message
@@ -355,49 +355,6 @@ func (s *hashStream) Read(p []byte) (int, error) {
 		p, s.buf, total = p[k:], s.buf[k:], total+k
 	}
 	return total, nil
-}
-
-// setBoundary replaces the boundary the encoder chose in msg by the
-// caller's boundary b: in the Content-Type parameter and in the delimiter
-// lines (the encoder made sure "--" and its boundary occur nowhere else in
-// the body). It fails when b occurs in the content.
-func setBoundary(msg []byte, b string) ([]byte, error) {
-	p, err := mime.ParseBytes(msg, nil)
-	if err != nil || !p.IsMultipart() {
-		return nil, fmt.Errorf("%w: re-reading the encoded report: %v", ErrReportSyntax, err)
-	}
-	old := p.Boundary()
-	ct := p.Header.Field("Content-Type")
-	i := bytes.Index(msg, ct.Raw)
-	hdrEnd := int(p.BodyStart)
-	if i < 0 || i+len(ct.Raw) > hdrEnd || !bytes.Contains(ct.Raw, []byte("boundary="+old)) {
-		return nil, fmt.Errorf("%w: boundary not found in the encoded report", ErrReportSyntax)
-	}
-	body := msg[hdrEnd:]
-	if bytes.Contains(body, []byte("--"+b)) {
-		return nil, fmt.Errorf("%w: boundary occurs in the content", ErrReportSyntax)
-	}
-	var out bytes.Buffer
-	out.Grow(len(msg) + 4*len(b))
-	out.Write(msg[:i])
-	out.Write(bytes.Replace(ct.Raw, []byte("boundary="+old), []byte(`boundary="`+b+`"`), 1))
-	out.Write(msg[i+len(ct.Raw) : hdrEnd])
-	out.Write(bytes.ReplaceAll(body, []byte("--"+old), []byte("--"+b)))
-	return out.Bytes(), nil
-}
-
-// validBoundary checks RFC 2046 §5.1.1 bchars, 1-70 characters.
-func validBoundary(s string) bool {
-	if s == "" || len(s) > 70 || s[len(s)-1] == ' ' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("'()+_,-./:=? ", c) >= 0) {
-			return false
-		}
-	}
-	return true
 }
 
 // ParseReport parses a delivery status notification with the [mime]

@@ -335,14 +335,67 @@ func TestReportBytesErrors(t *testing.T) {
 	r.Recipients[0].Status = EnhancedCode{}
 	_, err = r.Bytes()
 	require.ErrorIs(t, err, ErrReportSyntax)
-	r = sampleReport()
-	r.Boundary = "bad\"boundary"
-	_, err = r.Bytes()
-	require.ErrorIs(t, err, ErrReportSyntax)
-	r = sampleReport()
-	r.Text = "--BOUNDARY-1\n"
-	_, err = r.Bytes()
-	require.ErrorIs(t, err, ErrReportSyntax)
+}
+
+// TestReportBytesGivenBoundary checks that Report.Boundary is used as given
+// (deterministic output), and that an invalid boundary or one occurring in
+// the content fails with ErrReportSyntax and a *mime.BoundaryError.
+func TestReportBytesGivenBoundary(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		boundary string
+		text     string
+		returned string // "" keeps the sample's returned headers
+		errPart  int    // mime.BoundaryError.Part+1; 0: no error
+		invalid  bool
+	}{
+		{name: "token", boundary: "BOUNDARY-1"},
+		{name: "needs quotes", boundary: "8B2C31A0.1700000000/mx.example.com"},
+		{name: "with space", boundary: "a b=c"},
+		{name: "quote", boundary: "bad\"boundary", invalid: true},
+		{name: "trailing space", boundary: "ab ", invalid: true},
+		{name: "too long", boundary: strings.Repeat("x", 71), invalid: true},
+		{name: "line break", boundary: "a\r\nX-Injected: 1", invalid: true},
+		{name: "in the text", boundary: "BOUNDARY-1", text: "--BOUNDARY-1\n", errPart: 1},
+		{name: "in the text as a prefix", boundary: "B", text: "see --BOUNDARY\n", errPart: 1},
+		{name: "in the returned message", boundary: "BOUNDARY-1", returned: "Subject: x\n\n--BOUNDARY-1--\n", errPart: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := sampleReport()
+			r.Boundary = tt.boundary
+			if tt.text != "" {
+				r.Text = tt.text
+			}
+			if tt.returned != "" {
+				r.Returned, r.ReturnedHeadersOnly = []byte(tt.returned), false
+			}
+			b, err := r.Bytes()
+			if tt.invalid || tt.errPart > 0 {
+				require.ErrorIs(t, err, ErrReportSyntax)
+				require.ErrorIs(t, err, mime.ErrBoundary)
+				var be *mime.BoundaryError
+				require.ErrorAs(t, err, &be)
+				assert.Equal(t, tt.boundary, be.Boundary)
+				assert.Equal(t, tt.errPart-1, be.Part)
+				assert.Nil(t, b)
+				return
+			}
+			require.NoError(t, err)
+			again, err := r.Bytes()
+			require.NoError(t, err)
+			assert.Equal(t, b, again, "deterministic")
+			assert.Equal(t, 4, strings.Count(string(b), "\r\n--"+tt.boundary), "three delimiters and the close delimiter")
+			assert.Contains(t, string(b), "\r\n--"+tt.boundary+"--\r\n")
+			got, err := ParseReport(b)
+			require.NoError(t, err)
+			assert.Equal(t, tt.boundary, got.Boundary)
+			assert.Equal(t, strings.ReplaceAll(r.Text, "\n", "\r\n")+"\r\n", got.Text)
+			require.Len(t, got.Recipients, len(r.Recipients))
+		})
+	}
 }
 
 func TestReportNoHeaderInjection(t *testing.T) {
