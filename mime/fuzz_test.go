@@ -111,6 +111,9 @@ func FuzzMessage(f *testing.F) {
 		var treeBodies [][]byte
 		var treeTypes []string
 		_ = root.Walk(func(p *Part) error {
+			if !(p.Start <= p.BodyStart && p.BodyStart <= p.BodyEnd && p.BodyEnd <= p.End) {
+				t.Fatalf("%s: offsets %d %d %d %d out of order", p.MediaType, p.Start, p.BodyStart, p.BodyEnd, p.End)
+			}
 			d, err := p.Bytes()
 			if err != nil || p.IsMultipart() || isMessageType(p.MediaType) {
 				d = nil // compare leaves only
