@@ -27,9 +27,16 @@ const (
 	writeBufSize = 512
 )
 
+// dataBufSize is the size of the read buffer used while message data
+// (DATA) is read: a 10 KiB message then takes one or two read system calls
+// instead of ten. Connections hold it only during the transfer (and until
+// anything pipelined behind the data has been consumed).
+const dataBufSize = 16 << 10
+
 var (
-	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufSize) }}
-	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufSize) }}
+	writerPool     = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufSize) }}
+	readerPool     = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufSize) }}
+	dataReaderPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, dataBufSize) }}
 )
 
 // deadlineSlack returns how much later than due a deadline may be set so
@@ -78,12 +85,12 @@ type conn struct {
 	br  *bufio.Reader
 	bw  *bufio.Writer
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	info   ConnInfo
-	sess   Session
-	start  time.Time
-	endAt  time.Time
+	ctx   context.Context // &cctx
+	cctx  connCtx
+	info  ConnInfo
+	sess  Session
+	start time.Time
+	endAt time.Time
 
 	// protocol state
 	helo       bool
@@ -94,10 +101,18 @@ type conn struct {
 	from       string
 	mailOpts   MailOptions
 	rcpts      []string
-	txID       string
+	txID       []byte // the transaction id (in idBuf unless NewID is long)
 	bdat       *bdatState
 	lineBuf    []byte
 	pendingCmd []byte // command read while a BDAT transfer was open
+	bigReader  bool   // br comes from dataReaderPool
+
+	// per-connection storage reused by every transaction
+	idBuf   [16]byte
+	rcptArr [1]string
+	hdr     []byte // Received header field
+	dr      DataReader
+	sr      sessionReader
 
 	// shutdown coordination
 	mu          sync.Mutex
@@ -110,6 +125,7 @@ type conn struct {
 
 func newConn(s *Server, cfg *serverConfig, nc net.Conn, ip netip.Addr) *conn {
 	c := &conn{srv: s, cfg: cfg, raw: nc, nc: nc}
+	c.rcpts = c.rcptArr[:0]
 	c.info = ConnInfo{LocalAddr: nc.LocalAddr(), RemoteAddr: nc.RemoteAddr(), RemoteIP: ip, Profile: s.Profile}
 	c.strict = s.LineEndings == LineEndingsStrict && !prefixesContain(s.LineEndingExemptions, ip)
 	return c
@@ -179,6 +195,38 @@ func (c *conn) flush() error {
 	return err
 }
 
+// releaseReader returns the read buffer to its pool.
+func (c *conn) releaseReader() {
+	if c.br == nil {
+		return
+	}
+	c.br.Reset(nil)
+	if c.bigReader {
+		dataReaderPool.Put(c.br)
+	} else {
+		readerPool.Put(c.br)
+	}
+	c.br = nil
+	c.bigReader = false
+}
+
+// swapReader replaces an empty read buffer by one of the other size:
+// the large one for message data (big true), the small one otherwise. A
+// buffer that still holds input is kept.
+func (c *conn) swapReader(big bool) {
+	if c.bigReader == big || c.br == nil || c.br.Buffered() > 0 {
+		return
+	}
+	c.releaseReader()
+	if big {
+		c.br = dataReaderPool.Get().(*bufio.Reader)
+	} else {
+		c.br = readerPool.Get().(*bufio.Reader)
+	}
+	c.br.Reset(connReader{c})
+	c.bigReader = big
+}
+
 // InterruptIdle implements netserver.Conn: a connection waiting for its
 // next command is interrupted (and answers 421).
 func (c *conn) InterruptIdle() {
@@ -206,7 +254,8 @@ func (c *conn) serve() {
 	c.start = time.Now()
 	c.endAt = c.start.Add(c.cfg.limits.ConnLifetime)
 	c.readTimeout = c.cfg.limits.CommandTimeout
-	c.ctx, c.cancel = context.WithDeadline(context.Background(), c.endAt)
+	c.cctx.deadline = c.endAt
+	c.ctx = &c.cctx
 	defer func() {
 		if p := recover(); p != nil {
 			c.logger().Error("smtp: panic serving connection", "remote", c.info.RemoteAddr, "panic", p, "stack", string(debug.Stack()))
@@ -221,7 +270,7 @@ func (c *conn) serve() {
 				}
 			}()
 		}
-		c.cancel()
+		c.cctx.cancel()
 		if c.bw != nil {
 			c.bw.Reset(nil)
 			writerPool.Put(c.bw)
@@ -229,11 +278,7 @@ func (c *conn) serve() {
 		}
 		c.nc.Close()
 		c.raw.Close()
-		if c.br != nil {
-			c.br.Reset(nil)
-			readerPool.Put(c.br)
-			c.br = nil
-		}
+		c.releaseReader()
 	}()
 	if c.srv.ImplicitTLS {
 		if err := c.handshake(); err != nil {
@@ -247,7 +292,12 @@ func (c *conn) serve() {
 	if !c.newSession() {
 		return
 	}
-	c.writeRaw("220 " + c.cfg.hostname + " " + c.cfg.greeting)
+	w := c.writer()
+	w.WriteString("220 ")
+	w.WriteString(c.cfg.hostname)
+	w.WriteByte(' ')
+	w.WriteString(c.cfg.greeting)
+	w.WriteString("\r\n")
 	c.loop()
 }
 
@@ -347,33 +397,44 @@ func isTimeout(err error) bool {
 }
 
 // readLine reads one CRLF-terminated line of at most max octets (including
-// CRLF) and returns it without the line ending. Longer lines are consumed
+// CRLF) and returns it without the line ending. The line may alias the
+// read buffer: it is valid until the next read. Longer lines are consumed
 // and reported as ErrLineTooLong. A bare CR or LF is ErrBareCR/ErrBareLF in
 // strict mode; in normalize mode a bare LF ends the line.
 func (c *conn) readLine(max int) ([]byte, error) {
-	c.lineBuf = c.lineBuf[:0]
-	tooLong := false
-	for {
-		frag, err := c.br.ReadSlice('\n')
-		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+	line, err := c.br.ReadSlice('\n')
+	if err != nil {
+		if !errors.Is(err, bufio.ErrBufferFull) {
 			return nil, err
 		}
-		if !tooLong {
-			if len(c.lineBuf)+len(frag) > max {
-				tooLong = true
-				c.lineBuf = c.lineBuf[:0]
-			} else {
-				c.lineBuf = append(c.lineBuf, frag...)
+		// Longer than the buffer: collect it in lineBuf.
+		c.lineBuf = c.lineBuf[:0]
+		tooLong := false
+		frag := line
+		for {
+			if !tooLong {
+				if len(c.lineBuf)+len(frag) > max {
+					tooLong = true
+					c.lineBuf = c.lineBuf[:0]
+				} else {
+					c.lineBuf = append(c.lineBuf, frag...)
+				}
+			}
+			if err == nil {
+				break
+			}
+			frag, err = c.br.ReadSlice('\n')
+			if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+				return nil, err
 			}
 		}
-		if err == nil {
-			break
+		if tooLong {
+			return nil, ErrLineTooLong
 		}
-	}
-	if tooLong {
+		line = c.lineBuf
+	} else if len(line) > max {
 		return nil, ErrLineTooLong
 	}
-	line := c.lineBuf
 	n := len(line)
 	crlf := n >= 2 && line[n-2] == '\r'
 	if crlf {
@@ -403,6 +464,7 @@ func (c *conn) readCommand() ([]byte, error) {
 		c.interrupted = true
 	}
 	c.mu.Unlock()
+	c.swapReader(false)
 	c.readTimeout = c.cfg.limits.CommandTimeout
 	line, err := c.readLine(c.cfg.limits.AuthLine)
 	c.mu.Lock()
@@ -422,19 +484,17 @@ func (c *conn) writeRaw(s string) {
 // only written after EHLO with ENHANCEDSTATUSCODES (RFC 2034).
 func (c *conn) writeReply(code int, enh esmtp.EnhancedCode, text string) {
 	w := c.writer()
-	var num [3]byte
-	strconv.AppendInt(num[:0], int64(code), 10)
 	for {
 		line, rest, more := strings.Cut(text, "\n")
 		line = strings.TrimSuffix(line, "\r")
-		w.Write(num[:])
+		w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(code), 10))
 		if more {
 			w.WriteByte('-')
 		} else {
 			w.WriteByte(' ')
 		}
 		if c.enhanced && !enh.IsZero() {
-			w.WriteString(enh.String())
+			w.Write(enh.Append(w.AvailableBuffer()))
 			if line != "" {
 				w.WriteByte(' ')
 			}
@@ -597,7 +657,10 @@ func (c *conn) cmdHelo(verb, arg string) {
 		if c.srv.HeloReply != nil {
 			text = c.srv.HeloReply(&c.info)
 		}
-		c.writeRaw("250 " + text)
+		w := c.writer()
+		w.WriteString("250 ")
+		w.WriteString(text)
+		w.WriteString("\r\n")
 		return
 	}
 	w := c.writer()
@@ -740,7 +803,7 @@ func (c *conn) cmdMail(arg string) {
 		c.pathError(err)
 		return
 	}
-	addr := p.Mailbox.String()
+	addr := mailboxString(p.Mailbox, pathText)
 	if !isASCII(addr) && !opts.SMTPUTF8 {
 		c.bad++
 		c.writeReply(553, enh(5, 6, 7), "Error: non-ASCII address needs SMTPUTF8")
@@ -755,6 +818,21 @@ func (c *conn) cmdMail(arg string) {
 	c.mailOpts = opts
 	c.rcpts = c.rcpts[:0]
 	c.writeReply(250, enh(2, 1, 0), "Ok")
+}
+
+// mailboxString returns a.String(), parsed from pathText: when the text
+// between pathText's angle brackets is already exactly that string it is
+// returned (a substring, no allocation).
+func mailboxString(a Address, pathText string) string {
+	inner := strings.TrimSuffix(strings.TrimPrefix(pathText, "<"), ">")
+	if a.Domain != "" && isDotString(a.LocalPart) {
+		lp := a.LocalPart
+		if len(inner) == len(lp)+1+len(a.Domain) && inner[len(lp)] == '@' &&
+			inner[:len(lp)] == lp && inner[len(lp)+1:] == a.Domain {
+			return inner
+		}
+	}
+	return a.String()
 }
 
 func paramErr(code int, e esmtp.EnhancedCode, msg string) *Error {
@@ -863,7 +941,7 @@ func (c *conn) cmdRcpt(arg string) {
 		c.pathError(err)
 		return
 	}
-	addr := p.Mailbox.String()
+	addr := mailboxString(p.Mailbox, pathText)
 	if !isASCII(addr) && !c.mailOpts.SMTPUTF8 {
 		c.bad++
 		c.writeReply(553, enh(5, 6, 7), "Error: non-ASCII address needs SMTPUTF8")
@@ -971,50 +1049,64 @@ func (c *conn) cmdStartTLS(arg string) error {
 	return nil
 }
 
-// received returns the Received header field for the current transaction.
-func (c *conn) received() string {
-	var b strings.Builder
-	b.Grow(256)
-	b.WriteString("Received: from ")
+// received builds the Received header field for the current transaction
+// in c.hdr (reused by the connection's next transactions) and returns it.
+func (c *conn) received() []byte {
+	b := c.hdr[:0]
+	if b == nil {
+		b = make([]byte, 0, 256)
+	}
+	b = append(b, "Received: from "...)
 	helo := c.info.Helo
 	if helo == "" {
 		helo = "unknown"
 	}
-	b.WriteString(sanitizeHeaderWord(helo))
-	b.WriteString(" (")
+	b = append(b, sanitizeHeaderWord(helo)...)
+	b = append(b, " ("...)
 	if c.info.RemoteName != "" {
-		b.WriteString(sanitizeHeaderWord(c.info.RemoteName))
-		b.WriteByte(' ')
+		b = append(b, sanitizeHeaderWord(c.info.RemoteName)...)
+		b = append(b, ' ')
 	}
-	b.WriteByte('[')
+	b = append(b, '[')
 	if c.info.RemoteIP.IsValid() {
 		if c.info.RemoteIP.Is6() {
-			b.WriteString("IPv6:")
+			b = append(b, "IPv6:"...)
 		}
-		b.WriteString(c.info.RemoteIP.String())
+		b = c.info.RemoteIP.AppendTo(b)
 	} else {
-		b.WriteString("unknown")
+		b = append(b, "unknown"...)
 	}
-	b.WriteString("])\r\n\tby ")
-	b.WriteString(c.cfg.hostname)
-	b.WriteString(" with ")
-	b.WriteString(c.info.Protocol())
+	b = append(b, "])\r\n\tby "...)
+	b = append(b, c.cfg.hostname...)
+	b = append(b, " with "...)
+	b = append(b, c.info.Protocol()...)
 	if c.info.TLS != nil {
-		b.WriteString(" (")
-		b.WriteString(tlsutil.Summary(*c.info.TLS))
-		b.WriteByte(')')
+		b = append(b, " ("...)
+		b = append(b, tlsutil.Summary(*c.info.TLS)...)
+		b = append(b, ')')
 	}
-	b.WriteString(" id ")
-	b.WriteString(c.txID)
+	b = append(b, " id "...)
+	b = append(b, c.txID...)
 	if len(c.rcpts) == 1 {
-		b.WriteString("\r\n\tfor <")
-		b.WriteString(sanitizeHeaderWord(c.rcpts[0]))
-		b.WriteByte('>')
+		b = append(b, "\r\n\tfor <"...)
+		b = append(b, sanitizeHeaderWord(c.rcpts[0])...)
+		b = append(b, '>')
 	}
-	b.WriteString("; ")
-	b.WriteString(c.cfg.now().Format("Mon, 02 Jan 2006 15:04:05 -0700"))
-	b.WriteString("\r\n")
-	return b.String()
+	b = append(b, "; "...)
+	b = c.cfg.now().AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 -0700")
+	b = append(b, "\r\n"...)
+	c.hdr = b
+	return b
+}
+
+// newTxID sets c.txID for a new transaction: Server.NewID's result when
+// set, else the server's next sequential id.
+func (c *conn) newTxID() {
+	if c.cfg.newID != nil {
+		c.txID = append(c.idBuf[:0], c.cfg.newID()...)
+		return
+	}
+	c.txID = c.cfg.nextID(c.idBuf[:0])
 }
 
 // sanitizeHeaderWord keeps client-supplied words from breaking the header.

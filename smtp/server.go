@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"encoding/hex"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -107,7 +107,8 @@ type Server struct {
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
 	// NewID returns a transaction id for the Received header and the
-	// 250 reply (default 12 random hex digits).
+	// 250 reply (default: 12 hex digits counted up from a random start
+	// per Server).
 	NewID func() string
 	// Logger receives diagnostics (nil discards). Protocol traces are not
 	// logged; secrets never are.
@@ -130,7 +131,11 @@ type serverConfig struct {
 	auth        AuthBackend
 	logger      *slog.Logger
 	now         func() time.Time
-	newID       func() string
+	newID       func() string // nil: nextID
+	// idBase and idSeq make the default transaction ids: a random 48-bit
+	// start per server, counted up for each transaction.
+	idBase uint64
+	idSeq  atomic.Uint64
 	// paramCaps are the extensions whose MAIL/RCPT parameters are
 	// accepted, without [0] and with [1] TLS (only REQUIRETLS differs).
 	paramCaps [2]*esmtp.Capabilities
@@ -181,9 +186,9 @@ func (s *Server) buildConfig() (*serverConfig, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	if c.newID == nil {
-		c.newID = randomID
-	}
+	var rb [8]byte
+	_, _ = rand.Read(rb[:])
+	c.idBase = binary.LittleEndian.Uint64(rb[:])
 	exts := s.Extensions
 	if exts == nil {
 		exts = knownExtensions
@@ -228,10 +233,17 @@ func (s *Server) buildConfig() (*serverConfig, error) {
 	return c, nil
 }
 
-func randomID() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+// nextID appends the server's next default transaction id to b: 12 hex
+// digits, from a random start counted up by one per transaction, so ids
+// do not repeat within 2^48 transactions of one server and are unlikely
+// to repeat across servers or restarts.
+func (c *serverConfig) nextID(b []byte) []byte {
+	const digits = "0123456789abcdef"
+	v := (c.idBase + c.idSeq.Add(1)) & (1<<48 - 1)
+	for shift := 44; shift >= 0; shift -= 4 {
+		b = append(b, digits[(v>>shift)&0xf])
+	}
+	return b
 }
 
 // ListenAndServe listens on the TCP address addr and calls Serve.

@@ -20,13 +20,13 @@ var (
 // WriteTo allocates a 32 KiB buffer per message when the session copies
 // with io.Copy.)
 type sessionReader struct {
-	head string
+	head []byte
 	r    io.Reader
 	err  error
 }
 
 func (t *sessionReader) Read(p []byte) (int, error) {
-	if t.head != "" {
+	if len(t.head) > 0 {
 		n := copy(p, t.head)
 		t.head = t.head[n:]
 		return n, nil
@@ -67,15 +67,21 @@ func (c *conn) cmdData(arg string) error {
 			return err
 		}
 	}
-	c.txID = c.cfg.newID()
+	// Read the data through the large buffer (when nothing is pipelined
+	// behind DATA, which a client must not do anyway).
+	c.swapReader(true)
+	c.newTxID()
 	c.readTimeout = c.cfg.limits.DataTimeout
-	dr := NewDataReader(c.br, DataOptions{
+	dr := &c.dr
+	dr.reset(c.br, DataOptions{
 		LineEndings:   c.lineEndings(),
 		MaxLineLength: c.cfg.limits.TextLine,
 		MaxSize:       c.cfg.limits.MessageBytes,
 	})
-	tr := &sessionReader{head: c.received(), r: dr}
+	tr := &c.sr
+	*tr = sessionReader{head: c.received(), r: dr}
 	rcptErrs, derr := c.deliver(tr)
+	tr.r = nil
 	var fatal, limitErr error
 	if isFatalDataErr(tr.err) {
 		fatal = tr.err
@@ -127,19 +133,42 @@ func (c *conn) finishData(fatal, limitErr error, rcptErrs []error, derr error) e
 			c.writeError(err)
 			continue
 		}
-		id := c.txID
+		var id string
 		if q, ok := c.sess.(QueueIDSession); ok {
-			if v := q.QueueID(); v != "" {
-				id = v
-			}
+			id = q.QueueID()
 		}
 		if c.srv.Profile == ProfileLMTP {
-			c.writeReply(250, enh(2, 1, 5), "<"+c.rcpts[i]+"> Ok: queued as "+id)
+			c.writeReply(250, enh(2, 1, 5), "<"+c.rcpts[i]+"> Ok: queued as "+c.queueID(id))
 		} else {
-			c.writeReply(250, enh(2, 0, 0), "Ok: queued as "+id)
+			c.writeQueued(id)
 		}
 	}
 	return nil
+}
+
+// queueID returns id, or the transaction id when id is empty.
+func (c *conn) queueID(id string) string {
+	if id != "" {
+		return id
+	}
+	return string(c.txID)
+}
+
+// writeQueued writes "250 2.0.0 Ok: queued as <id>" (the transaction id
+// when id is empty) without building the text first.
+func (c *conn) writeQueued(id string) {
+	if id != "" {
+		c.writeReply(250, enh(2, 0, 0), "Ok: queued as "+id)
+		return
+	}
+	w := c.writer()
+	w.WriteString("250 ")
+	if c.enhanced {
+		w.WriteString("2.0.0 ")
+	}
+	w.WriteString("Ok: queued as ")
+	w.Write(c.txID)
+	w.WriteString("\r\n")
 }
 
 // deliver hands the message to the session.
@@ -336,9 +365,11 @@ func (c *conn) cmdBdat(arg string) error {
 		return nil
 	}
 	c.bdat = &bdatState{remaining: n, last: last}
-	c.txID = c.cfg.newID()
+	c.newTxID()
 	cr := &chunkReader{c: c, checkNL: c.strict && c.mailOpts.Body != BodyBinaryMIME}
-	rcptErrs, derr := c.deliver(&sessionReader{head: c.received(), r: cr})
+	c.sr = sessionReader{head: c.received(), r: cr}
+	rcptErrs, derr := c.deliver(&c.sr)
+	c.sr.r = nil
 	if cr.fatal == nil && !cr.aborted && !cr.eof {
 		// The session stopped early: failed (skip to the end of this
 		// chunk and answer now) or returned nil without reading all.
