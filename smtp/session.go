@@ -45,7 +45,8 @@ type Session interface {
 	// Data must return nil only after the message is stored: the server
 	// acknowledges the message with 250 only then. The reader returns an
 	// error (wrapping a *Error) when the client's data violates a limit or
-	// the line-ending policy; the server then replies on its own.
+	// the line-ending policy; the server then replies on its own. r is
+	// valid only until Data returns (the server reuses it).
 	Data(ctx context.Context, r io.Reader) error
 	// Reset aborts the current transaction (RSET, a new HELO/EHLO, STARTTLS,
 	// the end of DATA or BDAT LAST, or a failed transaction).
