@@ -322,10 +322,14 @@ func TestMessage(t *testing.T) {
 
 func TestSearchMatch(t *testing.T) {
 	t.Parallel()
-	m := ParseMessage([]byte(testMsg))
-	target := &SearchTarget{SeqNum: 2, UID: 20, MaxSeqNum: 3, MaxUID: 30, Flags: []Flag{FlagSeen},
-		InternalDate: time.Date(2024, 2, 1, 12, 0, 0, 0, time.UTC)}
-	m.SearchTarget(target)
+	// A SearchTarget caches decoded text and is not safe for concurrent
+	// use, so each parallel subtest gets its own.
+	newTarget := func() *SearchTarget {
+		target := &SearchTarget{SeqNum: 2, UID: 20, MaxSeqNum: 3, MaxUID: 30, Flags: []Flag{FlagSeen},
+			InternalDate: time.Date(2024, 2, 1, 12, 0, 0, 0, time.UTC)}
+		ParseMessage([]byte(testMsg)).SearchTarget(target)
+		return target
+	}
 	cases := []struct {
 		crit string
 		want bool
@@ -355,7 +359,7 @@ func TestSearchMatch(t *testing.T) {
 			t.Parallel()
 			c, _, err := dec(tc.crit + "\r\n").SearchCriteria()
 			require.NoError(t, err)
-			assert.Equal(t, tc.want, c.Match(target))
+			assert.Equal(t, tc.want, c.Match(newTarget()))
 		})
 	}
 }
