@@ -317,7 +317,7 @@ func cmdAuthenticate(ctx context.Context, c *conn, tag string, uid bool) error {
 	return c.loggedIn()
 }
 
-// mailbox converts a mailbox argument from modified UTF-7.
+// mailboxName converts a mailbox argument from modified UTF-7.
 func mailboxName(s string) (string, error) {
 	if strings.EqualFold(s, "INBOX") {
 		return "INBOX", nil
@@ -335,6 +335,19 @@ func mailboxName(s string) (string, error) {
 // mailboxArg reads SP mailbox.
 func (c *conn) mailboxArg() (string, error) { return arg(c, c.dec.AString) }
 
+// lastMailboxArg reads SP mailbox CRLF (a mailbox as the final argument)
+// and decodes the name with [mailboxName].
+func (c *conn) lastMailboxArg() (string, error) {
+	raw, err := c.mailboxArg()
+	if err != nil {
+		return "", err
+	}
+	if err := c.endLine(); err != nil {
+		return "", err
+	}
+	return mailboxName(raw)
+}
+
 // arg reads a space and then one argument with read.
 func arg[T any](c *conn, read func() (T, error)) (T, error) {
 	if err := c.dec.SP(); err != nil {
@@ -345,18 +358,11 @@ func arg[T any](c *conn, read func() (T, error)) (T, error) {
 }
 
 func cmdSelect(ctx context.Context, c *conn, tag string, uid bool) error {
-	raw, err := c.mailboxArg()
+	name, err := c.lastMailboxArg()
 	if err != nil {
-		return err
-	}
-	if err := c.endLine(); err != nil {
 		return err
 	}
 	readOnly := strings.HasPrefix(strings.ToUpper(c.cmd), "EXAMINE")
-	name, err := mailboxName(raw)
-	if err != nil {
-		return err
-	}
 	if c.state == stateSelected {
 		if err := c.sess.Unselect(ctx); err != nil {
 			return err
@@ -391,14 +397,7 @@ func cmdSelect(ctx context.Context, c *conn, tag string, uid bool) error {
 }
 
 func simpleMailboxCmd(ctx context.Context, c *conn, fn func(ctx context.Context, name string) error) error {
-	raw, err := c.mailboxArg()
-	if err != nil {
-		return err
-	}
-	if err := c.endLine(); err != nil {
-		return err
-	}
-	name, err := mailboxName(raw)
+	name, err := c.lastMailboxArg()
 	if err != nil {
 		return err
 	}
@@ -437,18 +436,13 @@ func cmdRename(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err != nil {
 		return err
 	}
-	rawTo, err := c.mailboxArg()
+	// Both names fail with the same error, so decoding the new name
+	// first does not change which one a client sees.
+	to, err := c.lastMailboxArg()
 	if err != nil {
-		return err
-	}
-	if err := c.endLine(); err != nil {
 		return err
 	}
 	from, err := mailboxName(rawFrom)
-	if err != nil {
-		return err
-	}
-	to, err := mailboxName(rawTo)
 	if err != nil {
 		return err
 	}
@@ -1006,14 +1000,7 @@ func cmdCopy(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err != nil {
 		return err
 	}
-	raw, err := c.mailboxArg()
-	if err != nil {
-		return err
-	}
-	if err := c.endLine(); err != nil {
-		return err
-	}
-	dest, err := mailboxName(raw)
+	dest, err := c.lastMailboxArg()
 	if err != nil {
 		return err
 	}
