@@ -95,128 +95,103 @@ func TestRules(t *testing.T) {
 	ctx := context.Background()
 	base := greylist.Triplet{IP: addr("192.0.2.10"), Sender: "a@example.org", Recipient: "b@example.com"}
 
-	t.Run("retry window passed starts over", func(t *testing.T) {
-		t.Parallel()
-		clk := newClock()
-		c := newChecker(clk)
-		d, _ := c.Check(ctx, base)
-		require.Equal(t, greylist.Defer, d.Action)
-		clk.Advance(48*time.Hour + time.Second)
-		d, err := c.Check(ctx, base)
-		require.NoError(t, err)
-		assert.Equal(t, greylist.Defer, d.Action)
-		assert.Equal(t, greylist.ReasonNew, d.Reason)
-		clk.Advance(300 * time.Second)
-		d, _ = c.Check(ctx, base)
-		assert.Equal(t, greylist.Accept, d.Action)
-	})
+	with := func(edit func(*greylist.Triplet)) greylist.Triplet {
+		tr := base
+		edit(&tr)
+		return tr
+	}
+	fromIP := func(ip string) greylist.Triplet {
+		return with(func(tr *greylist.Triplet) { tr.IP = addr(ip) })
+	}
 
-	t.Run("retry at the end of the window is accepted", func(t *testing.T) {
-		t.Parallel()
-		clk := newClock()
-		c := newChecker(clk)
-		c.Check(ctx, base)
-		clk.Advance(48 * time.Hour)
-		d, _ := c.Check(ctx, base)
-		assert.Equal(t, greylist.Accept, d.Action)
-	})
-
-	t.Run("passed triplet expires after 35 days unseen", func(t *testing.T) {
-		t.Parallel()
-		clk := newClock()
-		c := newChecker(clk)
-		c.Check(ctx, base)
-		clk.Advance(5 * time.Minute)
-		d, _ := c.Check(ctx, base)
-		require.Equal(t, greylist.Accept, d.Action)
-		clk.Advance(34 * 24 * time.Hour)
-		d, _ = c.Check(ctx, base)
-		require.Equal(t, greylist.Accept, d.Action, "seen within 35 days")
-		clk.Advance(35*24*time.Hour + time.Second)
-		d, _ = c.Check(ctx, base)
-		assert.Equal(t, greylist.Defer, d.Action)
-		assert.Equal(t, greylist.ReasonNew, d.Reason)
-	})
-
-	t.Run("same /24 is the same client", func(t *testing.T) {
-		t.Parallel()
-		clk := newClock()
-		c := newChecker(clk)
-		c.Check(ctx, base)
-		clk.Advance(5 * time.Minute)
-		retry := base
-		retry.IP = addr("192.0.2.200")
-		d, _ := c.Check(ctx, retry)
-		assert.Equal(t, greylist.Accept, d.Action)
-		other := base
-		other.IP = addr("192.0.3.10")
-		d, _ = c.Check(ctx, other)
-		assert.Equal(t, greylist.Defer, d.Action)
-	})
-
-	t.Run("same IPv6 /64 is the same client; mapped IPv4 is IPv4", func(t *testing.T) {
-		t.Parallel()
-		clk := newClock()
-		c := newChecker(clk)
-		v6 := base
-		v6.IP = addr("2001:db8:1:2::1")
-		c.Check(ctx, v6)
-		mapped := base
-		mapped.IP = addr("::ffff:192.0.2.10")
-		c.Check(ctx, mapped)
-		clk.Advance(5 * time.Minute)
-		v6.IP = addr("2001:db8:1:2:ffff::9")
-		d, _ := c.Check(ctx, v6)
-		assert.Equal(t, greylist.Accept, d.Action)
-		d, _ = c.Check(ctx, base)
-		assert.Equal(t, greylist.Accept, d.Action)
-		v6.IP = addr("2001:db8:1:3::1")
-		d, _ = c.Check(ctx, v6)
-		assert.Equal(t, greylist.Defer, d.Action)
-	})
-
-	t.Run("configurable delay and prefixes", func(t *testing.T) {
-		t.Parallel()
-		clk := newClock()
-		c := &greylist.Checker{Store: greylist.NewMemoryStore(nil), Now: clk.Now,
-			Delay: time.Minute, IPv4Prefix: 32}
-		d, _ := c.Check(ctx, base)
-		assert.Equal(t, time.Minute, d.Remaining)
-		clk.Advance(time.Minute)
-		retry := base
-		retry.IP = addr("192.0.2.11")
-		d, _ = c.Check(ctx, retry)
-		assert.Equal(t, greylist.Defer, d.Action, "/32: another address is another client")
-		d, _ = c.Check(ctx, base)
-		assert.Equal(t, greylist.Accept, d.Action)
-	})
-
-	t.Run("sender tags are normalised", func(t *testing.T) {
-		t.Parallel()
-		clk := newClock()
-		c := newChecker(clk)
-		first := base
-		first.Sender = "prvs=1234abcdef=Bounce-1234@Example.ORG"
-		c.Check(ctx, first)
-		clk.Advance(5 * time.Minute)
-		retry := base
-		retry.Sender = "bounce-98765@example.org"
-		retry.Recipient = "B@EXAMPLE.COM"
-		d, _ := c.Check(ctx, retry)
-		assert.Equal(t, greylist.Accept, d.Action)
-	})
-
-	t.Run("clock going backwards", func(t *testing.T) {
-		t.Parallel()
-		clk := newClock()
-		c := newChecker(clk)
-		c.Check(ctx, base)
-		clk.Advance(-time.Hour)
-		d, err := c.Check(ctx, base)
-		require.NoError(t, err)
-		assert.Equal(t, greylist.Defer, d.Action)
-		assert.Equal(t, 300*time.Second, d.Remaining)
-	})
+	// step advances the clock, checks tr and compares the decision; reason
+	// and remaining are compared when set.
+	type step struct {
+		advance   time.Duration
+		tr        greylist.Triplet
+		action    greylist.Action
+		reason    greylist.Reason
+		remaining time.Duration
+		msg       string
+	}
+	tests := []struct {
+		name    string
+		checker func(*clock) *greylist.Checker // nil: newChecker
+		steps   []step
+	}{
+		{name: "retry window passed starts over", steps: []step{
+			{tr: base, action: greylist.Defer},
+			{advance: 48*time.Hour + time.Second, tr: base, action: greylist.Defer, reason: greylist.ReasonNew},
+			{advance: 300 * time.Second, tr: base, action: greylist.Accept},
+		}},
+		{name: "retry at the end of the window is accepted", steps: []step{
+			{tr: base, action: greylist.Defer},
+			{advance: 48 * time.Hour, tr: base, action: greylist.Accept},
+		}},
+		{name: "passed triplet expires after 35 days unseen", steps: []step{
+			{tr: base, action: greylist.Defer},
+			{advance: 5 * time.Minute, tr: base, action: greylist.Accept},
+			{advance: 34 * 24 * time.Hour, tr: base, action: greylist.Accept, msg: "seen within 35 days"},
+			{advance: 35*24*time.Hour + time.Second, tr: base, action: greylist.Defer, reason: greylist.ReasonNew},
+		}},
+		{name: "same /24 is the same client", steps: []step{
+			{tr: base, action: greylist.Defer},
+			{advance: 5 * time.Minute, tr: fromIP("192.0.2.200"), action: greylist.Accept},
+			{tr: fromIP("192.0.3.10"), action: greylist.Defer},
+		}},
+		{name: "same IPv6 /64 is the same client; mapped IPv4 is IPv4", steps: []step{
+			{tr: fromIP("2001:db8:1:2::1"), action: greylist.Defer},
+			{tr: fromIP("::ffff:192.0.2.10"), action: greylist.Defer},
+			{advance: 5 * time.Minute, tr: fromIP("2001:db8:1:2:ffff::9"), action: greylist.Accept},
+			{tr: base, action: greylist.Accept},
+			{tr: fromIP("2001:db8:1:3::1"), action: greylist.Defer},
+		}},
+		{
+			name: "configurable delay and prefixes",
+			checker: func(clk *clock) *greylist.Checker {
+				return &greylist.Checker{Store: greylist.NewMemoryStore(nil), Now: clk.Now,
+					Delay: time.Minute, IPv4Prefix: 32}
+			},
+			steps: []step{
+				{tr: base, action: greylist.Defer, remaining: time.Minute},
+				{advance: time.Minute, tr: fromIP("192.0.2.11"), action: greylist.Defer, msg: "/32: another address is another client"},
+				{tr: base, action: greylist.Accept},
+			},
+		},
+		{name: "sender tags are normalised", steps: []step{
+			{tr: with(func(tr *greylist.Triplet) { tr.Sender = "prvs=1234abcdef=Bounce-1234@Example.ORG" }), action: greylist.Defer},
+			{advance: 5 * time.Minute, tr: with(func(tr *greylist.Triplet) {
+				tr.Sender = "bounce-98765@example.org"
+				tr.Recipient = "B@EXAMPLE.COM"
+			}), action: greylist.Accept},
+		}},
+		{name: "clock going backwards", steps: []step{
+			{tr: base, action: greylist.Defer},
+			{advance: -time.Hour, tr: base, action: greylist.Defer, remaining: 300 * time.Second},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clk := newClock()
+			c := newChecker(clk)
+			if tc.checker != nil {
+				c = tc.checker(clk)
+			}
+			for i, st := range tc.steps {
+				clk.Advance(st.advance)
+				d, err := c.Check(ctx, st.tr)
+				require.NoError(t, err, "step %d", i)
+				require.Equal(t, st.action, d.Action, "step %d: %s", i, st.msg)
+				if st.reason != "" {
+					assert.Equal(t, st.reason, d.Reason, "step %d", i)
+				}
+				if st.remaining != 0 {
+					assert.Equal(t, st.remaining, d.Remaining, "step %d", i)
+				}
+			}
+		})
+	}
 
 	t.Run("invalid triplet", func(t *testing.T) {
 		t.Parallel()
