@@ -189,31 +189,31 @@ func TestClientParsesScenario2(t *testing.T) {
 
 func TestClientHELOFallback(t *testing.T) {
 	t.Parallel()
-	t.Run("greeting without ESMTP", func(t *testing.T) {
-		t.Parallel()
-		addr, tr := scriptServer(t, "220 old.example Sendmail ready", []step{
+	for _, tc := range []struct {
+		name     string
+		greeting string
+		script   []step
+	}{
+		{"greeting without ESMTP", "220 old.example Sendmail ready", []step{
 			{"HELO me.example", "250 old.example"},
 			{"QUIT", "221 Bye"},
-		})
-		c, err := smtp.Dial(context.Background(), addr, &smtp.ClientOptions{LocalName: "me.example"})
-		require.NoError(t, err)
-		assert.False(t, c.ESMTP())
-		require.NoError(t, c.Quit(context.Background()))
-		assert.Contains(t, <-tr, "C: HELO me.example")
-	})
-	t.Run("EHLO refused", func(t *testing.T) {
-		t.Parallel()
-		addr, tr := scriptServer(t, "220 odd.example ESMTP", []step{
+		}},
+		{"EHLO refused", "220 odd.example ESMTP", []step{
 			{"EHLO me.example", "502 5.5.1 Command not implemented"},
 			{"HELO me.example", "250 odd.example"},
 			{"QUIT", "221 Bye"},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			addr, tr := scriptServer(t, tc.greeting, tc.script)
+			c, err := smtp.Dial(context.Background(), addr, &smtp.ClientOptions{LocalName: "me.example"})
+			require.NoError(t, err)
+			assert.False(t, c.ESMTP())
+			require.NoError(t, c.Quit(context.Background()))
+			assert.Contains(t, <-tr, "C: HELO me.example")
 		})
-		c, err := smtp.Dial(context.Background(), addr, &smtp.ClientOptions{LocalName: "me.example"})
-		require.NoError(t, err)
-		assert.False(t, c.ESMTP())
-		require.NoError(t, c.Quit(context.Background()))
-		assert.Contains(t, <-tr, "C: HELO me.example")
-	})
+	}
 	t.Run("TLS required but not offered", func(t *testing.T) {
 		t.Parallel()
 		addr, _ := scriptServer(t, "220 plain.example ESMTP", []step{
