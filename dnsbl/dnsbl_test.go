@@ -3,6 +3,7 @@ package dnsbl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -537,4 +538,37 @@ func TestTooManyDomains(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Score)
 	assert.Len(t, res.Results, 1)
+}
+
+// TestMaxAnswers checks that only Limits.MaxAnswers A records (default 32)
+// of an answer are kept and interpreted.
+func TestMaxAnswers(t *testing.T) {
+	t.Parallel()
+	z := zone(t)
+	for i := 1; i <= 40; i++ {
+		require.NoError(t, z.Add(fmt.Sprintf("6.0.0.127.zen.test. 300 IN A 127.0.0.%d", i)))
+	}
+	lists := []List{{Zone: "zen.test"}}
+	tests := []struct {
+		name  string
+		limit int
+		ip    string
+		want  int
+	}{
+		{name: "default caps a large answer", ip: "127.0.0.6", want: 32},
+		{name: "explicit limit", limit: 1, ip: "127.0.0.3", want: 1},
+		{name: "under the limit", limit: 5, ip: "127.0.0.3", want: 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := &Checker{Resolver: z, Lists: lists, Limits: Limits{MaxAnswers: tc.limit}}
+			res, err := c.Check(context.Background(), Query{IP: netip.MustParseAddr(tc.ip)})
+			require.NoError(t, err)
+			require.Len(t, res.Results, 1)
+			assert.NoError(t, res.Results[0].Err)
+			assert.Len(t, res.Results[0].Addrs, tc.want)
+			assert.True(t, res.Results[0].Listed)
+		})
+	}
 }
