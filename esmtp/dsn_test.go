@@ -1,6 +1,7 @@
 package esmtp
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -492,4 +493,25 @@ func TestTypedValue(t *testing.T) {
 	assert.Equal(t, TypedValue{Value: "a.example"}, ParseTypedValue("a.example"))
 	assert.Equal(t, "", TypedValue{}.String())
 	assert.Equal(t, "smtp; 250 ok", SMTPDiagnostic("250 ok").String())
+}
+
+// TestParseReportMaxRecipients checks the MaxReportRecipients bound: a
+// delivery-status body with exactly that many per-recipient groups parses,
+// one more is a syntax error.
+func TestParseReportMaxRecipients(t *testing.T) {
+	t.Parallel()
+	body := func(n int) []byte {
+		var b strings.Builder
+		b.WriteString("Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mta.example\r\n")
+		for i := range n {
+			fmt.Fprintf(&b, "\r\nFinal-Recipient: rfc822; u%d@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n", i)
+		}
+		return []byte(b.String())
+	}
+	r, err := ParseReport(body(MaxReportRecipients))
+	require.NoError(t, err)
+	assert.Len(t, r.Recipients, MaxReportRecipients)
+	_, err = ParseReport(body(MaxReportRecipients + 1))
+	require.ErrorIs(t, err, ErrReportSyntax)
+	assert.ErrorContains(t, err, "recipients")
 }
