@@ -502,24 +502,30 @@ func TestCacheClockSetBack(t *testing.T) {
 	assert.Len(t, z.Queries(), 1)
 }
 
-// hangingTCPServer answers every UDP query with TC set and accepts TCP
-// connections that it never answers; each accepted connection is
-// signalled on the returned channel.
-func hangingTCPServer(t *testing.T) (string, <-chan struct{}) {
+// listenUDPAndTCP opens a UDP socket and a TCP listener on the same
+// loopback port (retrying when the TCP port is taken) and fails the test
+// when it cannot.
+func listenUDPAndTCP(t *testing.T) (net.PacketConn, net.Listener) {
 	t.Helper()
-	var pc net.PacketConn
-	var ln net.Listener
 	for range 20 {
 		p, err := net.ListenPacket("udp", "127.0.0.1:0")
 		require.NoError(t, err)
 		l, err := net.Listen("tcp", p.LocalAddr().String())
 		if err == nil {
-			pc, ln = p, l
-			break
+			return p, l
 		}
 		p.Close()
 	}
-	require.NotNil(t, pc)
+	require.FailNow(t, "no port free for both UDP and TCP")
+	return nil, nil
+}
+
+// hangingTCPServer answers every UDP query with TC set and accepts TCP
+// connections that it never answers; each accepted connection is
+// signalled on the returned channel.
+func hangingTCPServer(t *testing.T) (string, <-chan struct{}) {
+	t.Helper()
+	pc, ln := listenUDPAndTCP(t)
 	accepted := make(chan struct{}, 10)
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -629,19 +635,7 @@ func TestResolverConcurrent(t *testing.T) {
 // on the same port from z.
 func brokenUDPServer(t *testing.T, z *dnstest.Zone, reply func(q *dns.Msg) []byte) string {
 	t.Helper()
-	var pc net.PacketConn
-	var ln net.Listener
-	for range 20 {
-		p, err := net.ListenPacket("udp", "127.0.0.1:0")
-		require.NoError(t, err)
-		l, err := net.Listen("tcp", p.LocalAddr().String())
-		if err == nil {
-			pc, ln = p, l
-			break
-		}
-		p.Close()
-	}
-	require.NotNil(t, pc)
+	pc, ln := listenUDPAndTCP(t)
 	tcp := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
 		r, err := z.Exchange(context.Background(), q)
 		if err == nil {
