@@ -110,3 +110,24 @@ func TestWaitForConcurrentSenders(t *testing.T) {
 	srv.Close()
 	assert.Len(t, srv.Messages(), n)
 }
+
+// TestMaxMessageBytes: a message over Options.MaxMessageBytes is refused
+// with 552 and not captured; one under it is.
+func TestMaxMessageBytes(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.New(t, &smtptest.Options{MaxMessageBytes: 200})
+	ctx := context.Background()
+	c, err := smtp.Dial(ctx, srv.Addr(), nil)
+	require.NoError(t, err)
+	env := &smtp.Envelope{From: "app@example.net", To: []string{"a@x.example"}}
+	_, err = c.Send(ctx, env, strings.NewReader("Subject: big\r\n\r\n"+strings.Repeat("x", 500)+"\r\n"))
+	var se *smtp.Error
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 552, se.Code)
+	_, err = c.Send(ctx, env, strings.NewReader("Subject: small\r\n\r\nok\r\n"))
+	require.NoError(t, err)
+	require.NoError(t, c.Quit(ctx))
+	msgs := srv.MustWaitFor(t, 1)
+	require.Len(t, msgs, 1)
+	assert.Equal(t, "small", msgs[0].Header.Get("Subject"))
+}
