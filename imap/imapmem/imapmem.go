@@ -1,18 +1,3 @@
-// Package imapmem is an in-memory backend for [imapserver]: users,
-// mailboxes with UIDVALIDITY/UIDNEXT, flags, \Recent, and any number of
-// concurrent sessions per user that see each other's changes (new
-// messages, flag changes, expunges) through the untagged updates of
-// [imapserver.Session.Poll] and [imapserver.Session.Idle].
-//
-// STORE answers with FETCH responses only for messages whose flags
-// changed, as Dovecot does (QUIRK: interop scripts and clients written
-// against Dovecot count these responses).
-//
-// Everything lives in memory and is lost when the process ends; it is
-// meant for tests, examples and as the reference implementation of the
-// backend contract. The hierarchy delimiter is "/". One mutex guards the
-// whole backend; updates are computed under it and written to the client
-// after it is released, so a slow client never blocks other sessions.
 package imapmem
 
 import (
