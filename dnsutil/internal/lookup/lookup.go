@@ -23,15 +23,14 @@ const MaxCNAMEs = 8
 
 // Error texts, the same as the standard library's resolver uses.
 const (
-	ErrTextNotFound     = "no such host"
-	ErrTextServFail     = "server misbehaving"
-	ErrTextRefused      = "query refused"
-	ErrTextTimeout      = "i/o timeout"
-	ErrTextCNAMELoop    = "too many CNAME records"
-	ErrTextBadAddress   = "unrecognized address"
-	ErrTextBadName      = "invalid domain name"
-	ErrTextBadNetwork   = "unsupported network"
-	ErrTextNoAnswerData = "no answer from DNS server"
+	ErrTextNotFound   = "no such host"
+	ErrTextServFail   = "server misbehaving"
+	ErrTextRefused    = "query refused"
+	ErrTextTimeout    = "i/o timeout"
+	ErrTextCNAMELoop  = "too many CNAME records"
+	ErrTextBadAddress = "unrecognized address"
+	ErrTextBadName    = "invalid domain name"
+	ErrTextBadNetwork = "unsupported network"
 )
 
 // QueryFunc sends one question and returns the response whatever its RCODE.
