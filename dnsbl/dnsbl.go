@@ -223,6 +223,8 @@ type ListResult struct {
 
 // Result is the outcome of [Checker.Check].
 type Result struct {
+	// Verdict is Score compared with the Checker's thresholds (or the
+	// local list's decision when Local is set).
 	Verdict Verdict
 	// Score is the weighted sum of listings.
 	Score int

@@ -82,7 +82,9 @@ const (
 
 // Decision is the result of [Checker.Check].
 type Decision struct {
+	// Action says whether to accept the recipient now or defer it.
 	Action Action
+	// Reason says which rule decided (new triplet, too early, allowlisted...).
 	Reason Reason
 	// Remaining is how long until a retry would be accepted (Defer only).
 	Remaining time.Duration

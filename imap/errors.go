@@ -55,8 +55,11 @@ func (k LimitKind) String() string {
 // non-synchronising literal that is too large to skip) and the connection
 // must be closed.
 type LimitError struct {
-	Kind  LimitKind
+	// Kind is the limit that was exceeded.
+	Kind LimitKind
+	// Limit is its configured value.
 	Limit int64
+	// Fatal means the connection must be closed (see above).
 	Fatal bool
 }
 
