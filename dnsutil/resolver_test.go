@@ -705,3 +705,33 @@ func TestResolverBrokenUDPReplies(t *testing.T) {
 		})
 	}
 }
+
+// TestCacheTTLCaps: MaxTTL and MaxNegativeTTL cap how long answers stay
+// cached, whatever TTL the server gave.
+func TestCacheTTLCaps(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		qname string
+		qtype uint16
+		cache func(*dnsutil.Cache)
+	}{
+		{"positive", "mx2.example.com", dns.TypeA, func(c *dnsutil.Cache) { c.MaxTTL = 5 * time.Second }},            // zone TTL 30
+		{"negative", "nope.example.com", dns.TypeTXT, func(c *dnsutil.Cache) { c.MaxNegativeTTL = 5 * time.Second }}, // NXDOMAIN
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			z := newZone(t)
+			r, clk := newCachedResolver(t, z)
+			tc.cache(r.Cache)
+			_, _ = r.Query(ctx, tc.qname, tc.qtype)
+			clk.Advance(4 * time.Second)
+			_, _ = r.Query(ctx, tc.qname, tc.qtype)
+			require.Len(t, z.Queries(), 1, "still cached within the cap")
+			clk.Advance(2 * time.Second)
+			_, _ = r.Query(ctx, tc.qname, tc.qtype)
+			assert.Len(t, z.Queries(), 2, "expired at the cap, before the server's TTL")
+		})
+	}
+}
