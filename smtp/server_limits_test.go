@@ -2,6 +2,7 @@ package smtp_test
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"net"
 	"regexp"
@@ -384,4 +385,33 @@ func TestBDATOutsideTransaction(t *testing.T) {
 	c.expect("BDAT 999999999999 LAST", "552 5.3.4 Error: message file too big")
 	assert.True(t, c.closed())
 	assert.Empty(t, be.messages())
+}
+
+// TestAuthLineLimit: AUTH lines and SASL responses may exceed the 512-octet
+// command limit up to Limits.AuthLine (long tokens, RFC 4954 §4), and no
+// further.
+func TestAuthLineLimit(t *testing.T) {
+	t.Parallel()
+	user, pass := strings.Repeat("u", 250), strings.Repeat("p", 250) // RFC 4616 fields are at most 255 octets
+	be := newAuthBackend(newFakeBackend(), user, pass)
+	s := &smtp.Server{Backend: be, TLSConfig: serverTLS(t), Profile: smtp.ProfileSubmission, Limits: smtp.Limits{AuthLine: 2048}}
+	c := dialRaw(t, startServer(t, s))
+	c.greetEHLO("x")
+	c.expectCode("STARTTLS", "220 ")
+	c.startTLS()
+	c.expectCode("EHLO x", "250")
+	// An initial response of 672 octets (over 512, under 2048) works.
+	ir := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pass))
+	require.Greater(t, len(ir), 512)
+	c.expect("AUTH PLAIN "+ir, "235 2.7.0 Authentication successful")
+
+	// A continuation line over AuthLine is refused, the session goes on.
+	c = dialRaw(t, startServer(t, &smtp.Server{Backend: be, TLSConfig: serverTLS(t), Profile: smtp.ProfileSubmission, Limits: smtp.Limits{AuthLine: 2048}}))
+	c.greetEHLO("x")
+	c.expectCode("STARTTLS", "220 ")
+	c.startTLS()
+	c.expectCode("EHLO x", "250")
+	c.expect("AUTH PLAIN", "334 ")
+	c.expect(strings.Repeat("A", 2100), "500 5.5.6 Error: authentication line too long")
+	c.expect("NOOP", "250 2.0.0 Ok")
 }
