@@ -4,7 +4,7 @@
 // protocol or policy engine, that other programs import to compose a custom
 // MTA, a submission service, a mailbox server or a spam-policy daemon, or to
 // unit-test the mail logic of their own services. This package holds only
-// this overview; README.md has the same map with each package's status.
+// this overview; README.md has the same map.
 //
 // # Packages
 //
@@ -40,8 +40,9 @@
 //     smtp/smtptest captures mail in tests.
 //   - pop3, pop3/maildirbackend: POP3 server and client, and a Maildir
 //     backend.
-//   - imap, imap/imapserver, imap/imapclient, imap/imapmem: the IMAP
-//     codec, server, client and an in-memory backend.
+//   - imap, imap/imapserver, imap/imapclient, imap/imapmem,
+//     imap/imapmaildir: the IMAP codec, server, client, an in-memory
+//     backend and a Maildir backend with persistent UIDs.
 //   - maildir, mbox: mailbox storage formats.
 //
 // # How they compose
