@@ -219,10 +219,17 @@ func (s *Server[C]) closeListeners() {
 	}
 }
 
+// ForceCloseGrace is how long Shutdown waits, after its context ended and
+// it force-closed the remaining connections, for their goroutines to
+// return before it returns anyway.
+const ForceCloseGrace = time.Second
+
 // Shutdown stops accepting, calls [Conn.InterruptIdle] on every
 // connection, and waits for the connections (and refusals) to end. If
 // ctx ends first, it calls [Conn.ForceClose] on the remaining
-// connections, waits for them and returns ctx's error.
+// connections, waits at most [ForceCloseGrace] for them and returns
+// ctx's error: a handler stuck in code that ignores both its context and
+// the closed socket cannot hold Shutdown forever (Close still waits).
 func (s *Server[C]) Shutdown(ctx context.Context) error {
 	s.closeListeners()
 	s.Range(C.InterruptIdle)
@@ -236,7 +243,12 @@ func (s *Server[C]) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		s.Range(C.ForceClose)
-		<-done
+		t := time.NewTimer(ForceCloseGrace)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+		}
 		return ctx.Err()
 	}
 }

@@ -201,3 +201,38 @@ type pipeAddr struct{}
 
 func (pipeAddr) Network() string { return "pipe" }
 func (pipeAddr) String() string  { return "pipe" }
+
+// TestShutdownDoesNotWaitForeverForStuckHandler: a handler that ignores
+// both ForceClose and the closed socket cannot hold Shutdown past its
+// context plus ForceCloseGrace.
+func TestShutdownDoesNotWaitForeverForStuckHandler(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &Server[*stubbornConn]{}
+	started, release := make(chan struct{}), make(chan struct{})
+	h := &Handler[*stubbornConn]{
+		NewConn: func(nc net.Conn, ip netip.Addr) *stubbornConn { return &stubbornConn{testConn{nc: nc}} },
+		Serve: func(c *stubbornConn) {
+			close(started)
+			<-release // stuck, deaf to everything
+		},
+	}
+	go func() { _ = srv.Serve(l, h) }()
+	nc, err := net.Dial("tcp", l.Addr().String())
+	require.NoError(t, err)
+	defer nc.Close()
+	<-started
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(30 * time.Second): // generous: the grace is one second
+		t.Fatal("Shutdown still waiting for a stuck handler")
+	}
+	close(release)
+	srv.Close() // now the handler returns and Close can wait for it
+}
