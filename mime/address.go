@@ -7,6 +7,8 @@ import (
 // Address is one mailbox: an optional display name and an addr-spec. Both
 // are UTF-8 (RFC 6532); the name has RFC 2047 encoded words decoded.
 type Address struct {
+	// Name is the display name, decoded to UTF-8; empty when the mailbox
+	// had none.
 	Name    string
 	Address string // local@domain, or whatever stood in angle brackets
 }
@@ -19,9 +21,15 @@ func (a Address) String() string { return FormatAddress(a) }
 // group are returned by [ParseAddressGroups] as a Group with an empty Name
 // and NotGroup set.
 type Group struct {
-	Name     string
+	// Name is the group's display name (the phrase before ':'); empty
+	// for mailboxes outside any group.
+	Name string
+	// NotGroup is true when Members are consecutive mailboxes that stood
+	// outside any group syntax, false for a real RFC 5322 group.
 	NotGroup bool
-	Members  []Address
+	// Members are the group's mailboxes in order; an empty group
+	// ("undisclosed-recipients:;") has none.
+	Members []Address
 }
 
 // ParseAddressList parses an address-list (From, To, Cc, Reply-To, ...)

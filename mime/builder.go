@@ -36,19 +36,36 @@ type Attachment struct {
 // with single-child containers collapsed. For other structures build a
 // [Node] tree yourself.
 type Message struct {
+	// From, To, Cc and ReplyTo are written as the From, To, Cc and
+	// Reply-To fields (RFC 5322 section 3.6.2/3.6.3); an empty list omits
+	// the field. The first From address also supplies the domain of a
+	// generated MessageID.
 	From, To, Cc, ReplyTo []Address
-	Subject               string
+	// Subject is written as the Subject field, RFC 2047-encoded when it
+	// is not ASCII.
+	Subject string
 	// Date defaults to Encoder.Now().
 	Date time.Time
 	// MessageID (without angle brackets) defaults to a random one at the
 	// domain of the first From address.
 	MessageID string
+	// InReplyTo lists msg-ids (without angle brackets) for the
+	// In-Reply-To field (RFC 5322 section 3.6.4); nil omits the field.
 	InReplyTo []string
 	// Header holds extra fields, written after the standard ones.
-	Header      Header
-	Text        string
-	HTML        string
-	Inline      []Attachment
+	Header Header
+	// Text is the text/plain body. It is sent on its own when HTML is
+	// empty (even if Text is empty too), and omitted when only HTML is
+	// set.
+	Text string
+	// HTML is the text/html body; with Text non-empty both go into a
+	// multipart/alternative.
+	HTML string
+	// Inline parts (e.g. images referenced by "cid:" from HTML) go with
+	// the body into a multipart/related, with Content-Disposition inline.
+	Inline []Attachment
+	// Attachments go with the body into a multipart/mixed, with
+	// Content-Disposition attachment.
 	Attachments []Attachment
 }
 

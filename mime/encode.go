@@ -54,6 +54,9 @@ type Node struct {
 // Encoder writes [Node] trees and messages. The zero value works: time from
 // time.Now, randomness from crypto/rand, a 7-bit transport.
 type Encoder struct {
+	// Transport says what the message's transport accepts; the zero
+	// value is a 7-bit transport (every non-ASCII body is base64 or
+	// quoted-printable encoded).
 	Transport Transport
 	// Now returns the time for the Date field; nil means time.Now.
 	Now func() time.Time

@@ -26,6 +26,7 @@ var (
 // BoundaryError reports a multipart boundary given to the [Encoder] (the
 // "boundary" of [Node].Params) that it cannot use. It wraps [ErrBoundary].
 type BoundaryError struct {
+	// Boundary is the rejected boundary parameter value.
 	Boundary string
 	// Part is the index of the first child whose encoded form contains
 	// "--" followed by Boundary, or -1 when Boundary is not valid RFC 2046
@@ -33,6 +34,7 @@ type BoundaryError struct {
 	Part int
 }
 
+// Error describes the boundary and why it is unusable.
 func (e *BoundaryError) Error() string {
 	if e.Part < 0 {
 		return fmt.Sprintf("mime: boundary %q is not valid (RFC 2046 section 5.1.1)", e.Boundary)
@@ -78,11 +80,13 @@ func (k LimitKind) String() string {
 // LimitError reports that input exceeded one of the [Limits]. It wraps
 // [ErrLimit].
 type LimitError struct {
+	// Kind says which of the [Limits] was exceeded.
 	Kind   LimitKind
 	Limit  int64 // the limit in force
 	Offset int64 // byte offset in the input where the limit was hit (-1 if unknown)
 }
 
+// Error names the limit, its value and the offset.
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("mime: %s limit %d exceeded at offset %d", e.Kind, e.Limit, e.Offset)
 }
@@ -95,10 +99,13 @@ func (e *LimitError) Unwrap() error { return ErrLimit }
 // bytes were already delivered by Read; Raw is then nil). It wraps
 // [ErrUnknownCharset].
 type CharsetError struct {
+	// Charset is the charset label as it appeared in the input.
 	Charset string
-	Raw     []byte
+	// Raw holds the unconverted bytes, or nil (see above).
+	Raw []byte
 }
 
+// Error names the unknown charset.
 func (e *CharsetError) Error() string {
 	return fmt.Sprintf("mime: unknown charset %q", e.Charset)
 }
@@ -109,11 +116,13 @@ func (e *CharsetError) Unwrap() error { return ErrUnknownCharset }
 // SyntaxError reports a malformed header value. It wraps [ErrSyntax].
 type SyntaxError struct {
 	What  string // "address", "date", "media type", ...
-	Input string
-	Pos   int // byte position in Input, -1 if unknown
-	Msg   string
+	Input string // the header value that failed to parse
+	Pos   int    // byte position in Input, -1 if unknown
+	Msg   string // what was wrong, in English
 }
 
+// Error names what was parsed, the input (cut to 80 bytes), the position
+// and the reason.
 func (e *SyntaxError) Error() string {
 	in := e.Input
 	if len(in) > 80 {
@@ -185,11 +194,13 @@ func (k DefectKind) String() string {
 
 // Defect records one leniency the decoder applied to broken input.
 type Defect struct {
+	// Kind classifies the defect.
 	Kind   DefectKind
 	Offset int64  // byte offset in the message where it was noticed (-1 if unknown)
 	Detail string // free text, may be empty
 }
 
+// String formats the defect as "kind at offset[: detail]".
 func (d Defect) String() string {
 	if d.Detail == "" {
 		return fmt.Sprintf("%s at %d", d.Kind, d.Offset)

@@ -17,8 +17,13 @@ import (
 // comment after "from" (typically the TCP-info of the client, "host [ip]")
 // is kept in FromComment.
 type Received struct {
+	// From, FromComment, By, Via, With, ID and For are the values of the
+	// "from" clause (host), the comment after it, and the "by", "via",
+	// "with", "id" and "for" clauses (RFC 5321 section 4.4); For has
+	// angle brackets removed. A missing clause leaves its field empty.
 	From, FromComment, By, Via, With, ID, For string
-	Date                                      time.Time
+	// Date is the date-time after the ';', zero if missing or invalid.
+	Date time.Time
 }
 
 // ParseReceived parses a Received field value. Unknown clauses are
