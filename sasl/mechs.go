@@ -18,8 +18,11 @@ import (
 
 // PlainMessage is a parsed PLAIN response.
 type PlainMessage struct {
+	// Authzid is the requested authorization identity (empty: act as
+	// Authcid) and Authcid the authentication identity (RFC 4616 section 2).
 	Authzid, Authcid string
-	Password         []byte
+	// Password is the passwd field (RFC 4616 section 2), never empty; it aliases the parsed input.
+	Password []byte
 }
 
 // ParsePlain parses "authzid NUL authcid NUL passwd" (RFC 4616 2). The
@@ -406,7 +409,9 @@ func NewXOAuth2Client(user, token string) Client {
 // OAuthBearerOptions adds the optional host and port fields of an
 // OAUTHBEARER message.
 type OAuthBearerOptions struct {
+	// Host is sent as the "host" key (RFC 7628 section 3.1); empty omits it.
 	Host string
+	// Port is sent as the "port" key; zero or negative omits it.
 	Port int
 }
 
@@ -454,10 +459,10 @@ func (c *oauthClient) Next(challenge []byte) ([]byte, error) {
 
 // OAuthBearerMessage is a parsed OAUTHBEARER client response.
 type OAuthBearerMessage struct {
-	Authzid string
-	Token   string
-	Host    string
-	Port    string
+	Authzid string            // the GS2 header authzid ("a="), empty if absent
+	Token   string            // the bearer token from "auth=Bearer <token>"
+	Host    string            // the "host" value, empty if absent
+	Port    string            // the "port" value as sent (not validated), empty if absent
 	Fields  map[string]string // every key/value pair, auth included
 }
 

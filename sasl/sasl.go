@@ -108,7 +108,7 @@ type Identity struct {
 	// Anonymous is true for ANONYMOUS logins; Trace is the client's trace
 	// information (RFC 4505), for logging only.
 	Anonymous bool
-	Trace     string
+	Trace     string // ANONYMOUS trace information; empty otherwise
 }
 
 // Channel describes the connection an exchange runs on.

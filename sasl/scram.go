@@ -75,10 +75,15 @@ func (s scramHash) hi(password, salt []byte, iter int) []byte {
 // server that keeps only these cannot be used to log in elsewhere even if
 // they leak, unlike a plaintext password.
 type SCRAMKeys struct {
-	Salt       []byte
+	// Salt is the per-user salt sent to the client ("s=", RFC 5802
+	// section 5.1).
+	Salt []byte
+	// Iterations is the PBKDF2 iteration count ("i=").
 	Iterations int
-	StoredKey  []byte
-	ServerKey  []byte
+	// StoredKey is H(ClientKey) and ServerKey is HMAC(SaltedPassword,
+	// "Server Key") (RFC 5802 section 3).
+	StoredKey []byte
+	ServerKey []byte // see StoredKey
 }
 
 // NewSCRAMKeys derives the stored keys for password. mech is SCRAMSHA1 or
@@ -384,7 +389,7 @@ type SCRAMOptions struct {
 	// Rand is the nonce source (nil: crypto/rand); NonceLength its length
 	// in characters (default 24).
 	Rand        io.Reader
-	NonceLength int
+	NonceLength int // client nonce length in characters; 0 means 24
 	// MinIterations and MaxIterations bound the server's iteration count
 	// (defaults 4096 and 600000): too few is weak, too many lets a
 	// hostile server burn the client's CPU.

@@ -28,7 +28,7 @@ type Secret struct {
 	// SCRAM works from either these or Password; PLAIN and LOGIN can check
 	// a password against these too.
 	SCRAMSHA1   *SCRAMKeys
-	SCRAMSHA256 *SCRAMKeys
+	SCRAMSHA256 *SCRAMKeys // see SCRAMSHA1; nil if not stored
 }
 
 // Credentials looks up the secret of an authentication identity. It
@@ -48,9 +48,9 @@ func (f CredentialsFunc) LookupCredentials(ctx context.Context, username string)
 
 // Token is a bearer token presented with XOAUTH2 or OAUTHBEARER.
 type Token struct {
-	Mechanism string
+	Mechanism string // XOAuth2 or OAuthBearer
 	User      string // user= (XOAUTH2) or the GS2 authzid (OAUTHBEARER), may be empty
-	Token     string
+	Token     string // the bearer token itself
 	Host      string // OAUTHBEARER host=, if sent
 	Port      string // OAUTHBEARER port=, if sent
 }
@@ -105,7 +105,7 @@ type Registry struct {
 	// must be safe for concurrent use if exchanges run concurrently. Now
 	// is the clock (nil: time.Now).
 	Rand io.Reader
-	Now  func() time.Time
+	Now  func() time.Time // clock; nil means time.Now
 	// FakeSaltKey keys the SCRAM salts derived for users without stored
 	// SCRAM keys: unknown users, and users whose keys are computed on
 	// the fly from a plaintext password. Both get the same stable salt
@@ -115,8 +115,11 @@ type Registry struct {
 	// and nothing else); set a random secret of 32 bytes, kept across
 	// restarts, in production.
 	FakeSaltKey []byte
-	Limits      Limits
-	Logger      *slog.Logger
+	// Limits bounds client input; zero fields take the defaults listed
+	// in [Limits].
+	Limits Limits
+	// Logger receives the sessions' log records; nil discards them.
+	Logger *slog.Logger
 
 	// A Registry is used through a pointer and must not be copied after
 	// first use.
