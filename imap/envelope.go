@@ -10,13 +10,19 @@ import (
 // starts with an Address whose Host is empty and Mailbox holds the group
 // name, and ends with one whose Mailbox and Host are both empty.
 type Address struct {
+	// Name is the display name (RFC 3501 addr-name), e.g. "Alice
+	// Example"; empty when the address has none.
 	Name string
 	// Route is the obsolete source route (RFC 5322 §4.4 obs-route,
 	// RFC 3501 addr-adl) without its final colon, e.g. "@relay.example"
 	// for "<@relay.example:user@example.com>"; usually empty.
-	Route   string
+	Route string
+	// Mailbox is the local part (RFC 3501 addr-mailbox), or the group
+	// name at the start of a group, or empty at its end.
 	Mailbox string
-	Host    string
+	// Host is the domain (RFC 3501 addr-host); empty for the markers that
+	// start and end a group.
+	Host string
 }
 
 // Addr returns "mailbox@host".
@@ -28,17 +34,33 @@ func (a Address) Addr() string {
 }
 
 // Envelope is the ENVELOPE of a message: header fields as they appear in
-// the message (encoded words are not decoded).
+// the message (encoded words are not decoded). The fields are those of
+// RFC 3501 §7.4.2 ENVELOPE, in its order; an empty string or nil list is
+// written as NIL.
 type Envelope struct {
-	Date      string
-	Subject   string
-	From      []Address
-	Sender    []Address
-	ReplyTo   []Address
-	To        []Address
-	Cc        []Address
-	Bcc       []Address
+	// Date is the raw Date header field value (env-date), not parsed.
+	Date string
+	// Subject is the raw Subject header field value (env-subject).
+	Subject string
+	// From is the From header field (env-from).
+	From []Address
+	// Sender is the Sender header field (env-sender); as RFC 3501 asks,
+	// [Message.Envelope] sets it to From when the field is absent or empty.
+	Sender []Address
+	// ReplyTo is the Reply-To header field (env-reply-to); like Sender,
+	// [Message.Envelope] sets it to From when the field is absent or empty.
+	ReplyTo []Address
+	// To is the To header field (env-to).
+	To []Address
+	// Cc is the Cc header field (env-cc).
+	Cc []Address
+	// Bcc is the Bcc header field (env-bcc).
+	Bcc []Address
+	// InReplyTo is the raw In-Reply-To header field value
+	// (env-in-reply-to).
 	InReplyTo string
+	// MessageID is the raw Message-ID header field value
+	// (env-message-id), angle brackets included.
 	MessageID string
 }
 
@@ -80,24 +102,45 @@ type BodyStructure struct {
 	// Type and Subtype, e.g. "text" and "plain" (compared
 	// case-insensitively).
 	Type, Subtype string
-	Params        map[string]string
-	ID            string
-	Description   string
-	Encoding      string
-	Size          uint32
+	// Params are the Content-Type parameters (RFC 3501 body-fld-param),
+	// keyed by name; nil or empty is written as NIL. The encoder writes
+	// the names in upper case, sorted.
+	Params map[string]string
+	// ID is the Content-ID header field value (body-fld-id); empty: NIL.
+	ID string
+	// Description is the Content-Description header field value
+	// (body-fld-desc); empty: NIL.
+	Description string
+	// Encoding is the Content-Transfer-Encoding (body-fld-enc), e.g.
+	// "7bit" or "base64".
+	Encoding string
+	// Size is the size of the body in octets, in its transfer encoding
+	// (body-fld-octets).
+	Size uint32
 	// Lines is the size in lines of text/* and message/rfc822 bodies.
 	Lines int64
 
 	Envelope *Envelope      // message/rfc822
 	Body     *BodyStructure // message/rfc822
+	// Children are the parts of a multipart, in order (RFC 3501
+	// body-type-mpart); nil for other types.
 	Children []*BodyStructure
 
 	// Extension data (BODYSTRUCTURE, not BODY).
-	MD5               string
-	Disposition       string
+	// MD5 is the Content-MD5 header field value (body-fld-md5); empty:
+	// NIL.
+	MD5 string
+	// Disposition is the Content-Disposition type, e.g. "inline" or
+	// "attachment" (RFC 3501 body-fld-dsp, RFC 2183); empty: NIL.
+	Disposition string
+	// DispositionParams are the Content-Disposition parameters.
 	DispositionParams map[string]string
-	Language          []string
-	Location          string
+	// Language lists the Content-Language tags (body-fld-lang, RFC
+	// 3066); nil: NIL.
+	Language []string
+	// Location is the Content-Location URI (body-fld-loc, RFC 2557);
+	// empty: NIL.
+	Location string
 }
 
 // IsMultipart reports whether bs is a multipart.

@@ -16,6 +16,7 @@ type SyntaxError struct {
 	Msg string
 }
 
+// Error returns "imap: syntax error: " followed by Msg.
 func (e *SyntaxError) Error() string { return "imap: syntax error: " + e.Msg }
 
 func syntaxErr(format string, args ...any) error {
@@ -34,6 +35,8 @@ const (
 	LimitLineLiterals
 )
 
+// String returns a short description of the limit, e.g. "line length",
+// or "unknown limit" for a value that is not one of the Limit* constants.
 func (k LimitKind) String() string {
 	switch k {
 	case LimitLineLength:
@@ -63,6 +66,7 @@ type LimitError struct {
 	Fatal bool
 }
 
+// Error names the limit and its configured value.
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("imap: %s exceeds the limit of %d", e.Kind, e.Limit)
 }

@@ -6,17 +6,28 @@ import (
 )
 
 // FetchOptions lists the data items of a FETCH command.
+// The fields mirror the fetch-att items of RFC 3501 §6.4.5 (reply items:
+// §7.4.2); false means the item is not asked for.
 type FetchOptions struct {
-	UID          bool
-	Flags        bool
+	// UID asks for the UID item (implied by UID FETCH).
+	UID bool
+	// Flags asks for FLAGS.
+	Flags bool
+	// InternalDate asks for INTERNALDATE.
 	InternalDate bool
-	RFC822Size   bool
-	Envelope     bool
+	// RFC822Size asks for RFC822.SIZE, the message size in octets.
+	RFC822Size bool
+	// Envelope asks for ENVELOPE (see [Envelope]).
+	Envelope bool
 	// BodyStructure asks for BODYSTRUCTURE (with extension data); Body for
 	// BODY (without).
 	BodyStructure bool
-	Body          bool
-	Sections      []*FetchSection
+	// Body asks for BODY, the structure without extension data (not to
+	// be confused with BODY[section], which is in Sections).
+	Body bool
+	// Sections are the BODY[...], BODY.PEEK[...] and RFC822* items, in
+	// the order asked for.
+	Sections []*FetchSection
 }
 
 // SetsSeen reports whether fetching these items sets \Seen (a non-peek
@@ -42,6 +53,9 @@ const (
 
 // Partial is a <offset.count> byte range of a section.
 type Partial struct {
+	// Offset is the first octet of the range (0-based) and Count the
+	// largest number of octets returned. In a FETCH reply only the offset
+	// is sent, and a parsed reply item name has Count 0.
 	Offset, Count int64
 }
 
@@ -53,8 +67,12 @@ type FetchSection struct {
 	// Specifier is one of the Specifier* constants.
 	Specifier string
 	// Fields are the header field names of HEADER.FIELDS(.NOT).
-	Fields  []string
-	Peek    bool
+	Fields []string
+	// Peek is set for BODY.PEEK (and RFC822.HEADER): fetching the section
+	// does not set \Seen (RFC 3501 §6.4.5).
+	Peek bool
+	// Partial is the <offset.count> range asked for; nil: the whole
+	// section.
 	Partial *Partial
 	// RFC822 is "RFC822", "RFC822.HEADER" or "RFC822.TEXT" when the item
 	// was asked for by that name (the reply uses the same name).

@@ -12,30 +12,58 @@ import (
 
 // SearchHeader is a HEADER search key (also FROM, TO, CC, BCC, SUBJECT).
 type SearchHeader struct {
+	// Key is the header field name, compared case-insensitively; FROM, TO,
+	// CC, BCC and SUBJECT keys are stored under that name in upper case.
+	// Value is the text to find as a case-insensitive substring of the
+	// decoded field value (empty: the field only has to exist).
 	Key, Value string
 }
 
 // SearchCriteria is a SEARCH program; all conditions must hold. Dates
 // compare calendar days in the message's or server's time zone as RFC
 // 3501 says (Since: on or after, Before: earlier than).
+//
+// The keys are those of RFC 3501 §6.4.4 (RFC 9051 §6.4.4); a zero or
+// empty field sets no condition, so the zero SearchCriteria is ALL.
 type SearchCriteria struct {
+	// SeqNum lists sequence-set keys: the message sequence number must
+	// be in every set.
 	SeqNum []SeqSet
-	UID    []SeqSet
+	// UID lists UID keys: the UID must be in every set.
+	UID []SeqSet
 
-	Since, Before         time.Time
+	// Since and Before bound the internal date: SINCE (on or after the
+	// day) and BEFORE (earlier than the day); ON sets both. Only the date
+	// counts; zero: no bound.
+	Since, Before time.Time
+	// SentSince and SentBefore bound the Date header field the same way
+	// (SENTSINCE, SENTBEFORE, SENTON); a message without a Date header
+	// field does not match a bound.
 	SentSince, SentBefore time.Time
 
+	// Header lists HEADER, FROM, TO, CC, BCC and SUBJECT keys.
 	Header []SearchHeader
-	Body   []string
-	Text   []string
+	// Body lists BODY keys: strings that must all occur in the body.
+	Body []string
+	// Text lists TEXT keys: strings that must each occur in the header or
+	// the body.
+	Text []string
 
-	Flag    []Flag
+	// Flag lists flags the message must have (ANSWERED, SEEN, KEYWORD
+	// and the like; NEW adds \Recent).
+	Flag []Flag
+	// NotFlag lists flags the message must not have (UNANSWERED, UNSEEN,
+	// UNKEYWORD, OLD and the like; NEW adds \Seen).
 	NotFlag []Flag
 
+	// Larger and Smaller bound the RFC822.SIZE in octets: LARGER n means
+	// size > n, SMALLER n size < n; 0: no bound.
 	Larger, Smaller int64
 
+	// Not lists NOT keys: each must not match.
 	Not []SearchCriteria
-	Or  [][2]SearchCriteria
+	// Or lists OR keys: at least one of each pair must match.
+	Or [][2]SearchCriteria
 }
 
 // MaxSearchKeys bounds the keys of one SEARCH program.
@@ -370,13 +398,22 @@ func (c *SearchCriteria) String() string {
 // message). A SearchTarget caches decoded text between the keys of one
 // Match call and must not be shared between goroutines.
 type SearchTarget struct {
-	SeqNum, UID       uint32
+	// SeqNum and UID are the message's sequence number and UID.
+	SeqNum, UID uint32
+	// MaxSeqNum and MaxUID are the largest sequence number and UID in
+	// the mailbox, the values "*" stands for in a sequence set.
 	MaxSeqNum, MaxUID uint32
-	Flags             []Flag
-	InternalDate      time.Time
-	Size              int64
-	Header            []byte
-	Body              []byte
+	// Flags are the message's flags, compared case-insensitively.
+	Flags []Flag
+	// InternalDate is the date matched by SINCE, BEFORE and ON.
+	InternalDate time.Time
+	// Size is the RFC822.SIZE in octets, matched by LARGER and SMALLER.
+	Size int64
+	// Header is the raw header section, up to and including its empty
+	// line.
+	Header []byte
+	// Body is the raw body, after the header section.
+	Body []byte
 	// SentDate is the parsed Date header (zero: none).
 	SentDate time.Time
 

@@ -9,6 +9,8 @@ import (
 // SeqRange is an inclusive range of message sequence numbers or UIDs.
 // A bound of 0 stands for "*", the largest number in use.
 type SeqRange struct {
+	// Start and Stop are the bounds as written, in either order ("4:1"
+	// is the same set as "1:4"); a single number has Start == Stop.
 	Start, Stop uint32
 }
 

@@ -71,6 +71,8 @@ const (
 
 // ListData is one LIST or LSUB reply.
 type ListData struct {
+	// Attrs are the mailbox attributes (RFC 3501 §7.2.2 mbx-list-flags,
+	// RFC 6154 special-use), e.g. [AttrNoSelect]; nil: none.
 	Attrs []MailboxAttr
 	// Delim is the hierarchy delimiter (0: none, written as NIL).
 	Delim rune
@@ -79,49 +81,89 @@ type ListData struct {
 }
 
 // StatusOptions says which STATUS items are asked for.
+//
+// Each field asks for the status item of the same meaning (RFC 3501
+// §6.3.10, RFC 9051 §6.3.11); false: not asked for.
 type StatusOptions struct {
+	// NumMessages asks for MESSAGES.
 	NumMessages bool
-	UIDNext     bool
+	// UIDNext asks for UIDNEXT.
+	UIDNext bool
+	// UIDValidity asks for UIDVALIDITY.
 	UIDValidity bool
-	NumUnseen   bool
-	NumRecent   bool
-	Size        bool
-	NumDeleted  bool
+	// NumUnseen asks for UNSEEN.
+	NumUnseen bool
+	// NumRecent asks for RECENT (IMAP4rev1 only).
+	NumRecent bool
+	// Size asks for SIZE (RFC 8438, RFC 9051).
+	Size bool
+	// NumDeleted asks for DELETED (RFC 9051).
+	NumDeleted bool
 }
 
 // StatusData is a STATUS reply; nil fields were not asked for.
+//
+// The items are those of RFC 3501 §7.2.4 and RFC 9051 §7.2.4. UIDNext and
+// UIDValidity are not pointers: 0 there means not asked for or not sent.
 type StatusData struct {
-	Mailbox     string
+	// Mailbox is the UTF-8 mailbox name.
+	Mailbox string
+	// NumMessages is MESSAGES, the number of messages in the mailbox.
 	NumMessages *uint32
-	UIDNext     uint32
+	// UIDNext is UIDNEXT, the UID the next message will get (at least).
+	UIDNext uint32
+	// UIDValidity is UIDVALIDITY, the mailbox's UID validity value.
 	UIDValidity uint32
-	NumUnseen   *uint32
-	NumRecent   *uint32
-	Size        *int64
-	NumDeleted  *uint32
+	// NumUnseen is UNSEEN, the number of messages without \Seen.
+	NumUnseen *uint32
+	// NumRecent is RECENT, the number of messages with \Recent.
+	NumRecent *uint32
+	// Size is SIZE (RFC 8438), the total size of the mailbox in octets.
+	Size *int64
+	// NumDeleted is DELETED (RFC 9051), the number of messages with
+	// \Deleted.
+	NumDeleted *uint32
 }
 
 // SelectOptions are the options of SELECT and EXAMINE.
 type SelectOptions struct {
+	// ReadOnly is set for EXAMINE: the mailbox is opened read-only
+	// (RFC 3501 §6.3.2). False: SELECT.
 	ReadOnly bool
 }
 
 // SelectData is what SELECT reports.
+//
+// The fields are the untagged responses of RFC 3501 §6.3.1.
 type SelectData struct {
-	Flags          []Flag
+	// Flags are the flags defined in the mailbox (FLAGS response).
+	Flags []Flag
+	// PermanentFlags are the flags the client can change permanently
+	// (PERMANENTFLAGS response code), including `\*` when new keywords
+	// can be created. The server sends an empty list for a read-only
+	// mailbox whatever this holds.
 	PermanentFlags []Flag
-	NumMessages    uint32
-	NumRecent      uint32
+	// NumMessages is the number of messages (EXISTS response).
+	NumMessages uint32
+	// NumRecent is the number of messages with \Recent (RECENT
+	// response).
+	NumRecent uint32
 	// FirstUnseen is the sequence number of the first unseen message (0:
 	// none).
 	FirstUnseen uint32
-	UIDNext     uint32
+	// UIDNext is the predicted next UID (UIDNEXT response code).
+	UIDNext uint32
+	// UIDValidity is the UID validity value (UIDVALIDITY response code).
 	UIDValidity uint32
-	ReadOnly    bool
+	// ReadOnly reports that the mailbox was opened read-only
+	// ([READ-ONLY] response code) even if SELECT asked for read-write.
+	ReadOnly bool
 }
 
 // AppendOptions are the options of APPEND.
 type AppendOptions struct {
+	// Flags are the flags to set on the new message (RFC 3501 §6.3.11);
+	// nil: none.
 	Flags []Flag
 	// Time is the internal date (zero: now).
 	Time time.Time
@@ -129,15 +171,24 @@ type AppendOptions struct {
 
 // AppendData is the result of APPEND (RFC 4315 APPENDUID).
 type AppendData struct {
+	// UIDValidity is the UID validity value of the destination mailbox.
 	UIDValidity uint32
-	UID         uint32
+	// UID is the UID of the new message; 0: unknown, and the server sends
+	// no APPENDUID response code.
+	UID uint32
 }
 
 // CopyData is the result of COPY and MOVE (RFC 4315 COPYUID).
 type CopyData struct {
+	// UIDValidity is the UID validity value of the destination mailbox.
 	UIDValidity uint32
-	SourceUIDs  SeqSet
-	DestUIDs    SeqSet
+	// SourceUIDs are the UIDs of the copied messages in the source
+	// mailbox; empty: unknown, and the server sends no COPYUID response
+	// code.
+	SourceUIDs SeqSet
+	// DestUIDs are the UIDs of the copies in the destination mailbox, in
+	// the same order as SourceUIDs.
+	DestUIDs SeqSet
 }
 
 // StoreAction is the operation of STORE.
@@ -151,10 +202,17 @@ const (
 )
 
 // StoreFlags is the flag change of a STORE command.
+//
+// It mirrors the store-att-flags of RFC 3501 §6.4.6.
 type StoreFlags struct {
+	// Action says whether Flags replace, are added to or are removed from
+	// the message's flags (FLAGS, +FLAGS, -FLAGS).
 	Action StoreAction
+	// Silent is set for the .SILENT forms: the server sends no untagged
+	// FETCH with the new flags.
 	Silent bool
-	Flags  []Flag
+	// Flags are the flags to set, add or remove.
+	Flags []Flag
 }
 
 // NumKind says whether numbers in a command are sequence numbers or UIDs.
