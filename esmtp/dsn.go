@@ -45,8 +45,8 @@ const (
 // §2.1.2): Reporting-MTA "dns; mx.example.com", Final-Recipient
 // "rfc822; bob@example.com", Diagnostic-Code "smtp; 550 5.1.1 unknown".
 type TypedValue struct {
-	Type  string
-	Value string
+	Type  string // address-type, diagnostic-type or MTA-name-type: "dns", "rfc822", "smtp", ...
+	Value string // the text after ";", leading and trailing space trimmed
 }
 
 // IsZero reports whether v is empty.
@@ -81,22 +81,22 @@ func SMTPDiagnostic(reply string) TypedValue { return TypedValue{Type: "smtp", V
 
 // Field is a header-style field kept as is, for extension fields.
 type Field struct {
-	Name  string
-	Value string
+	Name  string // field name as written (compare case-insensitively)
+	Value string // field value
 }
 
 // RecipientStatus is one per-recipient group of a DSN (RFC 3464 §2.3).
 type RecipientStatus struct {
-	OriginalRecipient TypedValue // Original-Recipient (from ORCPT)
-	FinalRecipient    TypedValue // Final-Recipient (required)
-	Action            Action     // Action (required)
-	Status            EnhancedCode
-	RemoteMTA         TypedValue // Remote-MTA
-	DiagnosticCode    TypedValue // Diagnostic-Code
-	LastAttemptDate   time.Time  // Last-Attempt-Date
-	FinalLogID        string     // Final-Log-ID
-	WillRetryUntil    time.Time  // Will-Retry-Until (delayed only)
-	Extra             []Field    // other fields, in order
+	OriginalRecipient TypedValue   // Original-Recipient (from ORCPT)
+	FinalRecipient    TypedValue   // Final-Recipient (required)
+	Action            Action       // Action (required)
+	Status            EnhancedCode // Status (required, RFC 3464 §2.3.4), e.g. 5.1.1
+	RemoteMTA         TypedValue   // Remote-MTA
+	DiagnosticCode    TypedValue   // Diagnostic-Code
+	LastAttemptDate   time.Time    // Last-Attempt-Date
+	FinalLogID        string       // Final-Log-ID
+	WillRetryUntil    time.Time    // Will-Retry-Until (delayed only)
+	Extra             []Field      // other fields, in order
 }
 
 // Report is an RFC 3464 delivery status notification inside an RFC 6522
@@ -104,11 +104,11 @@ type RecipientStatus struct {
 type Report struct {
 	// Header fields of the notification message. Empty fields are not
 	// written; Date is written when not zero.
-	From      string
-	To        string
-	Subject   string
-	Date      time.Time
-	MessageID string // without angle brackets
+	From      string    // From field of the notification
+	To        string    // To field (normally the original envelope sender)
+	Subject   string    // Subject
+	Date      time.Time // Date; zero is not written
+	MessageID string    // without angle brackets
 
 	// Boundary is the MIME boundary; when empty, [Report.Bytes] derives one
 	// from the content (deterministically). A boundary that is set must
@@ -124,10 +124,10 @@ type Report struct {
 	// Per-message fields (RFC 3464 §2.2).
 	OriginalEnvelopeID string     // Original-Envelope-Id (ENVID), not xtext
 	ReportingMTA       TypedValue // Reporting-MTA (required)
-	DSNGateway         TypedValue
-	ReceivedFromMTA    TypedValue
-	ArrivalDate        time.Time
-	MessageExtra       []Field
+	DSNGateway         TypedValue // DSN-Gateway (§2.2.3), zero if absent
+	ReceivedFromMTA    TypedValue // Received-From-MTA (§2.2.4), zero if absent
+	ArrivalDate        time.Time  // Arrival-Date (§2.2.5), zero if absent
+	MessageExtra       []Field    // other per-message fields, in order
 
 	// Recipients are the per-recipient groups; at least one.
 	Recipients []RecipientStatus
@@ -136,7 +136,7 @@ type Report struct {
 	// as text/rfc822-headers) or the whole message (RET=FULL, sent as
 	// message/rfc822), per ReturnedHeadersOnly. Nil: no third part.
 	Returned            []byte
-	ReturnedHeadersOnly bool
+	ReturnedHeadersOnly bool // true: Returned is a header section (RET=HDRS)
 }
 
 // Bytes builds the complete notification message with CRLF line endings,

@@ -27,9 +27,9 @@ const (
 // ExtensionSpec describes a known extension: its EHLO keyword, the
 // commands it adds and the MAIL and RCPT parameters it allows.
 type ExtensionSpec struct {
-	Keyword    string
-	RFC        string
-	Title      string
+	Keyword    string   // EHLO keyword, upper case
+	RFC        string   // defining document, e.g. "RFC 1870"
+	Title      string   // short descriptive title of the extension
 	Commands   []string // commands the extension adds
 	MailParams []string // MAIL parameters it allows
 	RcptParams []string // RCPT parameters it allows

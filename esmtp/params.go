@@ -39,7 +39,7 @@ type ParamError struct {
 	// Code and Enhanced are the reply: 501/5.5.4 syntax, 555/5.5.4 not
 	// recognized, 504/5.5.4 not implemented, 552/5.3.4 size exceeded.
 	Code     int
-	Enhanced EnhancedCode
+	Enhanced EnhancedCode // enhanced status code (RFC 3463), see Code
 	// Reply is the reply text, for example "Bad BODY parameter value".
 	Reply string
 	// Err is one of the sentinels above.
