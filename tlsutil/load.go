@@ -32,8 +32,8 @@ type CertError struct {
 	CertFile, KeyFile string    // empty when parsed from memory
 	Subject           string    // leaf subject, when the certificate parsed
 	NotBefore         time.Time // leaf validity, when the certificate parsed
-	NotAfter          time.Time
-	Err               error // one of the ErrXxx sentinels above, or an I/O error
+	NotAfter          time.Time // see NotBefore
+	Err               error     // one of the ErrXxx sentinels above, or an I/O error
 }
 
 // Error describes the rejection, naming the files and, for validity

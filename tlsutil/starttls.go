@@ -38,10 +38,10 @@ var (
 // StartTLSError reports a failed upgrade: the protocol, the stage
 // ("greeting", "ehlo", "starttls", "handshake") and the server's reply.
 type StartTLSError struct {
-	Protocol Protocol
-	Stage    string
-	Reply    string // last reply from the server, trimmed, at most 512 bytes
-	Err      error  // an ErrXxx sentinel, ctx.Err(), an I/O or handshake error
+	Protocol Protocol // the STARTTLS dialect that was attempted
+	Stage    string   // step that failed: "start" (unknown protocol), "greeting", "ehlo", "starttls" or "handshake"
+	Reply    string   // last reply from the server, trimmed, at most 512 bytes
+	Err      error    // an ErrXxx sentinel, ctx.Err(), an I/O or handshake error
 }
 
 // Error formats the protocol, stage, cause and the server's last reply.

@@ -20,14 +20,14 @@ var (
 
 // CertInfo describes one certificate of a chain.
 type CertInfo struct {
-	Subject   string
-	Issuer    string
-	NotBefore time.Time
-	NotAfter  time.Time
-	DNSNames  []string
-	IPs       []string
-	IsCA      bool
-	KeyType   string // "ECDSA", "RSA", "Ed25519"
+	Subject   string    // subject distinguished name (RFC 2253 style, as pkix.Name.String)
+	Issuer    string    // issuer distinguished name, same format
+	NotBefore time.Time // start of the validity period
+	NotAfter  time.Time // end of the validity period
+	DNSNames  []string  // subjectAltName DNS names
+	IPs       []string  // subjectAltName IP addresses, in text form
+	IsCA      bool      // basicConstraints cA flag
+	KeyType   string    // "ECDSA", "RSA", "Ed25519"
 }
 
 // String formats the certificate on one line.
@@ -48,7 +48,7 @@ func (c CertInfo) String() string {
 // ChainInfo describes a certificate chain: as presented by the peer, and
 // (when verification succeeded) as built to a trusted root.
 type ChainInfo struct {
-	Presented []CertInfo
+	Presented []CertInfo // the peer's certificates in the order sent, leaf first
 	Verified  []CertInfo // nil unless verification succeeded
 }
 
@@ -109,7 +109,7 @@ type VerifyOptions struct {
 
 // VerifyError is a chain that failed verification.
 type VerifyError struct {
-	Host  string
+	Host  string     // the expected host name (VerifyOptions.Host), may be empty
 	Chain *ChainInfo // what was presented
 	Kind  error      // ErrHostMismatch, ErrUntrusted, ErrCertExpired, ErrInvalidChain or ErrNoPeerCerts
 	Err   error      // the underlying crypto/x509 error, if any
