@@ -17,12 +17,23 @@ const (
 // the connection), an optional response code such as "TRYCREATE" (RFC
 // 5530) and human-readable text. Err is for the log only.
 type Error struct {
+	// Type is the status of the tagged reply; empty means [StatusNO].
+	// [StatusBYE] sends "* BYE Text", answers the command NO and ends the
+	// connection.
 	Type StatusType
+	// Code is the response code without brackets (RFC 3501 §7.1, RFC
+	// 5530), e.g. "TRYCREATE"; empty: none.
 	Code string
+	// Text is the human-readable text of the reply; empty: "<command>
+	// completed". Control characters are removed before it is sent.
 	Text string
-	Err  error
+	// Err is the underlying cause, logged and returned by [Error.Unwrap]
+	// but never sent to the client; may be nil.
+	Err error
 }
 
+// Error formats the reply as "imapserver: TYPE [CODE] text: err" (the
+// code and cause only when set).
 func (e *Error) Error() string {
 	s := "imapserver: " + string(e.Type)
 	if e.Code != "" {

@@ -110,7 +110,10 @@ const (
 // Update is one pending untagged response a backend computed under its
 // lock and writes after releasing it with [UpdateWriter.WriteUpdates].
 type Update struct {
-	Kind  UpdateKind
+	// Kind says which untagged response to write.
+	Kind UpdateKind
+	// Seq is the message sequence number (EXPUNGE, FETCH) or the number
+	// of messages (EXISTS, RECENT); see the [UpdateKind] constants.
 	Seq   uint32
 	UID   uint32      // UpdateFlags only
 	Flags []imap.Flag // UpdateFlags only

@@ -113,7 +113,9 @@ type Server struct {
 	AllowInsecureAuth bool
 	// Greeting is the text of the greeting (default "mailkit IMAP ready").
 	Greeting string
-	Limits   Limits
+	// Limits bounds what a client may send and how long it may take; a
+	// zero field takes its default (see [Limits]).
+	Limits Limits
 	// Logger receives errors and per-connection events (nil discards).
 	Logger *slog.Logger
 

@@ -12,8 +12,11 @@ import (
 
 // ConnInfo describes a client connection.
 type ConnInfo struct {
+	// RemoteAddr is the client's address (net.Conn.RemoteAddr).
 	RemoteAddr net.Addr
-	LocalAddr  net.Addr
+	// LocalAddr is the server address the client connected to
+	// (net.Conn.LocalAddr).
+	LocalAddr net.Addr
 	// TLS is the TLS state (nil while the connection is plaintext). The
 	// pointer is replaced, not mutated, after STARTTLS.
 	TLS *tls.ConnectionState
@@ -21,6 +24,9 @@ type ConnInfo struct {
 
 // Backend creates one Session per connection.
 type Backend interface {
+	// NewSession is called once per connection before the greeting. On
+	// error the server logs it, sends "* BYE Service unavailable" and
+	// closes the connection. c stays valid for the connection's life.
 	NewSession(ctx context.Context, c *ConnInfo) (Session, error)
 }
 
@@ -45,18 +51,30 @@ type Session interface {
 	// credentials.
 	Login(ctx context.Context, username, password string) error
 
+	// Select opens mailbox (SELECT, or EXAMINE when opts.ReadOnly; RFC
+	// 3501 §6.3.1-2) and returns what the server reports about it. A
+	// previously selected mailbox has been closed by the server first.
 	Select(ctx context.Context, mailbox string, opts *imap.SelectOptions) (*imap.SelectData, error)
 	// Unselect leaves the selected mailbox without expunging.
 	Unselect(ctx context.Context) error
+	// Create creates mailbox (CREATE, RFC 3501 §6.3.3).
 	Create(ctx context.Context, mailbox string) error
+	// Delete deletes mailbox (DELETE, RFC 3501 §6.3.4).
 	Delete(ctx context.Context, mailbox string) error
+	// Rename renames mailbox from to to (RENAME, RFC 3501 §6.3.5).
 	Rename(ctx context.Context, from, to string) error
+	// Subscribe adds mailbox to the subscriptions (SUBSCRIBE, RFC 3501
+	// §6.3.6).
 	Subscribe(ctx context.Context, mailbox string) error
+	// Unsubscribe removes mailbox from the subscriptions (UNSUBSCRIBE,
+	// RFC 3501 §6.3.7).
 	Unsubscribe(ctx context.Context, mailbox string) error
 	// List writes the mailboxes matching any of patterns (relative to
 	// ref; RFC 3501 §6.3.8 wildcards). The empty pattern is handled by the
 	// server.
 	List(ctx context.Context, w *ListWriter, ref string, patterns []string, opts *ListOptions) error
+	// Status returns the items of opts for mailbox (STATUS, RFC 3501
+	// §6.3.10); the server writes only the items asked for.
 	Status(ctx context.Context, mailbox string, opts *imap.StatusOptions) (*imap.StatusData, error)
 	// Append stores a message read from r (exactly size bytes). The
 	// server acknowledges the APPEND only after Append returned nil, so
@@ -75,10 +93,17 @@ type Session interface {
 	Expunge(ctx context.Context, w *UpdateWriter, uids imap.SeqSet) error
 	// Search returns the matching numbers (of kind).
 	Search(ctx context.Context, kind imap.NumKind, criteria *imap.SearchCriteria) ([]uint32, error)
+	// Fetch writes the items of opts for the messages in set through w
+	// (FETCH, RFC 3501 §6.4.5). Setting \Seen for non-peek sections
+	// ([imap.FetchOptions.SetsSeen]) is up to the session.
 	Fetch(ctx context.Context, w *FetchWriter, kind imap.NumKind, set imap.SeqSet, opts *imap.FetchOptions) error
 	// Store changes flags and writes the new flags (unless flags.Silent)
 	// through w.
 	Store(ctx context.Context, w *FetchWriter, kind imap.NumKind, set imap.SeqSet, flags *imap.StoreFlags) error
+	// Copy copies the messages in set to the mailbox dest (COPY, RFC 3501
+	// §6.4.7). Return [ErrNoSuchMailbox] when dest does not exist (the
+	// reply gets TRYCREATE). The returned data, if not nil and with
+	// SourceUIDs, becomes a COPYUID response code.
 	Copy(ctx context.Context, kind imap.NumKind, set imap.SeqSet, dest string) (*imap.CopyData, error)
 }
 
@@ -92,28 +117,40 @@ type ListOptions struct {
 // COPYUID data first ([MoveWriter.WriteCopyData]) and then the EXPUNGE
 // responses of the moved messages.
 type MoveSession interface {
+	// Move moves the messages in set to the mailbox dest (MOVE, UID MOVE);
+	// the server refuses it in a read-only mailbox before calling Move.
 	Move(ctx context.Context, w *MoveWriter, kind imap.NumKind, set imap.SeqSet, dest string) error
 }
 
 // SASLSession is needed when [Server.SASL] is set: after a successful
 // AUTHENTICATE exchange the server tells the session who logged in.
 type SASLSession interface {
+	// AuthenticateIdentity is called once the SASL exchange succeeded,
+	// with the authenticated and authorization identities; an error
+	// fails the AUTHENTICATE command.
 	AuthenticateIdentity(ctx context.Context, id sasl.Identity) error
 }
 
 // NamespaceSession is the optional NAMESPACE extension (RFC 2342); without
 // it the server answers one personal namespace "" with delimiter "/".
 type NamespaceSession interface {
+	// Namespace returns the namespaces to announce (NAMESPACE, RFC 2342).
 	Namespace(ctx context.Context) (*NamespaceData, error)
 }
 
 // NamespaceDescriptor is one namespace: a prefix and a delimiter.
 type NamespaceDescriptor struct {
+	// Prefix is the string mailbox names of the namespace start with,
+	// e.g. "" or "Other Users/".
 	Prefix string
-	Delim  rune
+	// Delim is the hierarchy delimiter (0: none, written as NIL).
+	Delim rune
 }
 
 // NamespaceData is the NAMESPACE reply.
 type NamespaceData struct {
+	// Personal, Other and Shared are the personal namespaces, other
+	// users' namespaces and shared namespaces (RFC 2342 §5); an empty
+	// list is written as NIL.
 	Personal, Other, Shared []NamespaceDescriptor
 }

@@ -58,6 +58,7 @@ func (w *UpdateWriter) WriteMessageFlags(seq, uid uint32, flags []imap.Flag) err
 // MoveWriter writes the replies of MOVE: an untagged OK with COPYUID
 // (RFC 4315, RFC 6851 §4.3) and the EXPUNGE responses.
 type MoveWriter struct {
+	// UpdateWriter writes the EXPUNGE responses of the moved messages.
 	UpdateWriter
 }
 
