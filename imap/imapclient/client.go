@@ -28,9 +28,12 @@ var ErrProtocol = errors.New("imapclient: protocol error")
 type StatusError struct {
 	Type string // "NO", "BAD" or "BYE"
 	Code string // response code with arguments, e.g. "TRYCREATE"
+	// Text is the human-readable text of the reply.
 	Text string
 }
 
+// Error formats the reply as "imapclient: TYPE [CODE] text" (the code
+// only when set).
 func (e *StatusError) Error() string {
 	s := "imapclient: " + e.Type
 	if e.Code != "" {

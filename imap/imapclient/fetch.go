@@ -12,13 +12,23 @@ import (
 )
 
 // FetchMessage holds the items of one FETCH response.
+//
+// The fields are the msg-att items of RFC 3501 §7.4.2; an item the
+// server did not send leaves its field zero.
 type FetchMessage struct {
-	SeqNum        uint32
-	UID           uint32
-	Flags         []imap.Flag
-	InternalDate  time.Time
-	RFC822Size    int64
-	Envelope      *imap.Envelope
+	// SeqNum is the message sequence number of the response.
+	SeqNum uint32
+	// UID is the UID item (0: not sent).
+	UID uint32
+	// Flags is the FLAGS item (nil: not sent).
+	Flags []imap.Flag
+	// InternalDate is the INTERNALDATE item (zero: not sent).
+	InternalDate time.Time
+	// RFC822Size is the RFC822.SIZE item, the message size in octets.
+	RFC822Size int64
+	// Envelope is the ENVELOPE item (nil: not sent).
+	Envelope *imap.Envelope
+	// BodyStructure is the BODYSTRUCTURE or BODY item (nil: not sent).
 	BodyStructure *imap.BodyStructure
 	// Sections holds the body sections that were not streamed to a
 	// FetchHandler.Body function.
@@ -27,6 +37,9 @@ type FetchMessage struct {
 
 // SectionData is one body section of a FETCH response.
 type SectionData struct {
+	// Section is the section parsed from the reply item name, e.g.
+	// BODY[1.TEXT]<0>; its Partial, if any, has Count 0 since only the
+	// offset is sent.
 	Section *imap.FetchSection
 	// Data is nil when the server sent NIL.
 	Data []byte

@@ -872,10 +872,15 @@ func (s *session) Move(ctx context.Context, w *imapserver.MoveWriter, kind imap.
 
 // StoredMessage is a snapshot of one message (for tests and tools).
 type StoredMessage struct {
-	UID   uint32
+	// UID is the message's UID in its mailbox.
+	UID uint32
+	// Flags is a copy of the message's flags.
 	Flags []imap.Flag
-	Date  time.Time
-	Raw   []byte
+	// Date is the internal date (INTERNALDATE).
+	Date time.Time
+	// Raw is the message as stored (header and body); it shares memory
+	// with the store and must not be modified.
+	Raw []byte
 }
 
 // Messages returns a snapshot of the messages of a user's mailbox.
