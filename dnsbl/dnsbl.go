@@ -150,6 +150,7 @@ const (
 	Allow
 )
 
+// String returns the lower-case name of the verdict, "Verdict(n)" if unknown.
 func (v Verdict) String() string {
 	switch v {
 	case Neutral:

@@ -21,6 +21,8 @@ type HealthError struct {
 	Err error
 }
 
+// Error names the list, the problem, the probed name and the underlying
+// error, if any.
 func (e *HealthError) Error() string {
 	s := fmt.Sprintf("dnsbl: list %s failed health check: %s (%s)", e.Zone, e.Problem, e.Name)
 	if e.Err != nil {

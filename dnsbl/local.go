@@ -17,9 +17,10 @@ var ErrLocalList = errors.New("dnsbl: bad local list")
 type ParseError struct {
 	Line int    // 1-based line number
 	Text string // the offending entry (truncated to 100 bytes)
-	Err  error
+	Err  error  // what is wrong; wraps ErrLocalList or a parse error of the entry
 }
 
+// Error names the line number, the entry and the reason.
 func (e *ParseError) Error() string {
 	return fmt.Sprintf("dnsbl: local list line %d: %q: %v", e.Line, e.Text, e.Err)
 }
