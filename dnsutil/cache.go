@@ -68,9 +68,9 @@ type cacheEntry struct {
 
 // CacheStats are counters of a [Cache].
 type CacheStats struct {
-	Entries      int
-	Bytes        int // total wire length of the stored responses
-	Hits, Misses uint64
+	Entries      int    // responses currently stored (expired ones not yet evicted included)
+	Bytes        int    // total wire length of the stored responses
+	Hits, Misses uint64 // lookups answered from the cache / not (absent or expired), since creation
 }
 
 func (c *Cache) now() time.Time {

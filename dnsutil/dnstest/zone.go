@@ -62,8 +62,8 @@ func (f Fault) String() string {
 // such as a space or '@' escaped as "\ " and "\@", bytes outside
 // printable ASCII as \DDD ("a\ b\195\175.example.").
 type Query struct {
-	Name string
-	Type uint16
+	Name string // queried name, fully qualified, in the form described above
+	Type uint16 // query type, a dns.TypeXxx value
 }
 
 // String renders q as "example.com. MX".
@@ -296,8 +296,8 @@ type ParseError struct {
 	// Line is 1-based. It is 0 for errors found after a record was read
 	// (e.g. [ErrEmptyRdata]); the message then names the record.
 	Line   int
-	Column int
-	Err    error
+	Column int   // 1-based column as reported by the miekg/dns parser; 0 when unknown
+	Err    error // the underlying error (from miekg/dns, or wrapping e.g. ErrEmptyRdata)
 }
 
 // Error formats the error with its line number when known.

@@ -39,8 +39,8 @@ type QueryFunc func(ctx context.Context, name string, qtype uint16) (*dns.Msg, e
 
 // Lookuper implements the *net.Resolver lookups over a QueryFunc.
 type Lookuper struct {
-	Query  QueryFunc
-	Server string // reported in errors
+	Query  QueryFunc // sends one query; required
+	Server string    // reported in errors
 	// SortMX sorts MX answers by preference (stable) like *net.Resolver.
 	SortMX bool
 }
