@@ -58,6 +58,7 @@ const (
 	Defer
 )
 
+// String returns the lower-case name of the action, "Action(n)" if unknown.
 func (a Action) String() string {
 	switch a {
 	case Accept:
