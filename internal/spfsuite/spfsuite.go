@@ -24,19 +24,19 @@ import (
 
 // Scenario is one YAML document of a suite.
 type Scenario struct {
-	Description string           `yaml:"description"`
-	Tests       map[string]Test  `yaml:"tests"`
-	ZoneData    map[string][]any `yaml:"zonedata"`
+	Description string           `yaml:"description"` // free-text title of the scenario
+	Tests       map[string]Test  `yaml:"tests"`       // tests by name
+	ZoneData    map[string][]any `yaml:"zonedata"`    // DNS records per owner name, as in the suite's YAML
 }
 
 // Test is one test of a scenario.
 type Test struct {
-	Helo        string    `yaml:"helo"`
-	Host        string    `yaml:"host"`
-	MailFrom    string    `yaml:"mailfrom"`
-	Result      yaml.Node `yaml:"result"`
-	Explanation *string   `yaml:"explanation"`
-	Spec        yaml.Node `yaml:"spec"`
+	Helo        string    `yaml:"helo"`        // HELO/EHLO identity
+	Host        string    `yaml:"host"`        // client IP address
+	MailFrom    string    `yaml:"mailfrom"`    // MAIL FROM identity (may be empty)
+	Result      yaml.Node `yaml:"result"`      // expected result: one name, or a list of acceptable ones
+	Explanation *string   `yaml:"explanation"` // expected explanation; nil when not checked
+	Spec        yaml.Node `yaml:"spec"`        // RFC section(s) the test covers: a string or a list
 }
 
 // Results returns the acceptable results, the preferred one first (a
