@@ -122,13 +122,14 @@ var (
 // Error is the error returned by [Router.Lookup] and [Router.Addrs]. It
 // suggests an SMTP reply (without importing a protocol package).
 type Error struct {
-	Domain    string
-	Permanent bool
+	Domain    string // the domain that was looked up
+	Permanent bool   // true for a permanent failure (5xx), false for a temporary one (4xx)
 	Code      int    // suggested SMTP reply code, e.g. 556
 	Enhanced  string // suggested enhanced status code, e.g. "5.1.10"
 	Err       error  // one of the ErrXxx sentinels, possibly wrapping the DNS error
 }
 
+// Error returns the underlying error's text followed by the domain.
 func (e *Error) Error() string {
 	return fmt.Sprintf("%v (domain %q)", e.Err, e.Domain)
 }
