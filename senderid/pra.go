@@ -9,7 +9,7 @@ import (
 // Field is one header field of a message, in message order (topmost
 // first), as parsed by any MIME package. Value is the unfolded body.
 type Field struct {
-	Name, Value string
+	Name, Value string // field name (any case) and unfolded field body
 }
 
 // PRAStep identifies the step of RFC 4407 §2 that chose the header.

@@ -29,9 +29,9 @@ var (
 // standing in for "spf2.0/mfrom,pra", RFC 4406 §3.4). Policy holds the
 // terms, evaluated by package spf.
 type Record struct {
-	Scopes []Scope // as written, lower-cased; unknown scopes kept
-	Legacy bool    // parsed from a "v=spf1" record
-	Policy *spf.Record
+	Scopes []Scope     // as written, lower-cased; unknown scopes kept
+	Legacy bool        // parsed from a "v=spf1" record
+	Policy *spf.Record // the mechanisms and modifiers, parsed as SPF terms
 }
 
 // Has reports whether the record applies to scope.
