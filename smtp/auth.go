@@ -249,6 +249,8 @@ func (c *conn) cmdXclient(arg string) error {
 // over TLS unless the registry allows otherwise); the authorization
 // identity becomes [ConnInfo.AuthUser].
 type SASLAuth struct {
+	// Registry supplies the credentials, mechanisms and limits for AUTH
+	// (RFC 4954).
 	Registry *sasl.Registry
 }
 

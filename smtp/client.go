@@ -86,8 +86,8 @@ func (t ClientTimeouts) withDefaults() ClientTimeouts {
 // LOGIN, and uses PLAIN and LOGIN only over TLS (unless
 // ClientOptions.AllowInsecureAuth).
 type ClientAuth struct {
-	Username string
-	Password string
+	Username string // authentication identity (authcid)
+	Password string // plaintext password, also used to compute SCRAM and CRAM-MD5 proofs
 	// Authzid is the identity to act as; "" for Username.
 	Authzid string
 	// Mechanisms, when set, restricts and orders the candidates.
@@ -115,7 +115,7 @@ type ClientOptions struct {
 	// DisablePipelining and DisableChunking turn off the use of those
 	// extensions even when offered.
 	DisablePipelining bool
-	DisableChunking   bool
+	DisableChunking   bool // see DisablePipelining
 	// ChunkSize is the BDAT chunk size (default 64 KiB).
 	ChunkSize int
 	// Timeouts are the per-phase timeouts.

@@ -27,8 +27,8 @@ var ErrPathSyntax = errors.New("smtp: bad address syntax")
 // SMTPUTF8 (RFC 6531 §3.5), 501 5.5.4 for a MAIL/RCPT argument without
 // "FROM:"/"TO:" or without angle brackets.
 type PathError struct {
-	Code     int
-	Enhanced EnhancedCode
+	Code     int          // suggested reply code, 501 or 553 (see above)
+	Enhanced EnhancedCode // suggested enhanced status code (RFC 3463)
 	// Reason is a short description, such as "unbalanced quote".
 	Reason string
 }

@@ -145,7 +145,7 @@ type RcptOptions struct {
 	// OriginalRecipientType and OriginalRecipient are ORCPT=type;addr
 	// with the address decoded from xtext.
 	OriginalRecipientType string
-	OriginalRecipient     string
+	OriginalRecipient     string // see OriginalRecipientType; empty without ORCPT
 }
 
 // ConnInfo describes a client connection. The server owns it and updates it

@@ -25,7 +25,7 @@ type Options struct {
 	Hostname string
 	// TLS offers STARTTLS; ImplicitTLS starts TLS on connect instead.
 	TLS         bool
-	ImplicitTLS bool
+	ImplicitTLS bool // see TLS
 	// Users enables AUTH (PLAIN, LOGIN, SCRAM) with these user/password
 	// pairs and makes the server a submission server: TLS is switched on
 	// and AUTH is required before MAIL.
@@ -41,7 +41,7 @@ type Options struct {
 type Message struct {
 	// From and To are the envelope (MAIL FROM and accepted RCPT TO).
 	From string
-	To   []string
+	To   []string // accepted recipients, in order
 	// Mail holds the MAIL parameters.
 	Mail smtp.MailOptions
 	// Data is the message as received, starting with the Received header
@@ -50,11 +50,11 @@ type Message struct {
 	// Header and Body are Data parsed with net/mail; Header is nil when
 	// the data is not a parsable message.
 	Header mail.Header
-	Body   []byte
+	Body   []byte // the body after the header section; nil when Header is nil
 	// Helo, AuthUser and TLS describe the client connection.
 	Helo     string
-	AuthUser string
-	TLS      bool
+	AuthUser string // authorization identity after AUTH; empty without AUTH
+	TLS      bool   // true if the session ran over TLS
 }
 
 // Server is a running test server.
