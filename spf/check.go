@@ -158,7 +158,7 @@ type Result struct {
 	// MatchedDomain is the domain of the record holding it. Do not
 	// modify the term.
 	Matched       *Term
-	MatchedDomain string
+	MatchedDomain string // see Matched; empty when nothing matched
 	// Explanation is set for fail results: exp= text or the default.
 	Explanation string
 	Lookups     int   // DNS-querying terms evaluated (and redirects followed)
