@@ -4,7 +4,6 @@ import (
 	"bytes"
 	stdmime "mime"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -16,11 +15,7 @@ import (
 // mime. Backends that store raw messages can use it directly.
 type Message struct {
 	raw  []byte
-	root *mime.Part
-	// dmu serialises body decoding: package mime's decoders share state
-	// within one parsed tree, and a Message may be searched by several
-	// sessions at once.
-	dmu sync.Mutex
+	root *mime.Part // bodies of a parsed tree may be decoded concurrently
 }
 
 // ParseMessage parses raw (which must stay unchanged while the Message is

@@ -445,8 +445,6 @@ func (t *SearchTarget) decode() {
 		return
 	}
 	var body []byte
-	m.dmu.Lock()
-	defer m.dmu.Unlock()
 	_ = m.root.Walk(func(p *mime.Part) error {
 		if len(body) >= MaxSearchText {
 			return errStopWalk
