@@ -60,6 +60,7 @@ type DataReader struct {
 	npend    int // pending octets still to deliver, at pend[3-npend:]
 	err      error
 	noLimits bool // set by Discard
+	slowOnly bool // tests: never take the fast path (lines)
 }
 
 // NewDataReader returns a reader for the data that follows "354" on r.
@@ -145,6 +146,14 @@ func (d *DataReader) Read(p []byte) (n int, err error) {
 			return n, rerr
 		}
 		buf, _ = d.r.Peek(d.r.Buffered())
+		if d.state == stBOL && !d.slowOnly {
+			// Whole ordinary lines go out in one copy each.
+			if k := d.lines(buf, p[n:]); k > 0 {
+				d.r.Discard(k) //nolint:errcheck // k <= Buffered, cannot fail
+				n += k
+				continue
+			}
+		}
 		k, m, err := d.step(buf, p[n:])
 		d.r.Discard(k) //nolint:errcheck // k <= Buffered, cannot fail
 		n += m
@@ -257,6 +266,46 @@ func (d *DataReader) step(in, out []byte) (consumed, delivered int, err error) {
 	}
 	copy(out, run)
 	return len(run), len(run), nil
+}
+
+// lines is the fast path for the common case: it copies complete lines
+// from in to out, each ended by CRLF, not starting with a dot, holding no
+// other CR (and no NUL unless allowed) and within the limits, and returns
+// how many octets it copied (the same count is consumed). It stops at the
+// first line that does not qualify or does not fit, which step then
+// handles octet by octet with the full rules (and errors).
+func (d *DataReader) lines(in, out []byte) int {
+	if d.npend > 0 {
+		return 0
+	}
+	n := 0
+	for n < len(in) {
+		line := in[n:]
+		if line[0] == '.' {
+			break
+		}
+		i := bytes.IndexByte(line, '\n')
+		if i < 1 || line[i-1] != '\r' {
+			break
+		}
+		l := i + 1
+		if n+l > len(out) || (d.maxLine >= 0 && !d.noLimits && l > d.maxLine) ||
+			(d.opts.MaxSize > 0 && !d.noLimits && d.size+int64(l) > d.opts.MaxSize) {
+			break
+		}
+		text := line[:i-1]
+		if bytes.IndexByte(text, '\r') >= 0 || (!d.opts.AllowNUL && bytes.IndexByte(text, 0) >= 0) {
+			break
+		}
+		copy(out[n:], line[:l])
+		n += l
+		d.size += int64(l)
+	}
+	if n > 0 {
+		d.lineLen = 0
+		d.crlfBOL = true
+	}
+	return n
 }
 
 // account checks the limits before n more octets are delivered; eol says

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -104,12 +105,25 @@ func FuzzDataReader(f *testing.F) {
 	}
 	f.Add([]byte("a\r\n..b\r\n.\r\nQUIT\r\n"), uint8(1))
 	f.Add([]byte(".\r\n"), uint8(2))
+	f.Add([]byte("Subject: x\r\n\r\nline one\r\nline\x00two\r\n"+strings.Repeat("y", 199)+"\r\n..dot\r\nbare\rcr\r\nbare\nlf\r\n.\r\nNOOP\r\n"), uint8(0))
+	f.Add([]byte("a\r\nb\r\n"+strings.Repeat("z", 300)+"\r\n.\r\n"), uint8(3))
 	f.Fuzz(func(t *testing.T, in []byte, mode uint8) {
 		opts := DataOptions{MaxLineLength: 200, MaxSize: 4096}
 		if mode&1 != 0 {
 			opts.LineEndings = LineEndingsNormalize
 		}
 		opts.AllowNUL = mode&2 != 0
+		// The fast path (whole lines) and the octet-by-octet path agree on
+		// the output, the error and where the input was left, whatever the
+		// buffer and read sizes.
+		for _, sz := range [][2]int{{16, 7}, {64, 4096}, {4096, 3}, {4096, 4096}} {
+			slowOut, slowErr, slowRest := readDataWith(in, opts, sz[0], sz[1], true)
+			fOut, fErr, fRest := readDataWith(in, opts, sz[0], sz[1], false)
+			if !bytes.Equal(fOut, slowOut) || fmt.Sprint(fErr) != fmt.Sprint(slowErr) || !bytes.Equal(fRest, slowRest) {
+				t.Fatalf("buffer %d, reads of %d: fast path gave %q, %v, rest %q; slow path %q, %v, rest %q",
+					sz[0], sz[1], fOut, fErr, fRest, slowOut, slowErr, slowRest)
+			}
+		}
 		br := bufio.NewReaderSize(bytes.NewReader(in), 16)
 		d := NewDataReader(br, opts)
 		out, err := io.ReadAll(d)
@@ -176,4 +190,30 @@ func FuzzDotWriter(f *testing.F) {
 			t.Fatalf("bare line ending on the wire: %q", b)
 		}
 	})
+}
+
+// readDataWith reads in through a DataReader with a bufio buffer of bufSize
+// octets, in reads of chunk octets; slowOnly disables the fast path. It
+// returns what was delivered, the error that ended it (nil for the end of
+// data) and the input left unread.
+func readDataWith(in []byte, opts DataOptions, bufSize, chunk int, slowOnly bool) ([]byte, error, []byte) {
+	br := bufio.NewReaderSize(bytes.NewReader(in), bufSize)
+	d := NewDataReader(br, opts)
+	d.slowOnly = slowOnly
+	var out []byte
+	buf := make([]byte, chunk)
+	var err error
+	for {
+		var n int
+		n, err = d.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	rest, _ := io.ReadAll(br)
+	return out, err, rest
 }
