@@ -11,10 +11,10 @@ require (
 	github.com/emersion/go-smtp v0.26.0
 	github.com/mailkit-go/mailkit v0.0.0-00010101000000-000000000000
 	github.com/miekg/dns v1.1.73
+	golang.org/x/sys v0.47.0
 )
 
 require (
 	golang.org/x/net v0.57.0 // indirect
-	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
 )

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
+	"golang.org/x/sys/unix"
 
 	"github.com/mailkit-go/mailkit/smtp"
 )
@@ -504,8 +505,23 @@ func cpuSeconds(pid int) float64 {
 // while smtp-source runs (only the server works in it then), for smtp-sink
 // that of the process $MAILKIT_BENCH_SMTP_SINK_PID when given. CPU per
 // message is steadier than wall time on a shared machine.
+//
+// With MAILKIT_BENCH_SOURCE_CPUS (a CPU list such as "0") smtp-source runs
+// pinned to those CPUs through taskset, and the benchmark refuses to run
+// unless this process (and smtp-sink, when its PID is given) is pinned to
+// other CPUs: each server then has the same CPUs of its own and the load
+// generator cannot take them, as when the clients are on other machines.
+// Run it as
+//
+//	taskset -c 1 /usr/sbin/smtp-sink -u nobody 127.0.0.1:2699 1000 & SINK=$!
+//	MAILKIT_BENCH_SOURCE_CPUS=0 MAILKIT_BENCH_SMTP_SINK=127.0.0.1:2699 \
+//	  MAILKIT_BENCH_SMTP_SINK_PID=$SINK taskset -c 1 go test -run x -bench SMTPServerSource
+//
+// (Go sets GOMAXPROCS from the CPUs a process may use, so the Go servers
+// then run with GOMAXPROCS=1, as smtp-sink runs in one thread.)
 func BenchmarkSMTPServerSource(b *testing.B) {
 	src := smtpSourcePath(b)
+	pin := sourcePinning(b)
 	rates := map[string]float64{}
 	cpus := map[string]float64{}
 	for _, name := range serverNames {
@@ -519,7 +535,19 @@ func BenchmarkSMTPServerSource(b *testing.B) {
 					pid = v
 				}
 			}
-			cmd := exec.Command(src, "-s", "20", "-m", strconv.Itoa(b.N), "-l", "10240", "-t", "bench@example.test", addr)
+			source := func(n int) *exec.Cmd {
+				args := []string{"-s", "20", "-m", strconv.Itoa(n), "-l", "10240", "-t", "bench@example.test", addr}
+				if pin.source != "" {
+					args = append([]string{"-c", pin.source, src}, args...)
+				}
+				return exec.Command(pin.taskset(src), args...)
+			}
+			// Warm up every server alike (pools, heap, page cache of
+			// smtp-source) with 200 untimed messages.
+			if out, err := source(200).CombinedOutput(); err != nil {
+				b.Fatalf("smtp-source warm-up: %v: %s", err, out)
+			}
+			cmd := source(b.N)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			runtime.GC()
@@ -552,4 +580,75 @@ func BenchmarkSMTPServerSource(b *testing.B) {
 			}
 		})
 	}
+}
+
+// pinning is the CPU placement of BenchmarkSMTPServerSource.
+type pinning struct {
+	source string // CPU list for smtp-source; "" leaves it to the kernel
+}
+
+// taskset returns the program to execute for smtp-source: taskset when
+// pinned, else src itself.
+func (p pinning) taskset(src string) string {
+	if p.source == "" {
+		return src
+	}
+	return "taskset"
+}
+
+// sourcePinning reads MAILKIT_BENCH_SOURCE_CPUS and checks that neither
+// this process nor smtp-sink ($MAILKIT_BENCH_SMTP_SINK_PID) may run on
+// those CPUs.
+func sourcePinning(b *testing.B) pinning {
+	list := os.Getenv("MAILKIT_BENCH_SOURCE_CPUS")
+	if list == "" {
+		return pinning{}
+	}
+	src, err := parseCPUList(list)
+	if err != nil {
+		b.Fatalf("MAILKIT_BENCH_SOURCE_CPUS: %v", err)
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		b.Fatalf("MAILKIT_BENCH_SOURCE_CPUS needs taskset (util-linux): %v", err)
+	}
+	pids := map[string]int{"this process": 0}
+	if v, err := strconv.Atoi(os.Getenv("MAILKIT_BENCH_SMTP_SINK_PID")); err == nil {
+		pids["smtp-sink"] = v
+	}
+	for name, pid := range pids {
+		var set unix.CPUSet
+		if err := unix.SchedGetaffinity(pid, &set); err != nil {
+			b.Fatalf("affinity of %s: %v", name, err)
+		}
+		for _, c := range src {
+			if set.IsSet(c) {
+				b.Fatalf("%s may run on CPU %d, which MAILKIT_BENCH_SOURCE_CPUS gives smtp-source; start it under taskset -c with other CPUs", name, c)
+			}
+		}
+	}
+	b.Logf("smtp-source on CPUs %s, servers elsewhere, GOMAXPROCS=%d", list, runtime.GOMAXPROCS(0))
+	return pinning{source: list}
+}
+
+// parseCPUList parses a CPU list as taskset -c takes it: "0", "0,2",
+// "1-3".
+func parseCPUList(s string) ([]int, error) {
+	var cpus []int
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil || a < 0 {
+			return nil, fmt.Errorf("bad CPU %q in %q", lo, s)
+		}
+		z := a
+		if isRange {
+			if z, err = strconv.Atoi(hi); err != nil || z < a {
+				return nil, fmt.Errorf("bad CPU range %q in %q", part, s)
+			}
+		}
+		for c := a; c <= z; c++ {
+			cpus = append(cpus, c)
+		}
+	}
+	return cpus, nil
 }
