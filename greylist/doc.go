@@ -53,6 +53,21 @@
 //
 // greylist/storetest holds the conformance test every store runs.
 //
+// # Limits
+//
+// A key is hashed from the triplet's fields, each preceded by its length
+// in 16 bits, so a field (normalised sender, lower-cased recipient, or the
+// SPF domain with KeyBySPF) may be at most [MaxFieldLen] (65535) bytes.
+// [Checker.Check] and [Checker.Delivered] refuse a longer one with a
+// [FieldTooLongError], which matches [ErrBadTriplet], before the store is
+// touched. Earlier versions let the length wrap, so a hostile triplet could
+// share the key of another one; refusing the field, rather than keying it
+// some other way, keeps every key of a triplet within the limit exactly as
+// it was (state in FileStores and Redis survives the upgrade) and costs
+// nothing: SMTP paths are at most 256 octets (RFC 5321 §4.5.3.1), so a
+// 64 KiB field is hostile input, best answered with a permanent syntax
+// error (501 5.5.2 or 553 5.1.3) rather than a greylisting decision.
+//
 // [Checker] sweeps stores that implement [Sweeper] every SweepInterval
 // (default 1 hour) from within the Check call that finds the sweep due.
 //

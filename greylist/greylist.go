@@ -32,6 +32,30 @@ var (
 	ErrNoStore = errors.New("greylist: no store")
 )
 
+// MaxFieldLen is the longest a triplet field may be in its key encoding
+// (after normalisation; the SPF domain counts with a one-byte tag): keys
+// store each field's length in 16 bits. Longer fields are refused with a
+// [FieldTooLongError].
+const MaxFieldLen = 0xffff
+
+// FieldTooLongError reports a triplet with a field longer than
+// [MaxFieldLen]. It matches [ErrBadTriplet] with errors.Is.
+type FieldTooLongError struct {
+	// Field is "spf domain", "sender" or "recipient".
+	Field string
+	// Len is the field's length in the key encoding.
+	Len int
+}
+
+// Error returns e.g. "greylist: invalid triplet: sender is 70000 bytes
+// (limit 65535)".
+func (e *FieldTooLongError) Error() string {
+	return fmt.Sprintf("%v: %s is %d bytes (limit %d)", ErrBadTriplet, e.Field, e.Len, MaxFieldLen)
+}
+
+// Is reports whether target is [ErrBadTriplet].
+func (e *FieldTooLongError) Is(target error) bool { return target == ErrBadTriplet }
+
 // Triplet is what greylisting keys on: the client, the envelope sender and
 // the recipient.
 type Triplet struct {
@@ -271,6 +295,16 @@ func (c *Checker) Check(ctx context.Context, t Triplet) (Decision, error) {
 	if c.allowed(ip, t.Sender, t.Recipient) {
 		return Decision{Action: Accept, Reason: ReasonAllowlisted}, nil
 	}
+	// Both keys are computed before the store is touched: a triplet that
+	// has no key (a field too long) changes no state.
+	tk, err := c.tripletKey(ip, t.SPFDomain, t.Sender, t.Recipient)
+	if err != nil {
+		return Decision{}, err
+	}
+	ck, err := c.clientKey(ip, t.SPFDomain)
+	if err != nil {
+		return Decision{}, err
+	}
 	st := c.getState()
 	defer c.putState(st)
 	st.n = unix(now)
@@ -280,14 +314,14 @@ func (c *Checker) Check(ctx context.Context, t Triplet) (Decision, error) {
 
 	if auto := c.autoN(); auto > 0 {
 		st.auto = uint32(auto)
-		if err := c.Store.Update(ctx, c.clientKey(ip, t.SPFDomain), st.autoFn); err != nil {
+		if err := c.Store.Update(ctx, ck, st.autoFn); err != nil {
 			return Decision{}, err
 		}
 		if st.ok {
 			return Decision{Action: Accept, Reason: ReasonAutoAllowed}, nil
 		}
 	}
-	if err := c.Store.Update(ctx, c.tripletKey(ip, t.SPFDomain, t.Sender, t.Recipient), st.tripletFn); err != nil {
+	if err := c.Store.Update(ctx, tk, st.tripletFn); err != nil {
 		return Decision{}, err
 	}
 	d := st.d
@@ -310,11 +344,15 @@ func (c *Checker) Delivered(ctx context.Context, t Triplet) error {
 	if c.autoN() == 0 {
 		return nil
 	}
+	ck, err := c.clientKey(t.IP.Unmap(), t.SPFDomain)
+	if err != nil {
+		return err
+	}
 	st := c.getState()
 	defer c.putState(st)
 	st.n = unix(c.now())
 	st.expiry = secs(durOr(c.Expiry, DefaultExpiry))
-	return c.Store.Update(ctx, c.clientKey(t.IP.Unmap(), t.SPFDomain), st.deliveredFn)
+	return c.Store.Update(ctx, ck, st.deliveredFn)
 }
 
 // Sweep deletes records not seen within the expiry period, if the store
@@ -360,6 +398,12 @@ func (c *Checker) maybeSweep(ctx context.Context, now time.Time) {
 // written into a stack buffer straight from the triplet's parts: computing a
 // key allocates nothing. Stored keys depend on this layout: do not change
 // it (TestKeysStable pins it).
+//
+// A 2-byte length cannot describe a field longer than MaxFieldLen: its
+// length used to wrap, and the rest of the field was then read as the
+// following fields, so a hostile triplet could take over the key of another
+// one. Such triplets now have no key (FieldTooLongError); every other
+// triplet keeps the key it always had.
 
 // keyBufSize holds a triplet of SMTP-sized addresses (RFC 5321 §4.5.3.1:
 // 64-byte local part, 255-byte domain) without growing onto the heap.
@@ -385,33 +429,68 @@ func (c *Checker) appendOrigin(b []byte, ip netip.Addr, spfDomain string) []byte
 	return p.Addr().AppendTo(b)
 }
 
-// beginField reserves the 2-byte length of a field; endField fills it in.
+// beginField reserves the 2-byte length of a field; endField fills it in,
+// or reports the field (named name) too long for it.
 func beginField(b []byte) ([]byte, int) { return append(b, 0, 0), len(b) }
 
-func endField(b []byte, at int) []byte {
+func endField(b []byte, at int, name string) ([]byte, error) {
 	n := len(b) - at - 2
+	if n > MaxFieldLen {
+		return b, &FieldTooLongError{Field: name, Len: n}
+	}
 	b[at], b[at+1] = byte(n>>8), byte(n)
-	return b
+	return b, nil
 }
 
-func (c *Checker) tripletKey(ip netip.Addr, spfDomain, sender, rcpt string) Key {
+// Field names in FieldTooLongError.
+const (
+	fieldOrigin    = "spf domain" // only an SPF domain can make the origin long
+	fieldSender    = "sender"
+	fieldRecipient = "recipient"
+)
+
+// appendTripletKey appends the bytes a triplet key is hashed from.
+func (c *Checker) appendTripletKey(b []byte, ip netip.Addr, spfDomain, sender, rcpt string) ([]byte, error) {
+	b = append(b, 't')
+	b, at := beginField(b)
+	b, err := endField(c.appendOrigin(b, ip, spfDomain), at, fieldOrigin)
+	if err != nil {
+		return nil, err
+	}
+	b, at = beginField(b)
+	if b, err = endField(appendNormalizedSender(b, trimAngle(sender)), at, fieldSender); err != nil {
+		return nil, err
+	}
+	b, at = beginField(b)
+	if b, err = endField(appendLower(b, trimAngle(rcpt)), at, fieldRecipient); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// appendClientKey appends the bytes a client key is hashed from.
+func (c *Checker) appendClientKey(b []byte, ip netip.Addr, spfDomain string) ([]byte, error) {
+	b = append(b, 'c')
+	b, at := beginField(b)
+	return endField(c.appendOrigin(b, ip, spfDomain), at, fieldOrigin)
+}
+
+func (c *Checker) tripletKey(ip netip.Addr, spfDomain, sender, rcpt string) (Key, error) {
 	var buf [keyBufSize]byte
-	b := append(buf[:0], 't')
-	b, at := beginField(b)
-	b = endField(c.appendOrigin(b, ip, spfDomain), at)
-	b, at = beginField(b)
-	b = endField(appendNormalizedSender(b, trimAngle(sender)), at)
-	b, at = beginField(b)
-	b = endField(appendLower(b, trimAngle(rcpt)), at)
-	return hashKey(b)
+	b, err := c.appendTripletKey(buf[:0], ip, spfDomain, sender, rcpt)
+	if err != nil {
+		return Key{}, err
+	}
+	return hashKey(b), nil
 }
 
-func (c *Checker) clientKey(ip netip.Addr, spfDomain string) Key {
+func (c *Checker) clientKey(ip netip.Addr, spfDomain string) (Key, error) {
 	var buf [1 + 2 + 256]byte
-	b := append(buf[:0], 'c')
-	b, at := beginField(b)
-	b = endField(c.appendOrigin(b, ip, spfDomain), at)
-	return hashKey(b)
+	b, err := c.appendClientKey(buf[:0], ip, spfDomain)
+	if err != nil {
+		return Key{}, err
+	}
+	return hashKey(b), nil
 }
 
 func hashKey(b []byte) Key {
