@@ -43,6 +43,7 @@ type Outcome struct {
 	Remote   []smtptest.Message // what the next hop received
 	POP3     [][]byte           // messages bob downloaded
 	MailRoot string             // the temporary Maildir root (removed at the end)
+	SpoolDir string             // the temporary queue spool (removed at the end)
 	Left     int                // messages left in bob's Maildir after POP3
 }
 
@@ -68,7 +69,7 @@ func demo(ctx context.Context, w io.Writer) (out *Outcome, err error) {
 		}
 		out.Events = log.Events()
 		if err == nil {
-			log.printf("\n== 10. Shutdown: MTA servers stopped with Shutdown(ctx), remote MTA and DNS server closed, %s removed", out.MailRoot)
+			log.printf("\n== 10. Shutdown: MTA servers stopped with Shutdown(ctx), remote MTA and DNS server closed, %s and %s removed", out.MailRoot, out.SpoolDir)
 			log.printf("%s of simulated time in %s of real time", clock.Elapsed(), time.Since(started).Round(10*time.Millisecond))
 		}
 	}()
@@ -128,6 +129,12 @@ func demo(ctx context.Context, w io.Writer) (out *Outcome, err error) {
 	}
 	out.MailRoot = root
 	cleanup = append(cleanup, func() error { return os.RemoveAll(root) })
+	spoolDir, err := os.MkdirTemp("", "mailkit-quickstart-spool-")
+	if err != nil {
+		return nil, err
+	}
+	out.SpoolDir = spoolDir
+	cleanup = append(cleanup, func() error { return os.RemoveAll(spoolDir) })
 
 	m := NewMTA(Config{
 		Hostname:       mxHost,
@@ -141,6 +148,7 @@ func demo(ctx context.Context, w io.Writer) (out *Outcome, err error) {
 		Ports:          map[string]int{remoteMXHost: port},
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 		Now:            clock.Now,
+		SpoolDir:       spoolDir,
 	}, log)
 	if err := m.Start(); err != nil {
 		return nil, err
@@ -154,6 +162,7 @@ func demo(ctx context.Context, w io.Writer) (out *Outcome, err error) {
 	log.printf("MX listener          %s  profile=mx, DNSBL %s + SPF + greylisting, XCLIENT for 127.0.0.1", m.MXAddr, blocklist)
 	log.printf("submission listener  %s  STARTTLS, then AUTH PLAIN", m.SubmissionAddr)
 	log.printf("POP3 listener        %s  STLS, Maildirs under %s", m.POP3Addr, root)
+	log.printf("queue spool          %s  one file per message, fsynced before the 250", spoolDir)
 	log.printf("remote MTA (smtptest) %s = %s:25 via the demo's port map", remote.Addr(), remoteMXHost)
 
 	step := func(name string, err error) {

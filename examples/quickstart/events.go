@@ -29,6 +29,9 @@ const (
 	KindPOP3Login     Kind = "pop3-login"      // mailbox opened over POP3
 	KindPOP3Deleted   Kind = "pop3-deleted"    // messages removed after QUIT
 	KindSubmission    Kind = "submission-auth" // message submitted by an authenticated user
+	KindSpoolLoaded      Kind = "spool-loaded"       // queued message found in the spool at start
+	KindSpoolCorrupt     Kind = "spool-corrupt"      // spool file that did not parse, moved to corrupt/
+	KindSpoolTempRemoved Kind = "spool-temp-removed" // unfinished spool write removed at start
 )
 
 // Event is one thing that happened inside the MTA.

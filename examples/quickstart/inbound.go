@@ -162,7 +162,10 @@ func (s *mxSession) Logout(context.Context) error { return nil }
 
 // submissionBackend accepts mail from authenticated local users (the smtp
 // server's ProfileSubmission enforces TLS before AUTH and AUTH before MAIL):
-// local recipients go straight to their Maildir, the others into the queue.
+// local recipients go straight to their Maildir, the others into the
+// durable queue. Data returns nil, and the client gets 250, only after
+// both are on disk; when the queue is full a recipient for another domain
+// gets 452 4.3.1 at RCPT (or the message at DATA).
 type submissionBackend struct {
 	smtp.SASLAuth
 	m *MTA
@@ -173,11 +176,12 @@ func (b *submissionBackend) NewSession(_ context.Context, c *smtp.ConnInfo) (smt
 }
 
 type submissionSession struct {
-	m      *MTA
-	c      *smtp.ConnInfo
-	from   string
-	local  []string
-	remote []string
+	m       *MTA
+	c       *smtp.ConnInfo
+	from    string
+	local   []string
+	remote  []string
+	queueID string // of the last message queued, for the 250 reply
 }
 
 func (s *submissionSession) Mail(ctx context.Context, from string, _ *smtp.MailOptions) error {
@@ -195,6 +199,9 @@ func (s *submissionSession) Mail(ctx context.Context, from string, _ *smtp.MailO
 func (s *submissionSession) Rcpt(_ context.Context, to string, _ *smtp.RcptOptions) error {
 	_, domain, _ := strings.Cut(to, "@")
 	if !s.m.isLocal(domain) {
+		if len(s.remote) == 0 && s.m.queue.full(0) {
+			return errQueueFull
+		}
 		s.remote = append(s.remote, to)
 		return nil
 	}
@@ -207,9 +214,19 @@ func (s *submissionSession) Rcpt(_ context.Context, to string, _ *smtp.RcptOptio
 }
 
 func (s *submissionSession) Data(ctx context.Context, r io.Reader) error {
+	s.queueID = ""
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return err
+	}
+	// Take room in the queue first, so that a full queue refuses the
+	// message before anything was delivered locally.
+	var res *reservation
+	if len(s.remote) > 0 {
+		if res, err = s.m.queue.reserve(int64(len(data))); err != nil {
+			return err
+		}
+		defer res.release()
 	}
 	s.m.events.add(Event{Hop: "submission", Kind: KindSubmission, Client: s.c.RemoteIP, From: s.from,
 		Result: fmt.Sprintf("user %s via %s, %s", s.c.AuthUser, s.c.AuthMechanism, s.c.Protocol())})
@@ -221,11 +238,18 @@ func (s *submissionSession) Data(ctx context.Context, r io.Reader) error {
 		s.m.events.add(Event{Hop: "submission", Kind: KindDelivered, From: s.from, To: to,
 			Result: fmt.Sprintf("Maildir new/%s (%d bytes)", msg.Filename, len(data))})
 	}
-	if len(s.remote) > 0 {
-		s.m.queue.enqueue(s.from, s.remote, data)
+	if res != nil {
+		// Returns once the spool file and its directory entry are synced.
+		if s.queueID, err = res.commit(ctx, s.from, s.remote, data); err != nil {
+			return err
+		}
 	}
 	return nil
 }
+
+// QueueID implements smtp.QueueIDSession: the 250 reply names the spool
+// file's queue id when the message was queued.
+func (s *submissionSession) QueueID() string { return s.queueID }
 
 func (s *submissionSession) Reset(context.Context) {
 	s.from, s.local, s.remote = "", nil, nil

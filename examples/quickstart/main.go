@@ -10,10 +10,12 @@
 //     on fail) and greylisting (on a simulated clock) before accepting,
 //     and stores local mail in Maildirs;
 //   - a submission listener (STARTTLS, then AUTH PLAIN via sasl);
-//   - an in-memory queue that forwards mail for other domains to the MX
-//     chosen by package mx, through the smtp client, retrying after a
-//     temporary failure; the remote MTA is an smtptest server reached
-//     through a port map, since nothing may listen on port 25;
+//   - a queue spooled to disk (one fsynced file per message, written
+//     before the submission server answers 250, reloaded at start) that
+//     forwards mail for other domains to the MX chosen by package mx,
+//     through the smtp client, retrying after a temporary failure; the
+//     remote MTA is an smtptest server reached through a port map, since
+//     nothing may listen on port 25;
 //   - a POP3 server over the Maildirs, from which bob downloads his mail.
 //
 // The client addresses that DNSBL and SPF judge are simulated with
@@ -23,7 +25,8 @@
 //
 // Greylisting and queue retries run on a clock the demo advances by hand:
 // the printed minutes are simulated time, the run takes a second or two.
-// Everything (servers, temporary Maildirs) is gone when it exits.
+// Everything (servers, temporary Maildirs and spool) is gone when it
+// exits.
 package main
 
 import (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/mailkit-go/mailkit/dnsbl"
 	"github.com/mailkit-go/mailkit/greylist"
-	"github.com/mailkit-go/mailkit/mx"
 	"github.com/mailkit-go/mailkit/pop3"
 	"github.com/mailkit-go/mailkit/sasl"
 	"github.com/mailkit-go/mailkit/smtp"
@@ -43,6 +43,16 @@ type Config struct {
 	// address of the client they proxy; policy then sees that address.
 	TrustedProxies []netip.Prefix
 	Now            func() time.Time // policy and queue clock
+	// SpoolDir holds the forwarding queue, one file per message (see
+	// queue). Required; created by Start if missing. One MTA per
+	// directory: there is no locking between processes.
+	SpoolDir string
+	// QueueLimits bound the queue; when it is full, mail for other
+	// domains gets 452 4.3.1 until it drains.
+	QueueLimits QueueLimits
+	// Logger receives diagnostics of the servers and the queue (nil
+	// discards).
+	Logger *slog.Logger
 }
 
 // MTA is a small store-and-forward mail server built from mailkit
@@ -72,7 +82,7 @@ func NewMTA(cfg Config, events *eventLog) *MTA {
 	m.dnsbl = &dnsbl.Checker{Resolver: cfg.Resolver, Lists: cfg.DNSBL}
 	m.greylist = &greylist.Checker{Store: greylist.NewMemoryStore(nil), Now: cfg.Now}
 	m.store = newMailstore(cfg.MailRoot, cfg.Hostname, cfg.Users)
-	m.queue = &queue{m: m, router: &mx.Router{Resolver: cfg.Resolver}, sel: &mx.Selector{Now: cfg.Now}}
+	m.queue = newQueue(m)
 
 	m.mxSrv = &smtp.Server{
 		Backend:         &mxBackend{m: m},
@@ -80,6 +90,7 @@ func NewMTA(cfg Config, events *eventLog) *MTA {
 		Hostname:        cfg.Hostname,
 		TLSConfig:       cfg.TLS,
 		TrustedNetworks: cfg.TrustedProxies,
+		Logger:          cfg.Logger,
 	}
 	reg := &sasl.Registry{Credentials: m.store, Enabled: []string{sasl.Plain}}
 	m.subSrv = &smtp.Server{
@@ -87,6 +98,7 @@ func NewMTA(cfg Config, events *eventLog) *MTA {
 		Profile:   smtp.ProfileSubmission,
 		Hostname:  cfg.Hostname,
 		TLSConfig: cfg.TLS,
+		Logger:    cfg.Logger,
 	}
 	m.popSrv = &pop3.Server{
 		Backend:   &pop3Backend{store: m.store, events: events},
@@ -103,6 +115,14 @@ func (m *MTA) now() time.Time {
 	return time.Now()
 }
 
+// logger returns the configured logger or one that discards.
+func (m *MTA) logger() *slog.Logger {
+	if m.cfg.Logger != nil {
+		return m.cfg.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
 func (m *MTA) isLocal(domain string) bool {
 	for _, d := range m.cfg.LocalDomains {
 		if strings.EqualFold(d, domain) {
@@ -112,8 +132,13 @@ func (m *MTA) isLocal(domain string) bool {
 	return false
 }
 
-// Start listens on three loopback ports and serves in the background.
+// Start loads the forwarding queue from Config.SpoolDir (see queue), then
+// listens on three loopback ports and serves in the background. It does
+// not flush the queue; the demo and the tests call its Flush.
 func (m *MTA) Start() error {
+	if err := m.queue.load(); err != nil {
+		return err
+	}
 	var ls []net.Listener
 	for range 3 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -6,21 +6,46 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/mailkit-go/mailkit/esmtp"
 	"github.com/mailkit-go/mailkit/mx"
 	"github.com/mailkit-go/mailkit/smtp"
 )
 
-// queue holds accepted mail for other domains in memory and forwards it to
-// the next hop that package mx chooses, through the smtp client. It is NOT
-// durable: a real MTA writes the queue to disk before it answers 250.
+// queue holds accepted mail for other domains and forwards it to the next
+// hop that package mx chooses, through the smtp client.
+//
+// The queue is durable: enqueue writes the message and its envelope to a
+// file in Config.SpoolDir (format and write protocol in spool.go) and
+// fsyncs the file and the directory before it returns, and the submission
+// backend returns from Data, which lets the server answer 250, only after
+// that. Every later change (a recipient delivered or bounced, the attempt
+// count and next-try time after a temporary failure) replaces the file
+// atomically; the file is removed once no recipient is left. MTA.Start
+// loads whatever a previous run left in the spool.
+//
+// What it does not guarantee:
+//   - delivery is at least once, not exactly once: a crash after the next
+//     hop said 250 but before the file was rewritten sends the message to
+//     those recipients again after restart;
+//   - there is no locking between processes: two MTAs sharing a spool
+//     directory deliver the same messages twice and undo each other's
+//     updates;
+//   - each update rewrites the whole file, message data included, which is
+//     fine for a demo's small messages and slow for a busy queue of large
+//     ones (a real MTA keeps the envelope in a file of its own);
+//   - permanent failures and expired messages are reported as events and
+//     dropped; no delivery status notification (DSN) goes back to the
+//     sender, and the recipients' DSN parameters are not kept.
 //
 // Flush makes one delivery attempt for every message that is due; a real
 // MTA calls it from a timer, the demo calls it by hand so that the retry
@@ -29,21 +54,33 @@ type queue struct {
 	m      *MTA
 	router *mx.Router
 	sel    *mx.Selector
+	spool  *spool
+	lim    QueueLimits
 
 	flushMu sync.Mutex // one Flush at a time: it owns the queued items' fields
-	mu      sync.Mutex // guards seq and items
-	seq     int
+	mu      sync.Mutex // guards the fields below
+	lastID  uint64     // the last queue id handed out, as a number
 	items   []*queued
+	bytes   int64 // message data held by items
+	// Reservations for messages being received or written.
+	reservedN     int
+	reservedBytes int64
 }
 
 type queued struct {
 	id       string
 	from     string
 	rcpts    []string // recipients still to deliver
-	data     []byte
+	size     int64    // length of the message data
+	off      int64    // where the data starts in the spool file
 	arrived  time.Time
 	attempts int
 	next     time.Time
+}
+
+func (it *queued) envelope() *spoolEnvelope {
+	return &spoolEnvelope{ID: it.id, From: it.from, Rcpts: it.rcpts, Arrived: it.arrived,
+		Attempts: it.attempts, Next: it.next, Size: it.size}
 }
 
 const (
@@ -52,18 +89,147 @@ const (
 	maxAge     = 5 * 24 * time.Hour // then the message bounces
 )
 
-func (q *queue) enqueue(from string, rcpts []string, data []byte) string {
+// errQueueFull is the reply when the queue is at its limits.
+var errQueueFull = &smtp.Error{Code: 452, Enhanced: esmtp.EnhancedCode{Class: 4, Subject: 3, Detail: 1},
+	Message: "Insufficient system storage, queue full, try again later"}
+
+func newQueue(m *MTA) *queue {
+	lim := m.cfg.QueueLimits.withDefaults()
+	return &queue{m: m, router: &mx.Router{Resolver: m.cfg.Resolver}, sel: &mx.Selector{Now: m.cfg.Now}, lim: lim,
+		spool: &spool{dir: m.cfg.SpoolDir, maxMessage: lim.MessageBytes, logger: m.logger()}}
+}
+
+// load reads the spool into the queue; MTA.Start calls it once before
+// the listeners accept mail.
+func (q *queue) load() error {
+	if q.spool.dir == "" {
+		return errors.New("quickstart: Config.SpoolDir is not set")
+	}
+	items, rep, err := q.spool.load()
+	if err != nil {
+		return fmt.Errorf("quickstart: loading the spool: %w", err)
+	}
+	for _, name := range rep.Removed {
+		q.m.events.add(Event{Hop: "queue", Kind: KindSpoolTempRemoved, Result: "removed unfinished write " + name})
+	}
+	for _, c := range rep.Corrupt {
+		q.m.events.add(Event{Hop: "queue", Kind: KindSpoolCorrupt, Result: c})
+	}
 	q.mu.Lock()
-	q.seq++
+	defer q.mu.Unlock()
+	for _, li := range items {
+		e := li.env
+		it := &queued{id: e.ID, from: e.From, rcpts: e.Rcpts, size: e.Size, off: li.off,
+			arrived: e.Arrived, attempts: e.Attempts, next: e.Next}
+		q.items = append(q.items, it)
+		q.bytes += e.Size
+		if n, err := strconv.ParseUint(e.ID, 16, 64); err == nil && n > q.lastID {
+			q.lastID = n
+		}
+		q.m.events.add(Event{Hop: "queue", Kind: KindSpoolLoaded, From: e.From, To: strings.Join(e.Rcpts, ","),
+			Result: fmt.Sprintf("queue id %s from the spool, %d attempt(s) so far, next try at %s",
+				e.ID, e.Attempts, e.Next.Format(time.RFC3339))})
+	}
+	return nil
+}
+
+// newID returns a queue id that no message in the spool has had before
+// (as long as the clock does not go back): the current time in
+// microseconds, or one more than the last id if that is not larger. Ids
+// found in the spool at start count as handed out. Call with q.mu held.
+func (q *queue) newID() string {
+	n := uint64(0)
+	if us := q.m.now().UnixMicro(); us > 0 {
+		n = uint64(us)
+	}
+	if n <= q.lastID {
+		n = q.lastID + 1
+	}
+	q.lastID = n
+	return fmt.Sprintf("%016x", n)
+}
+
+// full reports whether the queue would refuse a new message of size
+// bytes.
+func (q *queue) full(size int64) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.fullLocked(size)
+}
+
+func (q *queue) fullLocked(size int64) bool {
+	return len(q.items)+q.reservedN >= q.lim.Messages || q.bytes+q.reservedBytes+size > q.lim.Bytes
+}
+
+// reservation holds room in the queue for one message while it is being
+// received; commit writes it to the spool, release gives the room back.
+type reservation struct {
+	q    *queue
+	size int64
+	done bool
+}
+
+// reserve takes room for a message of size bytes, or returns a 452
+// (552 for a message over the per-message limit) without side effects.
+func (q *queue) reserve(size int64) (*reservation, error) {
+	if size > q.lim.MessageBytes {
+		return nil, &smtp.Error{Code: 552, Enhanced: esmtp.EnhancedCode{Class: 5, Subject: 3, Detail: 4},
+			Message: "Message too big for the queue"}
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.fullLocked(size) {
+		return nil, errQueueFull
+	}
+	q.reservedN++
+	q.reservedBytes += size
+	return &reservation{q: q, size: size}, nil
+}
+
+func (r *reservation) release() {
+	if r.done {
+		return
+	}
+	r.done = true
+	r.q.mu.Lock()
+	r.q.reservedN--
+	r.q.reservedBytes -= r.size
+	r.q.mu.Unlock()
+}
+
+// commit stores the message durably and queues it. When it returns nil
+// the spool file and its directory entry are on disk.
+func (r *reservation) commit(ctx context.Context, from string, rcpts []string, data []byte) (string, error) {
+	q := r.q
+	defer r.release()
+	if int64(len(data)) != r.size {
+		return "", errors.New("quickstart: message size differs from the reservation")
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	q.mu.Lock()
 	now := q.m.now()
-	it := &queued{id: "Q" + strconv.Itoa(q.seq), from: from, rcpts: append([]string(nil), rcpts...),
-		data: data, arrived: now, next: now}
+	it := &queued{id: q.newID(), from: from, rcpts: append([]string(nil), rcpts...),
+		size: r.size, arrived: now, next: now}
+	q.mu.Unlock()
+	off, err := q.spool.write(it.envelope(), bytes.NewReader(data))
+	if err != nil {
+		// Whether or not the file made it, the client gets a temporary
+		// error and will send again; do not leave a copy behind.
+		_ = q.spool.remove(it.id)
+		return "", fmt.Errorf("quickstart: spooling message: %w", err)
+	}
+	it.off = off
+	q.mu.Lock()
 	q.items = append(q.items, it)
+	q.bytes += it.size
 	q.mu.Unlock()
 	for _, to := range rcpts {
-		q.m.events.add(Event{Hop: "queue", Kind: KindQueued, From: from, To: to, Result: "queue id " + it.id})
+		q.m.events.add(Event{Hop: "queue", Kind: KindQueued, From: from, To: to,
+			Result: fmt.Sprintf("queue id %s, on disk as %s%s (fsynced before the 250)", it.id, spoolPrefix, it.id)})
 	}
-	return it.id
+	return it.id, nil
 }
 
 // Len returns the number of messages waiting.
@@ -94,14 +260,57 @@ func (q *queue) Flush(ctx context.Context) {
 	for _, it := range q.items {
 		if len(it.rcpts) > 0 {
 			kept = append(kept, it)
+		} else {
+			q.bytes -= it.size
 		}
 	}
+	clear(q.items[len(kept):])
 	q.items = kept
 	q.mu.Unlock()
 }
 
-// attempt delivers one message, one transaction per recipient domain.
+// save makes the spool file agree with it: rewritten while recipients
+// remain, removed when none does. f is the file the attempt opened and
+// off the data's offset in it (renaming a new file over the name leaves
+// f readable). A failure is logged: the old file stays, so a restart
+// repeats what it recorded.
+func (q *queue) save(it *queued, f *os.File, off int64) {
+	if len(it.rcpts) == 0 {
+		if err := q.spool.remove(it.id); err != nil {
+			q.m.logger().Error("quickstart: removing a delivered message from the spool", "id", it.id, "err", err)
+		}
+		return
+	}
+	n, err := q.spool.write(it.envelope(), io.NewSectionReader(f, off, it.size))
+	if err != nil {
+		q.m.logger().Error("quickstart: updating a spool file", "id", it.id, "err", err)
+		return
+	}
+	it.off = n
+}
+
+// attempt delivers one message, one transaction per recipient domain,
+// and records the outcome in the spool after each transaction that
+// settled a recipient and after the attempt.
 func (q *queue) attempt(ctx context.Context, it *queued) {
+	f, err := os.Open(q.spool.path(it.id))
+	if err != nil {
+		q.m.logger().Error("quickstart: opening a spool file", "id", it.id, "err", err)
+		if errors.Is(err, os.ErrNotExist) {
+			// Removed behind our back: nothing left to send.
+			for _, to := range it.rcpts {
+				q.m.events.add(Event{Hop: "queue", Kind: KindBounced, From: it.from, To: to, Result: "spool file disappeared"})
+			}
+			it.rcpts = nil
+			return
+		}
+		it.next = q.m.now().Add(retryFirst)
+		return
+	}
+	defer f.Close()
+	off := it.off
+	body := func() io.Reader { return io.NewSectionReader(f, off, it.size) }
+
 	it.attempts++
 	byDomain := map[string][]string{}
 	for _, to := range it.rcpts {
@@ -114,11 +323,26 @@ func (q *queue) attempt(ctx context.Context, it *queued) {
 	}
 	sort.Strings(domains)
 	var left []string
-	for _, d := range domains {
-		left = append(left, q.deliverDomain(ctx, it, d, byDomain[d])...)
+	for i, d := range domains {
+		retry := q.deliverDomain(ctx, it, d, byDomain[d], body)
+		left = append(left, retry...)
+		if len(retry) == len(byDomain[d]) {
+			continue // nothing settled
+		}
+		// Some recipients were delivered or bounced: record that before
+		// the next transaction, so that a crash does not repeat it.
+		rest := append([]string(nil), left...)
+		for _, d2 := range domains[i+1:] {
+			rest = append(rest, byDomain[d2]...)
+		}
+		it.rcpts = rest
+		q.save(it, f, off)
 	}
 	it.rcpts = left
 	if len(left) == 0 {
+		if len(domains) == 0 {
+			q.save(it, f, off) // no recipients at all: remove the file
+		}
 		return
 	}
 	now := q.m.now()
@@ -127,6 +351,7 @@ func (q *queue) attempt(ctx context.Context, it *queued) {
 			q.m.events.add(Event{Hop: "queue", Kind: KindBounced, From: it.from, To: to, Result: "expired after " + maxAge.String()})
 		}
 		it.rcpts = nil
+		q.save(it, f, off)
 		return
 	}
 	wait := retryFirst << (it.attempts - 1)
@@ -134,6 +359,7 @@ func (q *queue) attempt(ctx context.Context, it *queued) {
 		wait = retryMax
 	}
 	it.next = now.Add(wait)
+	q.save(it, f, off)
 	for _, to := range left {
 		q.m.events.add(Event{Hop: "queue", Kind: KindDeferred, From: it.from, To: to,
 			Result: fmt.Sprintf("attempt %d failed temporarily; next try in %s (simulated)", it.attempts, wait)})
@@ -141,9 +367,10 @@ func (q *queue) attempt(ctx context.Context, it *queued) {
 }
 
 // deliverDomain sends to the recipients of one domain and returns those
-// that should be retried. Permanent failures are reported and dropped (a
-// real MTA would send a DSN to the sender, e.g. built with esmtp).
-func (q *queue) deliverDomain(ctx context.Context, it *queued, domain string, rcpts []string) (retry []string) {
+// that should be retried. body returns a fresh reader of the message data.
+// Permanent failures are reported and dropped (a real MTA would send a DSN
+// to the sender, e.g. built with esmtp).
+func (q *queue) deliverDomain(ctx context.Context, it *queued, domain string, rcpts []string, body func() io.Reader) (retry []string) {
 	fail := func(err error, rs []string) []string {
 		if smtp.IsTemporary(err) || isTemporaryRoute(err) {
 			return rs
@@ -168,7 +395,7 @@ func (q *queue) deliverDomain(ctx context.Context, it *queued, domain string, rc
 			hostport := q.m.hopAddr(t, ip)
 			q.m.events.add(Event{Hop: "queue", Kind: KindRoute, From: it.from, To: strings.Join(rcpts, ","),
 				Result: fmt.Sprintf("%s -> MX %d %s -> %s (attempt %d)", domain, t.Pref, t.Host, hostport, it.attempts)})
-			res, err := q.send(ctx, t.Host, hostport, it.from, rcpts, it.data)
+			res, err := q.send(ctx, t.Host, hostport, it.from, rcpts, body())
 			if err != nil && res == nil {
 				// Could not talk to this host at all (connection, greeting,
 				// TLS): try the next address or MX host.
@@ -203,7 +430,7 @@ func (q *queue) deliverDomain(ctx context.Context, it *queued, domain string, rc
 
 // send runs one SMTP transaction with opportunistic STARTTLS. A nil Result
 // means the session could not be set up.
-func (q *queue) send(ctx context.Context, host, hostport, from string, rcpts []string, data []byte) (*smtp.Result, error) {
+func (q *queue) send(ctx context.Context, host, hostport, from string, rcpts []string, data io.Reader) (*smtp.Result, error) {
 	var tlsConf *tls.Config
 	if q.m.cfg.OutboundTLS != nil {
 		tlsConf = q.m.cfg.OutboundTLS.Clone()
@@ -214,7 +441,7 @@ func (q *queue) send(ctx context.Context, host, hostport, from string, rcpts []s
 		return nil, err
 	}
 	defer c.Close()
-	res, err := c.Send(ctx, &smtp.Envelope{From: from, To: rcpts}, bytes.NewReader(data))
+	res, err := c.Send(ctx, &smtp.Envelope{From: from, To: rcpts}, data)
 	if res == nil {
 		res = &smtp.Result{}
 	}

@@ -1,0 +1,539 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// The spool keeps one file per queued message in Config.SpoolDir, named
+// "q-<queue id>". A file holds a small header of "key: value" lines, a
+// blank line, then the message data exactly as the SMTP server passed it
+// on (CRLF line endings, Received field included):
+//
+//	quickstart-spool: 1
+//	id: 0006278a1c2e5f01
+//	from: <alice@example.test>
+//	rcpt: <dave@remote.test>
+//	arrived: 2026-11-29T19:30:00.123456789Z
+//	attempts: 1
+//	next: 2026-11-29T19:31:00.123456789Z
+//	size: 1000
+//
+//	Received: from laptop.example.test ...
+//
+// The first line names the format and its version; a reader refuses any
+// other version rather than guess. Header lines end in LF, keys appear
+// once each except rcpt (one line per recipient still to deliver, at least
+// one), and addresses sit in angle brackets ("<>" is the null sender) so
+// that a quoted local part with spaces survives. size is the exact length
+// of the data after the blank line, which lets a reader notice a truncated
+// file. Times are RFC 3339 in UTC.
+//
+// Files are only ever replaced whole: written to a "tmp-*" file in the
+// same directory, fsynced, renamed over the old name, and the directory
+// fsynced. A "tmp-*" file found at start is the remains of a write that
+// never completed (the old file, if any, is still intact) and is removed.
+// A "q-*" file that does not parse is moved to the "corrupt"
+// subdirectory for a human to look at.
+
+const (
+	spoolMagic        = "quickstart-spool"
+	spoolVersion      = 1
+	spoolPrefix       = "q-"
+	spoolTempPrefix   = "tmp-"
+	spoolCorruptDir   = "corrupt"
+	maxSpoolHeader    = 64 << 10 // bytes of header, blank line included
+	maxSpoolRcpts     = 1000     // recipients in one file
+	maxSpoolAddress   = 1024     // bytes of one address
+	maxSpoolAttempts  = 1 << 20  // sanity bound on the attempts counter
+	defaultQueueMsgs  = 10000
+	defaultQueueBytes = 1 << 30                // 1 GiB of message data
+	defaultQueueMsg   = 32<<20 + maxSpoolHeader // the smtp default plus room for prepended fields
+)
+
+// Errors of the spool format; a *SpoolError wraps one of them.
+var (
+	ErrSpoolSyntax   = errors.New("quickstart: malformed spool file")
+	ErrSpoolVersion  = errors.New("quickstart: unsupported spool file version")
+	ErrSpoolTooLarge = errors.New("quickstart: spool file over the size limit")
+	ErrSpoolSize     = errors.New("quickstart: spool file data does not match its size")
+)
+
+// SpoolError describes a spool file that cannot be read back.
+type SpoolError struct {
+	Line   int    // 1-based header line, 0 when the problem is not one line
+	Reason string // what is wrong
+	Err    error  // one of the ErrSpool* sentinels
+}
+
+// Error implements error.
+func (e *SpoolError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%v: line %d: %s", e.Err, e.Line, e.Reason)
+	}
+	return fmt.Sprintf("%v: %s", e.Err, e.Reason)
+}
+
+// Unwrap returns the sentinel.
+func (e *SpoolError) Unwrap() error { return e.Err }
+
+// QueueLimits bound the forwarding queue. Zero fields take the defaults.
+type QueueLimits struct {
+	// Messages is the maximum number of queued messages (default 10000).
+	Messages int
+	// Bytes is the maximum total size of queued message data (default
+	// 1 GiB).
+	Bytes int64
+	// MessageBytes is the largest message the queue takes and the largest
+	// data section a spool file may declare (default 32 MiB plus 64 KiB,
+	// the smtp server's default limit plus room for prepended fields).
+	MessageBytes int64
+}
+
+func (l QueueLimits) withDefaults() QueueLimits {
+	if l.Messages <= 0 {
+		l.Messages = defaultQueueMsgs
+	}
+	if l.Bytes <= 0 {
+		l.Bytes = defaultQueueBytes
+	}
+	if l.MessageBytes <= 0 {
+		l.MessageBytes = defaultQueueMsg
+	}
+	return l
+}
+
+// spoolEnvelope is the header of a spool file.
+type spoolEnvelope struct {
+	ID       string
+	From     string   // "" for the null sender
+	Rcpts    []string // recipients still to deliver
+	Arrived  time.Time
+	Attempts int
+	Next     time.Time
+	Size     int64 // length of the message data
+}
+
+// validQueueID reports whether id is 16 lower-case hex digits, the form
+// newQueueID produces.
+func validQueueID(id string) bool {
+	if len(id) != 16 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkAddress reports why an address cannot go into a header line.
+func checkAddress(a string) string {
+	if len(a) > maxSpoolAddress {
+		return "address too long"
+	}
+	if !utf8.ValidString(a) {
+		return "address is not UTF-8"
+	}
+	for _, r := range a {
+		if r < 0x20 || r == 0x7f {
+			return "control character in address"
+		}
+	}
+	return ""
+}
+
+// encodeHeader renders the header, blank line included. It refuses
+// values that could not be read back.
+func (e *spoolEnvelope) encodeHeader() ([]byte, error) {
+	bad := func(why string) error {
+		return &SpoolError{Reason: why, Err: ErrSpoolSyntax}
+	}
+	if !validQueueID(e.ID) {
+		return nil, bad("invalid queue id")
+	}
+	if len(e.Rcpts) == 0 || len(e.Rcpts) > maxSpoolRcpts {
+		return nil, bad("need 1 to " + strconv.Itoa(maxSpoolRcpts) + " recipients")
+	}
+	if why := checkAddress(e.From); why != "" {
+		return nil, bad(why)
+	}
+	if e.Attempts < 0 || e.Attempts > maxSpoolAttempts || e.Size < 0 {
+		return nil, bad("attempts or size out of range")
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s: %d\nid: %s\nfrom: <%s>\n", spoolMagic, spoolVersion, e.ID, e.From)
+	for _, r := range e.Rcpts {
+		if r == "" {
+			return nil, bad("empty recipient")
+		}
+		if why := checkAddress(r); why != "" {
+			return nil, bad(why)
+		}
+		fmt.Fprintf(&b, "rcpt: <%s>\n", r)
+	}
+	for _, t := range []time.Time{e.Arrived, e.Next} {
+		if y := t.UTC().Year(); y < 0 || y > 9999 {
+			return nil, bad("time out of range")
+		}
+	}
+	fmt.Fprintf(&b, "arrived: %s\nattempts: %d\nnext: %s\nsize: %d\n\n",
+		e.Arrived.UTC().Format(time.RFC3339Nano), e.Attempts, e.Next.UTC().Format(time.RFC3339Nano), e.Size)
+	if b.Len() > maxSpoolHeader {
+		return nil, &SpoolError{Reason: "header over 64 KiB", Err: ErrSpoolTooLarge}
+	}
+	return b.Bytes(), nil
+}
+
+// parseSpoolHeader parses the header at the start of b and returns the
+// envelope and the offset of the message data. b need not hold more
+// than the first maxSpoolHeader bytes of the file; the data's length is
+// the caller's to check against Size. maxMessage bounds Size.
+func parseSpoolHeader(b []byte, maxMessage int64) (*spoolEnvelope, int, error) {
+	if len(b) > maxSpoolHeader {
+		b = b[:maxSpoolHeader]
+	}
+	end := bytes.Index(b, []byte("\n\n"))
+	if end < 0 {
+		if len(b) == maxSpoolHeader {
+			return nil, 0, &SpoolError{Reason: "no end of header within 64 KiB", Err: ErrSpoolTooLarge}
+		}
+		return nil, 0, &SpoolError{Reason: "no end of header (truncated file?)", Err: ErrSpoolSyntax}
+	}
+	lines := strings.Split(string(b[:end]), "\n")
+	syntax := func(i int, why string) error {
+		return &SpoolError{Line: i + 1, Reason: why, Err: ErrSpoolSyntax}
+	}
+	magic, ver, ok := strings.Cut(lines[0], ": ")
+	if !ok || magic != spoolMagic {
+		return nil, 0, syntax(0, "not a quickstart spool file")
+	}
+	if ver != strconv.Itoa(spoolVersion) {
+		return nil, 0, &SpoolError{Line: 1, Reason: fmt.Sprintf("version %.20q, want %d", ver, spoolVersion), Err: ErrSpoolVersion}
+	}
+	e := &spoolEnvelope{}
+	seen := map[string]bool{}
+	for i := 1; i < len(lines); i++ {
+		line := lines[i]
+		key, val, ok := strings.Cut(line, ": ")
+		if !ok {
+			return nil, 0, syntax(i, "want \"key: value\"")
+		}
+		if !utf8.ValidString(val) {
+			return nil, 0, syntax(i, "value is not UTF-8")
+		}
+		if key != "rcpt" {
+			if seen[key] {
+				return nil, 0, syntax(i, "duplicate "+strconv.Quote(key))
+			}
+			seen[key] = true
+		}
+		switch key {
+		case "id":
+			if !validQueueID(val) {
+				return nil, 0, syntax(i, "invalid queue id")
+			}
+			e.ID = val
+		case "from", "rcpt":
+			if len(val) < 2 || val[0] != '<' || val[len(val)-1] != '>' {
+				return nil, 0, syntax(i, "address not in angle brackets")
+			}
+			addr := val[1 : len(val)-1]
+			if why := checkAddress(addr); why != "" {
+				return nil, 0, syntax(i, why)
+			}
+			if key == "from" {
+				e.From = addr
+				break
+			}
+			if addr == "" {
+				return nil, 0, syntax(i, "empty recipient")
+			}
+			if len(e.Rcpts) == maxSpoolRcpts {
+				return nil, 0, &SpoolError{Line: i + 1, Reason: "too many recipients", Err: ErrSpoolTooLarge}
+			}
+			e.Rcpts = append(e.Rcpts, addr)
+		case "arrived", "next":
+			t, err := time.Parse(time.RFC3339Nano, val)
+			if err != nil {
+				return nil, 0, syntax(i, "bad time")
+			}
+			if y := t.UTC().Year(); y < 0 || y > 9999 {
+				return nil, 0, syntax(i, "time out of range")
+			}
+			if key == "arrived" {
+				e.Arrived = t.UTC()
+			} else {
+				e.Next = t.UTC()
+			}
+		case "attempts":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 || n > maxSpoolAttempts || strconv.Itoa(n) != val {
+				return nil, 0, syntax(i, "bad attempts")
+			}
+			e.Attempts = n
+		case "size":
+			n, err := strconv.ParseInt(val, 10, 64)
+			if err != nil || n < 0 || strconv.FormatInt(n, 10) != val {
+				return nil, 0, syntax(i, "bad size")
+			}
+			if n > maxMessage {
+				return nil, 0, &SpoolError{Line: i + 1, Reason: "message larger than the queue's limit", Err: ErrSpoolTooLarge}
+			}
+			e.Size = n
+		default:
+			return nil, 0, syntax(i, "unknown key "+strconv.Quote(truncate(key, 40)))
+		}
+	}
+	for _, k := range []string{"id", "from", "arrived", "attempts", "next", "size"} {
+		if !seen[k] {
+			return nil, 0, &SpoolError{Reason: "missing " + k, Err: ErrSpoolSyntax}
+		}
+	}
+	if len(e.Rcpts) == 0 {
+		return nil, 0, &SpoolError{Reason: "no recipients", Err: ErrSpoolSyntax}
+	}
+	return e, end + 2, nil
+}
+
+// parseSpool parses a whole spool file held in memory and returns its
+// envelope and message data.
+func parseSpool(b []byte, maxMessage int64) (*spoolEnvelope, []byte, error) {
+	e, off, err := parseSpoolHeader(b, maxMessage)
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(b)-off) != e.Size {
+		return nil, nil, &SpoolError{Reason: fmt.Sprintf("%d bytes of data, header says %d", len(b)-off, e.Size), Err: ErrSpoolSize}
+	}
+	return e, b[off:], nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// spool does the file work of the queue. It has no locking of its own:
+// the queue serializes writes to one file, and different files do not
+// interfere.
+type spool struct {
+	dir        string
+	maxMessage int64
+	logger     *slog.Logger
+}
+
+func (s *spool) path(id string) string { return filepath.Join(s.dir, spoolPrefix+id) }
+
+// write stores e and size bytes of data from body as the file of e.ID,
+// atomically: the old file, if any, stays whole until the new one is
+// complete and synced. It returns the offset of the data in the new file.
+func (s *spool) write(e *spoolEnvelope, body io.Reader) (off int64, err error) {
+	hdr, err := e.encodeHeader()
+	if err != nil {
+		return 0, err
+	}
+	f, err := os.CreateTemp(s.dir, spoolTempPrefix+"*")
+	if err != nil {
+		return 0, err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if _, err = bw.Write(hdr); err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(bw, io.LimitReader(body, e.Size))
+	if err != nil {
+		return 0, err
+	}
+	if n != e.Size {
+		return 0, fmt.Errorf("quickstart: spool: message data ended after %d of %d bytes", n, e.Size)
+	}
+	if err = bw.Flush(); err != nil {
+		return 0, err
+	}
+	if err = f.Sync(); err != nil {
+		return 0, err
+	}
+	if err = f.Close(); err != nil {
+		return 0, err
+	}
+	if err = os.Rename(tmp, s.path(e.ID)); err != nil {
+		return 0, err
+	}
+	// The rename is durable only once the directory is synced; the new
+	// file is complete either way, so a failure here is reported but the
+	// temporary file is gone.
+	if err := syncDir(s.dir); err != nil {
+		return int64(len(hdr)), err
+	}
+	return int64(len(hdr)), nil
+}
+
+// remove deletes the file of id, durably.
+func (s *spool) remove(id string) error {
+	if err := os.Remove(s.path(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return syncDir(s.dir)
+}
+
+// loadedItem is one file found by load.
+type loadedItem struct {
+	env *spoolEnvelope
+	off int64
+}
+
+// loadReport says what load did besides finding items.
+type loadReport struct {
+	Corrupt []string // files moved to the corrupt subdirectory, with the reason
+	Removed []string // leftover temporary files deleted
+}
+
+// load creates the spool directory if needed, removes leftover
+// temporary files, quarantines files that do not parse and returns the
+// others, oldest first. Only a failure to read or change the directory
+// is an error.
+func (s *spool) load() ([]loadedItem, loadReport, error) {
+	var rep loadReport
+	if err := os.MkdirAll(filepath.Join(s.dir, spoolCorruptDir), 0o700); err != nil {
+		return nil, rep, err
+	}
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, rep, err
+	}
+	var items []loadedItem
+	changed := false
+	for _, de := range entries {
+		name := de.Name()
+		switch {
+		case de.IsDir():
+			continue
+		case strings.HasPrefix(name, spoolTempPrefix):
+			if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, rep, err
+			}
+			changed = true
+			rep.Removed = append(rep.Removed, name)
+			s.logger.Info("quickstart: removed leftover spool temp file", "file", name)
+		case strings.HasPrefix(name, spoolPrefix):
+			it, perr := s.read(name)
+			if perr == nil {
+				items = append(items, it)
+				continue
+			}
+			dst, err := s.quarantine(name)
+			if err != nil {
+				return nil, rep, fmt.Errorf("quickstart: quarantining %s (%v): %w", name, perr, err)
+			}
+			changed = true
+			rep.Corrupt = append(rep.Corrupt, fmt.Sprintf("%s -> %s: %v", name, dst, perr))
+			s.logger.Error("quickstart: corrupt spool file quarantined", "file", name, "moved_to", dst, "err", perr)
+		default:
+			s.logger.Warn("quickstart: ignoring unknown file in the spool", "file", name)
+		}
+	}
+	if changed {
+		if err := syncDir(s.dir); err != nil {
+			return nil, rep, err
+		}
+	}
+	sort.Slice(items, func(i, j int) bool {
+		a, b := items[i].env, items[j].env
+		if !a.Arrived.Equal(b.Arrived) {
+			return a.Arrived.Before(b.Arrived)
+		}
+		return a.ID < b.ID
+	})
+	return items, rep, nil
+}
+
+// read parses one spool file without reading its message data.
+func (s *spool) read(name string) (loadedItem, error) {
+	f, err := os.Open(filepath.Join(s.dir, name))
+	if err != nil {
+		return loadedItem{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return loadedItem{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return loadedItem{}, &SpoolError{Reason: "not a regular file", Err: ErrSpoolSyntax}
+	}
+	head := make([]byte, min(fi.Size(), maxSpoolHeader))
+	if _, err := io.ReadFull(f, head); err != nil {
+		return loadedItem{}, err
+	}
+	e, off, err := parseSpoolHeader(head, s.maxMessage)
+	if err != nil {
+		return loadedItem{}, err
+	}
+	if spoolPrefix+e.ID != name {
+		return loadedItem{}, &SpoolError{Reason: "queue id " + e.ID + " does not match the file name", Err: ErrSpoolSyntax}
+	}
+	if fi.Size()-int64(off) != e.Size {
+		return loadedItem{}, &SpoolError{Reason: fmt.Sprintf("%d bytes of data, header says %d", fi.Size()-int64(off), e.Size), Err: ErrSpoolSize}
+	}
+	return loadedItem{env: e, off: int64(off)}, nil
+}
+
+// quarantine moves a spool file into the corrupt subdirectory, under a
+// new name if one of that name is already there, and returns where it
+// went.
+func (s *spool) quarantine(name string) (string, error) {
+	dir := filepath.Join(s.dir, spoolCorruptDir)
+	dst := filepath.Join(dir, name)
+	for n := 1; ; n++ {
+		if _, err := os.Lstat(dst); errors.Is(err, os.ErrNotExist) {
+			break
+		} else if err != nil {
+			return "", err
+		}
+		if n > 1000 {
+			return "", errors.New("quickstart: too many quarantined files of that name")
+		}
+		dst = filepath.Join(dir, name+"."+strconv.Itoa(n))
+	}
+	if err := os.Rename(filepath.Join(s.dir, name), dst); err != nil {
+		return "", err
+	}
+	return dst, syncDir(dir)
+}
+
+// syncDir makes the creation, renaming and removal of the directory's
+// entries durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
