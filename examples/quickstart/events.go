@@ -13,22 +13,22 @@ type Kind string
 
 // Event kinds the MTA reports.
 const (
-	KindDNSBLBlock    Kind = "dnsbl-block"     // client refused at connect: listed
-	KindSPF           Kind = "spf"             // an SPF check ran (Result, Detail = Received-SPF)
-	KindSPFReject     Kind = "spf-reject"      // MAIL FROM refused on SPF fail
-	KindGreylisted    Kind = "greylisted"      // RCPT deferred with 451 4.7.1
-	KindGreylistPass  Kind = "greylist-pass"   // RCPT passed greylisting
-	KindUnknownUser   Kind = "unknown-user"    // local recipient that does not exist
-	KindSenderRefused Kind = "sender-refused"  // submission: MAIL FROM not owned by the user
-	KindDelivered     Kind = "delivered"       // stored in a local Maildir
-	KindQueued        Kind = "queued"          // accepted for a remote domain
-	KindRoute         Kind = "route"           // next hop chosen by mx
-	KindDeferred      Kind = "deferred"        // temporary failure, will retry
-	KindForwarded     Kind = "forwarded"       // accepted by the next hop
-	KindBounced       Kind = "bounced"         // permanent failure or expired
-	KindPOP3Login     Kind = "pop3-login"      // mailbox opened over POP3
-	KindPOP3Deleted   Kind = "pop3-deleted"    // messages removed after QUIT
-	KindSubmission    Kind = "submission-auth" // message submitted by an authenticated user
+	KindDNSBLBlock       Kind = "dnsbl-block"        // client refused at connect: listed
+	KindSPF              Kind = "spf"                // an SPF check ran (Result, Detail = Received-SPF)
+	KindSPFReject        Kind = "spf-reject"         // MAIL FROM refused on SPF fail
+	KindGreylisted       Kind = "greylisted"         // RCPT deferred with 451 4.7.1
+	KindGreylistPass     Kind = "greylist-pass"      // RCPT passed greylisting
+	KindUnknownUser      Kind = "unknown-user"       // local recipient that does not exist
+	KindSenderRefused    Kind = "sender-refused"     // submission: MAIL FROM not owned by the user
+	KindDelivered        Kind = "delivered"          // stored in a local Maildir
+	KindQueued           Kind = "queued"             // accepted for a remote domain
+	KindRoute            Kind = "route"              // next hop chosen by mx
+	KindDeferred         Kind = "deferred"           // temporary failure, will retry
+	KindForwarded        Kind = "forwarded"          // accepted by the next hop
+	KindBounced          Kind = "bounced"            // permanent failure or expired
+	KindPOP3Login        Kind = "pop3-login"         // mailbox opened over POP3
+	KindPOP3Deleted      Kind = "pop3-deleted"       // messages removed after QUIT
+	KindSubmission       Kind = "submission-auth"    // message submitted by an authenticated user
 	KindSpoolLoaded      Kind = "spool-loaded"       // queued message found in the spool at start
 	KindSpoolCorrupt     Kind = "spool-corrupt"      // spool file that did not parse, moved to corrupt/
 	KindSpoolTempRemoved Kind = "spool-temp-removed" // unfinished spool write removed at start

@@ -58,7 +58,7 @@ const (
 	maxSpoolAddress   = 1024     // bytes of one address
 	maxSpoolAttempts  = 1 << 20  // sanity bound on the attempts counter
 	defaultQueueMsgs  = 10000
-	defaultQueueBytes = 1 << 30                // 1 GiB of message data
+	defaultQueueBytes = 1 << 30                 // 1 GiB of message data
 	defaultQueueMsg   = 32<<20 + maxSpoolHeader // the smtp default plus room for prepended fields
 )
 
