@@ -28,7 +28,8 @@ const (
 //
 // The zero value is ready to use. A Cache is safe for concurrent use and
 // may be shared by several resolvers (entries are keyed by name, type
-// and class only, not by server).
+// and class only, not by server; each remembers the server that gave it,
+// which errors built from a cached answer report as their Server).
 type Cache struct {
 	// MaxEntries bounds the number of stored responses
 	// (0 = DefaultCacheEntries).
@@ -62,6 +63,7 @@ type cacheEntry struct {
 	key     cacheKey
 	size    int // wire length of msg
 	msg     *dns.Msg
+	server  string // that gave msg
 	stored  time.Time
 	expires time.Time
 }
@@ -108,21 +110,22 @@ func keyFor(name string, qtype uint16) cacheKey {
 	return cacheKey{strings.ToLower(name), qtype}
 }
 
-// get returns a copy of a live entry with TTLs reduced by its age.
-func (c *Cache) get(name string, qtype uint16) *dns.Msg {
+// get returns a copy of a live entry with TTLs reduced by its age, and the
+// server that gave it.
+func (c *Cache) get(name string, qtype uint16) (*dns.Msg, string) {
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[keyFor(name, qtype)]
 	if !ok {
 		c.misses++
-		return nil
+		return nil, ""
 	}
 	e := el.Value.(*cacheEntry)
 	if !now.Before(e.expires) {
 		c.removeLocked(el)
 		c.misses++
-		return nil
+		return nil, ""
 	}
 	c.hits++
 	c.lru.MoveToFront(el)
@@ -144,7 +147,7 @@ func (c *Cache) get(name string, qtype uint16) *dns.Msg {
 			}
 		}
 	}
-	return m
+	return m, e.server
 }
 
 func (c *Cache) removeLocked(el *list.Element) {
@@ -196,8 +199,8 @@ func (c *Cache) ttlFor(m *dns.Msg, qtype uint16) time.Duration {
 	return min(time.Duration(ttl)*time.Second, maxTTL)
 }
 
-// put stores m for name/qtype if cacheable.
-func (c *Cache) put(name string, qtype uint16, m *dns.Msg) {
+// put stores m, given by server, for name/qtype if cacheable.
+func (c *Cache) put(name string, qtype uint16, m *dns.Msg, server string) {
 	ttl := c.ttlFor(m, qtype)
 	if ttl <= 0 {
 		return
@@ -216,7 +219,7 @@ func (c *Cache) put(name string, qtype uint16, m *dns.Msg) {
 	}
 	now := c.now()
 	k := keyFor(name, qtype)
-	e := &cacheEntry{key: k, size: size, msg: m.Copy(), stored: now, expires: now.Add(ttl)}
+	e := &cacheEntry{key: k, size: size, msg: m.Copy(), server: server, stored: now, expires: now.Add(ttl)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {

@@ -51,6 +51,18 @@
 // by the context unwrap to ctx.Err(); configuration errors unwrap to
 // [ErrNoServers] or the address error.
 //
+// The Server field of an error names, as "host:port" like *net.Resolver
+// ("127.0.0.1:53", "[2001:db8::53]:53"), the server whose answer the error
+// reports (NXDOMAIN, NODATA, SERVFAIL, REFUSED, a CNAME chain too long), or
+// the server the exchange timed out or failed on. After fail-over it is the
+// server that gave the reported answer: when every server failed, the last
+// one that answered SERVFAIL or REFUSED, else the last one tried. A negative
+// answer served from the [Cache] names the server that gave it originally
+// (the source of the information, which may be a server of another
+// Resolver sharing the cache). Server is empty when no server was involved:
+// an invalid name, a configuration error, or a context that was already
+// done before a query was sent.
+//
 // # Deviations
 //
 // LookupTXT joins the strings of each record like *net.Resolver. LookupMX

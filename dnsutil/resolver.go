@@ -232,44 +232,56 @@ func parseResolvConf(rd io.Reader) resolvConf {
 // invalid names and context cancellation (unwrapping to ctx.Err()).
 // Cached responses are copies with TTLs reduced by their age.
 func (r *Resolver) Query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+	m, _, err := r.query(ctx, name, qtype)
+	return m, err
+}
+
+// query is Query that also returns the server that gave the response
+// ("host:port", as in Servers after normalization): for a cached
+// response, the server that gave it originally.
+func (r *Resolver) query(ctx context.Context, name string, qtype uint16) (*dns.Msg, string, error) {
 	qname, err := lookup.Normalize(name)
 	if err != nil {
 		// IsNotFound, as *net.Resolver reports invalid names; the
 		// message says why, and the error unwraps to ErrInvalidName.
-		return nil, &net.DNSError{Err: err.Error(), Name: name, IsNotFound: true, UnwrapErr: err}
+		return nil, "", &net.DNSError{Err: err.Error(), Name: name, IsNotFound: true, UnwrapErr: err}
 	}
 	if r.Cache != nil {
-		if m := r.Cache.get(qname, qtype); m != nil {
-			return m, nil
+		if m, srv := r.Cache.get(qname, qtype); m != nil {
+			return m, srv, nil
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, lookup.ContextError(err, name, "")
+		return nil, "", lookup.ContextError(err, name, "")
 	}
 	servers, err := r.serverList()
 	if err != nil {
-		return nil, &net.DNSError{Err: err.Error(), Name: name, UnwrapErr: err}
+		return nil, "", &net.DNSError{Err: err.Error(), Name: name, UnwrapErr: err}
 	}
-	m, err := r.exchangeAll(ctx, servers, name, qname, qtype)
+	m, srv, err := r.exchangeAll(ctx, servers, name, qname, qtype)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if r.Cache != nil {
-		r.Cache.put(qname, qtype, m)
+		r.Cache.put(qname, qtype, m, srv)
 	}
-	return m, nil
+	return m, srv, nil
 }
 
-func (r *Resolver) exchangeAll(ctx context.Context, servers []string, name, qname string, qtype uint16) (*dns.Msg, error) {
+// exchangeAll asks the servers in turn and returns the first response that
+// is not SERVFAIL or REFUSED, else the last such response, with the server
+// that gave it. Transport errors name the server they happened on (the
+// last one tried when every exchange failed).
+func (r *Resolver) exchangeAll(ctx context.Context, servers []string, name, qname string, qtype uint16) (*dns.Msg, string, error) {
 	var lastResp *dns.Msg
 	var lastErr error
-	lastServer := ""
+	lastServer, lastRespServer := "", ""
 	for attempt := 0; attempt < r.attempts(); attempt++ {
 		for _, srv := range servers {
 			resp, err := r.exchange(ctx, srv, qname, qtype)
 			if err != nil {
 				if cerr := contextDone(ctx); cerr != nil {
-					return nil, lookup.ContextError(cerr, name, srv)
+					return nil, "", lookup.ContextError(cerr, name, srv)
 				}
 				r.log("dnsutil: exchange failed", "server", srv, "name", qname, "type", dns.TypeToString[qtype], "attempt", attempt+1, "err", err)
 				lastErr, lastServer = err, srv
@@ -277,20 +289,20 @@ func (r *Resolver) exchangeAll(ctx context.Context, servers []string, name, qnam
 			}
 			if resp.Rcode == dns.RcodeServerFailure || resp.Rcode == dns.RcodeRefused {
 				r.log("dnsutil: server failure", "server", srv, "name", qname, "rcode", dns.RcodeToString[resp.Rcode])
-				lastResp = resp
+				lastResp, lastRespServer = resp, srv
 				continue
 			}
-			return resp, nil
+			return resp, srv, nil
 		}
 	}
 	if lastResp != nil {
-		return lastResp, nil
+		return lastResp, lastRespServer, nil
 	}
 	var ne net.Error
 	if errors.As(lastErr, &ne) && ne.Timeout() {
-		return nil, lookup.NewError(lookup.ErrTextTimeout, name, lastServer)
+		return nil, "", lookup.NewError(lookup.ErrTextTimeout, name, lastServer)
 	}
-	return nil, &net.DNSError{Err: lastErr.Error(), Name: name, Server: lastServer, IsTemporary: true, UnwrapErr: lastErr}
+	return nil, "", &net.DNSError{Err: lastErr.Error(), Name: name, Server: lastServer, IsTemporary: true, UnwrapErr: lastErr}
 }
 
 // contextDone is ctx.Err(), also reporting a deadline that has passed
@@ -428,7 +440,7 @@ func matches(q, m *dns.Msg) bool {
 }
 
 func (r *Resolver) lookuper() lookup.Lookuper {
-	return lookup.Lookuper{Query: r.Query, SortMX: true}
+	return lookup.Lookuper{Query: r.query, SortMX: true}
 }
 
 // LookupTXT returns the TXT records of name; the strings of each record

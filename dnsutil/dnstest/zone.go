@@ -385,10 +385,11 @@ func (z *Zone) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
 }
 
 // query is the lookup.QueryFunc of the zone.
-func (z *Zone) query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+func (z *Zone) query(ctx context.Context, name string, qtype uint16) (*dns.Msg, string, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
-	return z.Exchange(ctx, m)
+	resp, err := z.Exchange(ctx, m)
+	return resp, ServerName, err
 }
 
 func (z *Zone) lookuper() lookup.Lookuper {

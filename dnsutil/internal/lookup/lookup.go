@@ -33,14 +33,18 @@ const (
 	ErrTextBadNetwork = "unsupported network"
 )
 
-// QueryFunc sends one question and returns the response whatever its RCODE.
-// Transport failures are returned as *net.DNSError.
-type QueryFunc func(ctx context.Context, name string, qtype uint16) (*dns.Msg, error)
+// QueryFunc sends one question and returns the response whatever its
+// RCODE, and the server that gave it ("host:port"; "" for the Lookuper's
+// Server). Transport failures are returned as *net.DNSError.
+type QueryFunc func(ctx context.Context, name string, qtype uint16) (msg *dns.Msg, server string, err error)
 
 // Lookuper implements the *net.Resolver lookups over a QueryFunc.
 type Lookuper struct {
-	Query  QueryFunc // sends one query; required
-	Server string    // reported in errors
+	Query QueryFunc // sends one query; required
+	// Server is reported in errors that no server's answer caused (a bad
+	// address or network), and in those built from answers for which
+	// Query named no server.
+	Server string
 	// SortMX sorts MX answers by preference (stable) like *net.Resolver.
 	SortMX bool
 }
@@ -143,32 +147,40 @@ func RcodeError(rcode int, name, server string) error {
 // resolved inside one answer are chased with further queries, at most
 // MaxCNAMEs in all. NODATA and NXDOMAIN are IsNotFound errors.
 func (l Lookuper) Records(ctx context.Context, name string, qtype uint16) ([]dns.RR, string, error) {
-	rrs, canon, err := l.records(ctx, name, qtype)
+	rrs, canon, server, err := l.records(ctx, name, qtype)
 	if err != nil {
 		return nil, canon, err
 	}
 	if len(rrs) == 0 {
-		return nil, canon, NewError(ErrTextNotFound, name, l.Server)
+		return nil, canon, NewError(ErrTextNotFound, name, server)
 	}
 	return rrs, canon, nil
 }
 
-// records is Records but returns an empty slice and no error for NODATA.
-func (l Lookuper) records(ctx context.Context, name string, qtype uint16) ([]dns.RR, string, error) {
+// records is Records but returns an empty slice and no error for NODATA,
+// and the server that gave the last answer (l.Server if none did).
+func (l Lookuper) records(ctx context.Context, name string, qtype uint16) (rrs []dns.RR, canon, server string, err error) {
+	server = l.Server
 	qname, err := Normalize(name)
 	if err != nil {
 		// Like *net.Resolver: an invalid name is "no such host"; the
-		// reason is kept in UnwrapErr (it wraps ErrInvalidName).
+		// reason is kept in UnwrapErr (it wraps ErrInvalidName). No
+		// server was asked: Server is l.Server.
 		e := NewError(ErrTextNotFound, name, l.Server)
 		e.UnwrapErr = err
-		return nil, "", e
+		return nil, "", server, e
 	}
 	cur := qname
 	hops := 0
 	for {
-		msg, err := l.Query(ctx, cur, qtype)
+		msg, srv, err := l.Query(ctx, cur, qtype)
 		if err != nil {
-			return nil, cur, relabel(err, name)
+			return nil, cur, server, relabel(err, name)
+		}
+		if srv != "" {
+			server = srv
+		} else {
+			server = l.Server
 		}
 		var rrs []dns.RR
 		var followed bool
@@ -191,7 +203,7 @@ func (l Lookuper) records(ctx context.Context, name string, qtype uint16) ([]dns
 				if c, ok := rr.(*dns.CNAME); ok && SameName(c.Hdr.Name, cur) {
 					hops++
 					if hops > MaxCNAMEs {
-						return nil, cur, &net.DNSError{Err: ErrTextCNAMELoop, Name: name, Server: l.Server}
+						return nil, cur, server, &net.DNSError{Err: ErrTextCNAMELoop, Name: name, Server: server}
 					}
 					cur = dns.Fqdn(c.Target)
 					found = true
@@ -204,15 +216,15 @@ func (l Lookuper) records(ctx context.Context, name string, qtype uint16) ([]dns
 			}
 		}
 		if len(rrs) > 0 {
-			return rrs, cur, nil
+			return rrs, cur, server, nil
 		}
 		if followed && chainEndsOutside(msg, cur) {
 			continue // the chain left this answer: ask for its target
 		}
-		if err := RcodeError(msg.Rcode, name, l.Server); err != nil {
-			return nil, cur, err
+		if err := RcodeError(msg.Rcode, name, server); err != nil {
+			return nil, cur, server, err
 		}
-		return nil, cur, nil
+		return nil, cur, server, nil
 	}
 }
 
@@ -318,8 +330,10 @@ func (l Lookuper) NetIP(ctx context.Context, network, host string) ([]netip.Addr
 	}
 	var addrs []netip.Addr
 	var firstErr error
+	server := l.Server // of the last answer
 	for _, t := range types {
-		rrs, _, err := l.records(ctx, host, t)
+		rrs, _, srv, err := l.records(ctx, host, t)
+		server = srv
 		if err != nil {
 			if firstErr == nil || isNotFound(firstErr) && !isNotFound(err) {
 				firstErr = err
@@ -347,7 +361,7 @@ func (l Lookuper) NetIP(ctx context.Context, network, host string) ([]netip.Addr
 		if firstErr != nil {
 			return nil, firstErr
 		}
-		return nil, NewError(ErrTextNotFound, host, l.Server)
+		return nil, NewError(ErrTextNotFound, host, server)
 	}
 	return addrs, nil
 }
@@ -411,8 +425,10 @@ func (l Lookuper) Addr(ctx context.Context, addr string) ([]string, error) {
 // without CNAME that has addresses is its own canonical name.
 func (l Lookuper) CNAME(ctx context.Context, host string) (string, error) {
 	var lastErr error
+	server := l.Server // of the last answer
 	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		rrs, canon, err := l.records(ctx, host, t)
+		rrs, canon, srv, err := l.records(ctx, host, t)
+		server = srv
 		if err != nil {
 			var de *net.DNSError
 			if errors.As(err, &de) && de.UnwrapErr != nil {
@@ -432,7 +448,7 @@ func (l Lookuper) CNAME(ctx context.Context, host string) (string, error) {
 		}
 	}
 	if lastErr == nil {
-		lastErr = NewError(ErrTextNotFound, host, l.Server)
+		lastErr = NewError(ErrTextNotFound, host, server)
 	}
 	return "", lastErr
 }

@@ -14,21 +14,21 @@ import (
 // fakeAuth answers like authoritative servers that do not chase CNAME
 // targets outside their zone: each name maps to its own answer.
 func fakeAuth(t *testing.T, records map[string][]string, asked *[]string) QueryFunc {
-	return func(_ context.Context, name string, qtype uint16) (*dns.Msg, error) {
+	return func(_ context.Context, name string, qtype uint16) (*dns.Msg, string, error) {
 		*asked = append(*asked, name)
 		m := new(dns.Msg).SetQuestion(name, qtype)
 		m.Response = true
 		rrs, ok := records[name]
 		if !ok {
 			m.Rcode = dns.RcodeNameError
-			return m, nil
+			return m, "", nil
 		}
 		for _, s := range rrs {
 			rr, err := dns.NewRR(s)
 			require.NoError(t, err)
 			m.Answer = append(m.Answer, rr)
 		}
-		return m, nil
+		return m, "", nil
 	}
 }
 
