@@ -60,6 +60,7 @@ type queue struct {
 	flushMu sync.Mutex // one Flush at a time: it owns the queued items' fields
 	mu      sync.Mutex // guards the fields below
 	lastID  uint64     // the last queue id handed out, as a number
+	idMark  uint64     // the id mark on disk: ids up to it are taken
 	items   []*queued
 	bytes   int64 // message data held by items
 	// Reservations for messages being received or written.
@@ -117,6 +118,7 @@ func (q *queue) load() error {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.lastID, q.idMark = rep.IDMark, rep.IDMark
 	for _, li := range items {
 		e := li.env
 		it := &queued{id: e.ID, from: e.From, rcpts: e.Rcpts, size: e.Size, off: li.off,
@@ -133,11 +135,18 @@ func (q *queue) load() error {
 	return nil
 }
 
-// newID returns a queue id that no message in the spool has had before
-// (as long as the clock does not go back): the current time in
-// microseconds, or one more than the last id if that is not larger. Ids
-// found in the spool at start count as handed out. Call with q.mu held.
-func (q *queue) newID() string {
+// idBlock is how far ahead of the id it hands out newID moves the id mark
+// (10 s of microseconds), so that the mark is written about once per 10 s
+// of traffic rather than for every message.
+const idBlock = 10_000_000
+
+// newID returns a queue id that no message in this spool has had before:
+// the current time in microseconds, or one more than the last id if that
+// is not larger (16 hex digits). Ids found in the spool and the id mark
+// count as handed out; before an id passes the mark, the mark is moved
+// ahead and synced, so that even a restart on an empty spool with a clock
+// that went back never repeats an id. Call with q.mu held.
+func (q *queue) newID() (string, error) {
 	n := uint64(0)
 	if us := q.m.now().UnixMicro(); us > 0 {
 		n = uint64(us)
@@ -145,8 +154,15 @@ func (q *queue) newID() string {
 	if n <= q.lastID {
 		n = q.lastID + 1
 	}
+	if n > q.idMark {
+		mark := n + idBlock
+		if err := q.spool.writeMark(mark); err != nil {
+			return "", fmt.Errorf("quickstart: writing the queue id mark: %w", err)
+		}
+		q.idMark = mark
+	}
 	q.lastID = n
-	return fmt.Sprintf("%016x", n)
+	return fmt.Sprintf("%016x", n), nil
 }
 
 // full reports whether the queue would refuse a new message of size
@@ -210,9 +226,13 @@ func (r *reservation) commit(ctx context.Context, from string, rcpts []string, d
 	}
 	q.mu.Lock()
 	now := q.m.now()
-	it := &queued{id: q.newID(), from: from, rcpts: append([]string(nil), rcpts...),
-		size: r.size, arrived: now, next: now}
+	id, err := q.newID()
 	q.mu.Unlock()
+	if err != nil {
+		return "", err
+	}
+	it := &queued{id: id, from: from, rcpts: append([]string(nil), rcpts...),
+		size: r.size, arrived: now, next: now}
 	off, err := q.spool.write(it.envelope(), bytes.NewReader(data))
 	if err != nil {
 		// Whether or not the file made it, the client gets a temporary

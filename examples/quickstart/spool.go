@@ -348,9 +348,31 @@ func (s *spool) write(e *spoolEnvelope, body io.Reader) (off int64, err error) {
 	if err != nil {
 		return 0, err
 	}
+	err = s.atomicWrite(spoolPrefix+e.ID, func(w io.Writer) error {
+		if _, err := w.Write(hdr); err != nil {
+			return err
+		}
+		n, err := io.Copy(w, io.LimitReader(body, e.Size))
+		if err != nil {
+			return err
+		}
+		if n != e.Size {
+			return fmt.Errorf("quickstart: spool: message data ended after %d of %d bytes", n, e.Size)
+		}
+		return nil
+	})
+	return int64(len(hdr)), err
+}
+
+// atomicWrite replaces the file name in the spool with what fill writes:
+// to a temporary file, fsynced, renamed over name, directory fsynced.
+// When it returns nil the new content is durable; on an error the old
+// file, if any, is still whole (or already the new one, when only the
+// directory sync failed).
+func (s *spool) atomicWrite(name string, fill func(io.Writer) error) (err error) {
 	f, err := os.CreateTemp(s.dir, spoolTempPrefix+"*")
 	if err != nil {
-		return 0, err
+		return err
 	}
 	tmp := f.Name()
 	defer func() {
@@ -360,35 +382,56 @@ func (s *spool) write(e *spoolEnvelope, body io.Reader) (off int64, err error) {
 		}
 	}()
 	bw := bufio.NewWriterSize(f, 64<<10)
-	if _, err = bw.Write(hdr); err != nil {
-		return 0, err
+	if err = fill(bw); err != nil {
+		return err
 	}
-	n, err := io.Copy(bw, io.LimitReader(body, e.Size))
+	if err = bw.Flush(); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, filepath.Join(s.dir, name)); err != nil {
+		return err
+	}
+	return syncDir(s.dir)
+}
+
+// The id mark file holds a queue id (16 hex digits and LF) at or above
+// every id handed out so far, so that ids stay unique across restarts
+// even when the spool is empty and the clock went back.
+const spoolIDMark = "idmark"
+
+// readMark returns the id mark, 0 when there is none.
+func (s *spool) readMark() (uint64, error) {
+	f, err := os.Open(filepath.Join(s.dir, spoolIDMark))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, err
 	}
-	if n != e.Size {
-		return 0, fmt.Errorf("quickstart: spool: message data ended after %d of %d bytes", n, e.Size)
-	}
-	if err = bw.Flush(); err != nil {
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 64))
+	if err != nil {
 		return 0, err
 	}
-	if err = f.Sync(); err != nil {
-		return 0, err
+	v := strings.TrimSuffix(string(b), "\n")
+	if !validQueueID(v) || len(b) != len(v)+1 {
+		return 0, &SpoolError{Reason: "id mark is not 16 hex digits and a newline", Err: ErrSpoolSyntax}
 	}
-	if err = f.Close(); err != nil {
-		return 0, err
-	}
-	if err = os.Rename(tmp, s.path(e.ID)); err != nil {
-		return 0, err
-	}
-	// The rename is durable only once the directory is synced; the new
-	// file is complete either way, so a failure here is reported but the
-	// temporary file is gone.
-	if err := syncDir(s.dir); err != nil {
-		return int64(len(hdr)), err
-	}
-	return int64(len(hdr)), nil
+	return strconv.ParseUint(v, 16, 64)
+}
+
+// writeMark stores the id mark durably.
+func (s *spool) writeMark(n uint64) error {
+	return s.atomicWrite(spoolIDMark, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "%016x\n", n)
+		return err
+	})
 }
 
 // remove deletes the file of id, durably.
@@ -407,6 +450,7 @@ type loadedItem struct {
 
 // loadReport says what load did besides finding items.
 type loadReport struct {
+	IDMark  uint64   // the id mark, 0 when missing or corrupt
 	Corrupt []string // files moved to the corrupt subdirectory, with the reason
 	Removed []string // leftover temporary files deleted
 }
@@ -431,6 +475,23 @@ func (s *spool) load() ([]loadedItem, loadReport, error) {
 		switch {
 		case de.IsDir():
 			continue
+		case name == spoolIDMark:
+			mark, merr := s.readMark()
+			if merr == nil {
+				rep.IDMark = mark
+				continue
+			}
+			var se *SpoolError
+			if !errors.As(merr, &se) {
+				return nil, rep, merr
+			}
+			dst, err := s.quarantine(name)
+			if err != nil {
+				return nil, rep, fmt.Errorf("quickstart: quarantining %s (%v): %w", name, merr, err)
+			}
+			changed = true
+			rep.Corrupt = append(rep.Corrupt, fmt.Sprintf("%s -> %s: %v", name, dst, merr))
+			s.logger.Error("quickstart: corrupt spool id mark quarantined", "file", name, "moved_to", dst, "err", merr)
 		case strings.HasPrefix(name, spoolTempPrefix):
 			if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return nil, rep, err
