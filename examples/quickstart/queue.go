@@ -73,7 +73,6 @@ type queued struct {
 	from     string
 	rcpts    []string // recipients still to deliver
 	size     int64    // length of the message data
-	off      int64    // where the data starts in the spool file
 	arrived  time.Time
 	attempts int
 	next     time.Time
@@ -121,7 +120,7 @@ func (q *queue) load() error {
 	q.lastID, q.idMark = rep.IDMark, rep.IDMark
 	for _, li := range items {
 		e := li.env
-		it := &queued{id: e.ID, from: e.From, rcpts: e.Rcpts, size: e.Size, off: li.off,
+		it := &queued{id: e.ID, from: e.From, rcpts: e.Rcpts, size: e.Size,
 			arrived: e.Arrived, attempts: e.Attempts, next: e.Next}
 		q.items = append(q.items, it)
 		q.bytes += e.Size
@@ -233,14 +232,12 @@ func (r *reservation) commit(ctx context.Context, from string, rcpts []string, d
 	}
 	it := &queued{id: id, from: from, rcpts: append([]string(nil), rcpts...),
 		size: r.size, arrived: now, next: now}
-	off, err := q.spool.write(it.envelope(), bytes.NewReader(data))
-	if err != nil {
+	if _, err := q.spool.write(it.envelope(), bytes.NewReader(data)); err != nil {
 		// Whether or not the file made it, the client gets a temporary
 		// error and will send again; do not leave a copy behind.
 		_ = q.spool.remove(it.id)
 		return "", fmt.Errorf("quickstart: spooling message: %w", err)
 	}
-	it.off = off
 	q.mu.Lock()
 	q.items = append(q.items, it)
 	q.bytes += it.size
@@ -301,34 +298,53 @@ func (q *queue) save(it *queued, f *os.File, off int64) {
 		}
 		return
 	}
-	n, err := q.spool.write(it.envelope(), io.NewSectionReader(f, off, it.size))
-	if err != nil {
+	if _, err := q.spool.write(it.envelope(), io.NewSectionReader(f, off, it.size)); err != nil {
 		q.m.logger().Error("quickstart: updating a spool file", "id", it.id, "err", err)
-		return
 	}
-	it.off = n
 }
 
 // attempt delivers one message, one transaction per recipient domain,
 // and records the outcome in the spool after each transaction that
 // settled a recipient and after the attempt.
 func (q *queue) attempt(ctx context.Context, it *queued) {
-	f, err := os.Open(q.spool.path(it.id))
-	if err != nil {
-		q.m.logger().Error("quickstart: opening a spool file", "id", it.id, "err", err)
-		if errors.Is(err, os.ErrNotExist) {
-			// Removed behind our back: nothing left to send.
-			for _, to := range it.rcpts {
-				q.m.events.add(Event{Hop: "queue", Kind: KindBounced, From: it.from, To: to, Result: "spool file disappeared"})
-			}
-			it.rcpts = nil
+	// The file, not memory, says where the data starts: the header's
+	// length changes with every rewrite.
+	name := spoolPrefix + it.id
+	f, li, err := q.spool.open(name)
+	if err == nil && (li.env.Size != it.size || li.env.ID != it.id) {
+		f.Close()
+		err = &SpoolError{Reason: "message size changed on disk", Err: ErrSpoolSize}
+	}
+	var se *SpoolError
+	switch {
+	case err == nil:
+	case errors.Is(err, os.ErrNotExist):
+		// Removed behind our back: nothing left to send.
+		q.m.logger().Error("quickstart: spool file disappeared", "id", it.id)
+		for _, to := range it.rcpts {
+			q.m.events.add(Event{Hop: "queue", Kind: KindBounced, From: it.from, To: to, Result: "spool file disappeared"})
+		}
+		it.rcpts = nil
+		return
+	case errors.As(err, &se):
+		// Damaged since it was written: keep it for a human, stop here.
+		dst, qerr := q.spool.quarantine(name)
+		q.m.logger().Error("quickstart: corrupt spool file", "id", it.id, "err", err, "moved_to", dst, "move_err", qerr)
+		if qerr != nil {
+			it.next = q.m.now().Add(retryMax)
 			return
 		}
+		q.m.events.add(Event{Hop: "queue", Kind: KindSpoolCorrupt, From: it.from, To: strings.Join(it.rcpts, ","),
+			Result: fmt.Sprintf("%s -> %s: %v", name, dst, err)})
+		it.rcpts = nil
+		return
+	default:
+		q.m.logger().Error("quickstart: opening a spool file", "id", it.id, "err", err)
 		it.next = q.m.now().Add(retryFirst)
 		return
 	}
 	defer f.Close()
-	off := it.off
+	off := li.off
 	body := func() io.Reader { return io.NewSectionReader(f, off, it.size) }
 
 	it.attempts++

@@ -271,6 +271,8 @@ func TestQueuePartialDeliveryPersisted(t *testing.T) {
 	msgs = waitRemote(t, e.remote, 2)
 	require.Len(t, msgs, 2)
 	assert.Equal(t, []string{erin}, msgs[1].To, "only the remaining recipient is retried")
+	assert.Equal(t, "partial", msgs[1].Header.Get("Subject"), "data read at the rewritten file's offset")
+	assert.Equal(t, msgs[0].Body, msgs[1].Body)
 	assert.Empty(t, e.spoolFiles())
 	assert.Equal(t, 0, m2.queue.Len())
 }
@@ -449,4 +451,28 @@ func TestQueueIDsUniqueAcrossRestarts(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, spoolIDMark))
 	require.NoError(t, err)
 	assert.Greater(t, strings.TrimSpace(string(b)), last, "mark above every id handed out")
+}
+
+// TestQueueFileDamagedWhileQueued: a spool file that stops parsing after
+// it was accepted is quarantined at the next attempt, not sent.
+func TestQueueFileDamagedWhileQueued(t *testing.T) {
+	t.Parallel()
+	e := newQueueEnv(t, nil)
+	m, log := e.start(QueueLimits{})
+	res, err := e.submit(m, []string{dave}, testMessage("damaged"))
+	require.NoError(t, err)
+	id := queuedAs(t, res)
+	path := filepath.Join(e.spool, spoolPrefix+id)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, b[:len(b)-4], 0o600)) // lost its tail
+
+	m.queue.Flush(context.Background())
+	assert.Empty(t, e.remote.Messages())
+	assert.Equal(t, 0, m.queue.Len())
+	assert.Empty(t, e.spoolFiles())
+	require.Len(t, find(log.Events(), KindSpoolCorrupt, "queue", dave), 1)
+	kept, err := os.ReadFile(filepath.Join(e.spool, spoolCorruptDir, spoolPrefix+id))
+	require.NoError(t, err)
+	assert.Equal(t, b[:len(b)-4], kept)
 }

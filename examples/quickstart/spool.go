@@ -533,33 +533,49 @@ func (s *spool) load() ([]loadedItem, loadReport, error) {
 
 // read parses one spool file without reading its message data.
 func (s *spool) read(name string) (loadedItem, error) {
+	f, li, err := s.open(name)
+	if err != nil {
+		return loadedItem{}, err
+	}
+	f.Close()
+	return li, nil
+}
+
+// open opens a spool file and parses its header; the caller reads the
+// data from the returned file at the returned offset and closes it.
+// A file that does not parse gives a *SpoolError.
+func (s *spool) open(name string) (_ *os.File, _ loadedItem, err error) {
 	f, err := os.Open(filepath.Join(s.dir, name))
 	if err != nil {
-		return loadedItem{}, err
+		return nil, loadedItem{}, err
 	}
-	defer f.Close()
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
 	fi, err := f.Stat()
 	if err != nil {
-		return loadedItem{}, err
+		return nil, loadedItem{}, err
 	}
 	if !fi.Mode().IsRegular() {
-		return loadedItem{}, &SpoolError{Reason: "not a regular file", Err: ErrSpoolSyntax}
+		return nil, loadedItem{}, &SpoolError{Reason: "not a regular file", Err: ErrSpoolSyntax}
 	}
 	head := make([]byte, min(fi.Size(), maxSpoolHeader))
 	if _, err := io.ReadFull(f, head); err != nil {
-		return loadedItem{}, err
+		return nil, loadedItem{}, err
 	}
 	e, off, err := parseSpoolHeader(head, s.maxMessage)
 	if err != nil {
-		return loadedItem{}, err
+		return nil, loadedItem{}, err
 	}
 	if spoolPrefix+e.ID != name {
-		return loadedItem{}, &SpoolError{Reason: "queue id " + e.ID + " does not match the file name", Err: ErrSpoolSyntax}
+		return nil, loadedItem{}, &SpoolError{Reason: "queue id " + e.ID + " does not match the file name", Err: ErrSpoolSyntax}
 	}
 	if fi.Size()-int64(off) != e.Size {
-		return loadedItem{}, &SpoolError{Reason: fmt.Sprintf("%d bytes of data, header says %d", fi.Size()-int64(off), e.Size), Err: ErrSpoolSize}
+		return nil, loadedItem{}, &SpoolError{Reason: fmt.Sprintf("%d bytes of data, header says %d", fi.Size()-int64(off), e.Size), Err: ErrSpoolSize}
 	}
-	return loadedItem{env: e, off: int64(off)}, nil
+	return f, loadedItem{env: e, off: int64(off)}, nil
 }
 
 // quarantine moves a spool file into the corrupt subdirectory, under a
