@@ -142,6 +142,8 @@ var (
 	_ imapserver.MoveSession      = (*session)(nil)
 	_ imapserver.SASLSession      = (*session)(nil)
 	_ imapserver.NamespaceSession = (*session)(nil)
+	_ imapserver.SortSession      = (*session)(nil)
+	_ imapserver.ThreadSession    = (*session)(nil)
 )
 
 func (s *session) Login(ctx context.Context, username, password string) error {

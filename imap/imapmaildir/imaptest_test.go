@@ -23,8 +23,10 @@ var imaptestPass = []string{
 	"fetch-body-mime", "fetch-bodystructure", "fetch-envelope", "id", "list",
 	"logout", "move", "mutf7", "nil", "pipeline", "pipeline-connections",
 	"search-addresses", "search-body", "search-date", "search-flags",
-	"search-header", "search-sets", "search-size", "select", "store",
+	"search-header", "search-sets", "search-size", "select", "store", "esearch",
 	"subscribe", "uidplus", "uidvalidity", "uidvalidity-rename",
+	"esort", "sort-addresses", "sort-arrival", "sort-date",
+	"sort-display-from", "sort-display-to", "sort-size", "sort-subject",
 }
 
 // imaptestSuite runs the scripts against a fresh server on a fresh
@@ -33,7 +35,7 @@ func imaptestSuite() *imaptest.Suite {
 	return &imaptest.Suite{
 		Dir:  filepath.Join("..", "imapserver", "testdata", "imaptest"),
 		Name: "imapmaildir",
-		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR"},
+		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES"},
 		Pass: imaptestPass,
 		Start: func(t *testing.T) string {
 			srv := &imapserver.Server{Backend: newBackend(t.TempDir()), AllowInsecureAuth: true}

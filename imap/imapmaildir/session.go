@@ -640,6 +640,33 @@ func (s *session) Expunge(ctx context.Context, w *imapserver.UpdateWriter, uids 
 }
 
 func (s *session) Search(ctx context.Context, kind imap.NumKind, c *imap.SearchCriteria) ([]uint32, error) {
+	found, err := s.search(ctx, c, false, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]uint32, len(found))
+	for i, f := range found {
+		if kind == imap.NumUID {
+			out[i] = f.t.UID
+		} else {
+			out[i] = f.t.SeqNum
+		}
+	}
+	return out, nil
+}
+
+// found is a message that matched a search; msg is set when the message
+// was read.
+type found struct {
+	t   imap.SearchTarget
+	msg *imap.Message
+}
+
+// search returns the messages of the session's view that match c, in
+// sequence order. It reads a message file only when c needs it or
+// parse is set (then found.msg is set), and its size only when c or
+// needSize needs it (found.t.Size is -1 otherwise).
+func (s *session) search(ctx context.Context, c *imap.SearchCriteria, parse, needSize bool) ([]found, error) {
 	f, err := s.selected()
 	if err != nil {
 		return nil, err
@@ -664,13 +691,14 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, c *imap.SearchC
 			Flags: s.flagsOf(m), InternalDate: f.dateOf(m), Size: -1}, m: m, path: m.path(f.dir)})
 	}
 	f.mu.Unlock()
-	content, size := c.NeedsMessage(), c.NeedsSize()
-	var out []uint32
+	content, size := parse || c.NeedsMessage(), needSize || c.NeedsSize()
+	var out []found
 	for i := range cands {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		cd := &cands[i]
+		var msg *imap.Message
 		switch {
 		case content:
 			raw, err := f.readMessage(ctx, cd.m, cd.path)
@@ -680,7 +708,8 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, c *imap.SearchC
 			if err != nil {
 				return nil, err
 			}
-			imap.ParseMessage(raw).SearchTarget(&cd.t)
+			msg = imap.ParseMessage(raw)
+			msg.SearchTarget(&cd.t)
 			cd.t.Size = int64(len(raw))
 		case size:
 			n, err := f.vsizeOf(ctx, cd.m, cd.path)
@@ -693,14 +722,57 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, c *imap.SearchC
 			cd.t.Size = n
 		}
 		if c.Match(&cd.t) {
-			if kind == imap.NumUID {
-				out = append(out, cd.t.UID)
-			} else {
-				out = append(out, cd.t.SeqNum)
-			}
+			out = append(out, found{t: cd.t, msg: msg})
 		}
 	}
 	return out, nil
+}
+
+// sortData returns what SORT and THREAD need of the messages matching c.
+// The messages are read when parse is set (keys from the header), their
+// sizes when needSize is.
+func (s *session) sortData(ctx context.Context, c *imap.SearchCriteria, parse, needSize bool) ([]imap.SortData, error) {
+	fs, err := s.search(ctx, c, parse, needSize)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]imap.SortData, len(fs))
+	for i, f := range fs {
+		out[i] = imap.SortData{SeqNum: f.t.SeqNum, UID: f.t.UID, InternalDate: f.t.InternalDate, Size: f.t.Size}
+		if f.msg != nil {
+			f.msg.SortData(&out[i])
+		}
+	}
+	return out, nil
+}
+
+// Sort implements [imapserver.SortSession] with [imap.Sort]. Sorting
+// only by ARRIVAL and SIZE reads no message file.
+func (s *session) Sort(ctx context.Context, kind imap.NumKind, keys []imap.SortCriterion, c *imap.SearchCriteria) ([]uint32, error) {
+	parse, size := false, false
+	for _, k := range keys {
+		switch k.Key {
+		case imap.SortArrival:
+		case imap.SortSize:
+			size = true
+		default:
+			parse = true
+		}
+	}
+	data, err := s.sortData(ctx, c, parse, size)
+	if err != nil {
+		return nil, err
+	}
+	return imap.Sort(data, keys, kind), nil
+}
+
+// Thread implements [imapserver.ThreadSession] with [imap.Threads].
+func (s *session) Thread(ctx context.Context, kind imap.NumKind, alg imap.ThreadAlgorithm, c *imap.SearchCriteria) ([]imap.Thread, error) {
+	data, err := s.sortData(ctx, c, true, false)
+	if err != nil {
+		return nil, err
+	}
+	return imap.Threads(alg, data, kind)
 }
 
 // copyItems snapshots the messages of set.

@@ -4,6 +4,11 @@
 // messages, flag changes, expunges) through the untagged updates of
 // [imapserver.Session.Poll] and [imapserver.Session.Idle].
 //
+// Sessions implement the optional MOVE, NAMESPACE, SORT (with ESORT and
+// SORT=DISPLAY) and THREAD (ORDEREDSUBJECT, REFERENCES) interfaces of
+// imapserver; SORT and THREAD run [imap.Sort] and [imap.Threads] over the
+// messages that match the search keys.
+//
 // STORE answers with FETCH responses only for messages whose flags
 // changed, as Dovecot does (QUIRK: interop scripts and clients written
 // against Dovecot count these responses).

@@ -190,6 +190,8 @@ var (
 	_ imapserver.MoveSession      = (*session)(nil)
 	_ imapserver.SASLSession      = (*session)(nil)
 	_ imapserver.NamespaceSession = (*session)(nil)
+	_ imapserver.SortSession      = (*session)(nil)
+	_ imapserver.ThreadSession    = (*session)(nil)
 )
 
 func (s *session) signal() {
@@ -785,16 +787,36 @@ func (s *session) Expunge(ctx context.Context, w *imapserver.UpdateWriter, uids 
 }
 
 func (s *session) Search(ctx context.Context, kind imap.NumKind, c *imap.SearchCriteria) ([]uint32, error) {
+	found, err := s.search(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]uint32, len(found))
+	for i, f := range found {
+		if kind == imap.NumUID {
+			out[i] = f.t.UID
+		} else {
+			out[i] = f.t.SeqNum
+		}
+	}
+	return out, nil
+}
+
+// found is a message that matched a search.
+type found struct {
+	t imap.SearchTarget
+	m *message
+}
+
+// search returns the messages of the session's view that match c, in
+// sequence order.
+func (s *session) search(ctx context.Context, c *imap.SearchCriteria) ([]found, error) {
 	s.b.mu.Lock()
 	if s.mb == nil {
 		s.b.mu.Unlock()
 		return nil, imapserver.ErrNoSuchMailbox
 	}
-	type cand struct {
-		t imap.SearchTarget
-		m *message
-	}
-	var cands []cand
+	var cands []found
 	var maxUID uint32
 	if len(s.view) > 0 {
 		maxUID = s.view[len(s.view)-1]
@@ -804,25 +826,53 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, c *imap.SearchC
 		if m == nil {
 			continue
 		}
-		cands = append(cands, cand{t: imap.SearchTarget{SeqNum: uint32(i + 1), UID: uid, MaxSeqNum: uint32(len(s.view)), MaxUID: maxUID,
+		cands = append(cands, found{t: imap.SearchTarget{SeqNum: uint32(i + 1), UID: uid, MaxSeqNum: uint32(len(s.view)), MaxUID: maxUID,
 			Flags: s.flagsOf(m), InternalDate: m.date, Size: int64(len(m.raw))}, m: m})
 	}
 	s.b.mu.Unlock()
-	var out []uint32
+	out := cands[:0]
 	for i := range cands {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		cands[i].m.msg().SearchTarget(&cands[i].t)
 		if c.Match(&cands[i].t) {
-			if kind == imap.NumUID {
-				out = append(out, cands[i].t.UID)
-			} else {
-				out = append(out, cands[i].t.SeqNum)
-			}
+			out = append(out, cands[i])
 		}
 	}
 	return out, nil
+}
+
+// sortData returns what SORT and THREAD need of the messages matching c.
+func (s *session) sortData(ctx context.Context, c *imap.SearchCriteria) ([]imap.SortData, error) {
+	fs, err := s.search(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]imap.SortData, len(fs))
+	for i, f := range fs {
+		out[i] = imap.SortData{SeqNum: f.t.SeqNum, UID: f.t.UID, InternalDate: f.t.InternalDate, Size: f.t.Size}
+		f.m.msg().SortData(&out[i])
+	}
+	return out, nil
+}
+
+// Sort implements [imapserver.SortSession] with [imap.Sort].
+func (s *session) Sort(ctx context.Context, kind imap.NumKind, keys []imap.SortCriterion, c *imap.SearchCriteria) ([]uint32, error) {
+	data, err := s.sortData(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return imap.Sort(data, keys, kind), nil
+}
+
+// Thread implements [imapserver.ThreadSession] with [imap.Threads].
+func (s *session) Thread(ctx context.Context, kind imap.NumKind, alg imap.ThreadAlgorithm, c *imap.SearchCriteria) ([]imap.Thread, error) {
+	data, err := s.sortData(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return imap.Threads(alg, data, kind)
 }
 
 func (s *session) copyLocked(kind imap.NumKind, set imap.SeqSet, dest string) (*imap.CopyData, map[uint32]bool, error) {

@@ -69,6 +69,8 @@ func init() {
 		"UNSELECT":     sel(pollNever, cmdClose),
 		"EXPUNGE":      sel(pollAll, cmdExpunge),
 		"SEARCH":       sel(pollNoExpunge, cmdSearch),
+		"SORT":         sel(pollNoExpunge, cmdSort),
+		"THREAD":       sel(pollNoExpunge, cmdThread),
 		"FETCH":        sel(pollNoExpunge, cmdFetch),
 		"STORE":        sel(pollNoExpunge, cmdStore),
 		"COPY":         sel(pollAll, cmdCopy),
@@ -889,15 +891,15 @@ func cmdSearch(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err := c.endLine(); err != nil {
 		return err
 	}
-	if charset != "" && !strings.EqualFold(charset, "UTF-8") && !strings.EqualFold(charset, "US-ASCII") {
-		return &Error{Type: StatusNO, Code: "BADCHARSET (US-ASCII UTF-8)", Text: "Unsupported charset"}
+	if charset != "" && !supportedCharset(charset) {
+		return errBadCharset
 	}
 	nums, err := c.sess.Search(ctx, kindOf(uid), crit)
 	if err != nil {
 		return err
 	}
 	if esearch {
-		c.writeESearch(tag, uid, ret, nums)
+		c.writeESearch(tag, uid, ret, nums, false)
 		return nil
 	}
 	c.enc.Raw("* SEARCH")
@@ -1030,16 +1032,18 @@ func cmdCopy(ctx context.Context, c *conn, tag string, uid bool) error {
 }
 
 // writeESearch writes "* ESEARCH (TAG ...) [UID] results" (RFC 4731).
-func (c *conn) writeESearch(tag string, uid bool, ret searchReturn, nums []uint32) {
+// For a SORT RETURN (RFC 5267 §3, ordered), nums are in sort order: MIN
+// and MAX are the first and last of them and ALL keeps their order.
+func (c *conn) writeESearch(tag string, uid bool, ret searchReturn, nums []uint32, ordered bool) {
 	e := c.enc
 	e.Raw("* ESEARCH (TAG ").Quoted(tag).Raw(")")
 	if uid {
 		e.Raw(" UID")
 	}
 	if len(nums) > 0 {
-		lo, hi := nums[0], nums[0]
-		for _, n := range nums {
-			lo, hi = min(lo, n), max(hi, n)
+		lo, hi := nums[0], nums[len(nums)-1]
+		if !ordered {
+			lo, hi = slices.Min(nums), slices.Max(nums)
 		}
 		if ret.min {
 			e.Raw(" MIN ").Number(lo)
@@ -1048,9 +1052,11 @@ func (c *conn) writeESearch(tag string, uid bool, ret searchReturn, nums []uint3
 			e.Raw(" MAX ").Number(hi)
 		}
 		if ret.all {
-			sorted := append([]uint32(nil), nums...)
-			slices.Sort(sorted)
-			e.Raw(" ALL ").Raw(imap.SeqSetOf(slices.Compact(sorted)...).String())
+			all := nums
+			if !ordered {
+				all = slices.Compact(slices.Sorted(slices.Values(nums)))
+			}
+			e.Raw(" ALL ").Raw(imap.SeqSetOf(all...).String())
 		}
 	}
 	if ret.count {

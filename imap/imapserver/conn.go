@@ -45,6 +45,8 @@ type conn struct {
 
 	info     ConnInfo
 	sess     Session
+	sortSess SortSession   // sess, if it implements SORT
+	thrSess  ThreadSession // sess, if it implements THREAD
 	state    connState
 	readOnly bool
 	bad      int
@@ -143,6 +145,8 @@ func (c *conn) serve() {
 		return
 	}
 	c.sess = sess
+	c.sortSess, _ = sess.(SortSession)
+	c.thrSess, _ = sess.(ThreadSession)
 	if c.srv.SASL != nil {
 		if _, ok := sess.(SASLSession); !ok {
 			// A configuration error: refuse the connection rather than
@@ -225,7 +229,7 @@ func (c *conn) readCommand() bool {
 			return c.badLine(tag, err)
 		}
 		switch name {
-		case "FETCH", "STORE", "COPY", "MOVE", "SEARCH", "EXPUNGE":
+		case "FETCH", "STORE", "COPY", "MOVE", "SEARCH", "EXPUNGE", "SORT", "THREAD":
 		default:
 			return c.badLine(tag, fmt.Errorf("unknown UID command %q", name))
 		}
@@ -421,6 +425,12 @@ func (c *conn) caps() []string {
 	caps = append(caps, "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "ESEARCH")
 	if _, ok := c.sess.(MoveSession); ok {
 		caps = append(caps, "MOVE")
+	}
+	if c.sortSess != nil {
+		caps = append(caps, "SORT", "SORT=DISPLAY", "ESORT")
+	}
+	if c.thrSess != nil {
+		caps = append(caps, "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES")
 	}
 	caps = append(caps, fmt.Sprintf("APPENDLIMIT=%d", c.lim.MaxMessageSize))
 	return caps

@@ -122,6 +122,28 @@ type MoveSession interface {
 	Move(ctx context.Context, w *MoveWriter, kind imap.NumKind, set imap.SeqSet, dest string) error
 }
 
+// SortSession is the optional SORT extension (RFC 5256 §3) with the
+// DISPLAYFROM and DISPLAYTO keys (RFC 5957, SORT=DISPLAY) and SORT RETURN
+// (RFC 5267 §3, ESORT), which the server computes from the result. With
+// it the server announces SORT, SORT=DISPLAY and ESORT. [imap.Sort]
+// implements the ordering over [imap.SortData].
+type SortSession interface {
+	// Sort returns the numbers (of kind) of the messages of the selected
+	// mailbox that match criteria, ordered by keys (SORT, UID SORT).
+	Sort(ctx context.Context, kind imap.NumKind, keys []imap.SortCriterion, criteria *imap.SearchCriteria) ([]uint32, error)
+}
+
+// ThreadSession is the optional THREAD extension (RFC 5256 §3) with the
+// algorithms ORDEREDSUBJECT and REFERENCES, which the server announces
+// as THREAD=ORDEREDSUBJECT and THREAD=REFERENCES. [imap.Threads]
+// implements both over [imap.SortData].
+type ThreadSession interface {
+	// Thread returns the threads (numbered by kind) of the messages of
+	// the selected mailbox that match criteria (THREAD, UID THREAD). alg
+	// is [imap.ThreadOrderedSubject] or [imap.ThreadReferences].
+	Thread(ctx context.Context, kind imap.NumKind, alg imap.ThreadAlgorithm, criteria *imap.SearchCriteria) ([]imap.Thread, error)
+}
+
 // SASLSession is needed when [Server.SASL] is set: after a successful
 // AUTHENTICATE exchange the server tells the session who logged in.
 type SASLSession interface {
