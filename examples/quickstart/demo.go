@@ -12,6 +12,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -44,6 +45,8 @@ type Outcome struct {
 	POP3     [][]byte           // messages bob downloaded
 	MailRoot string             // the temporary Maildir root (removed at the end)
 	SpoolDir string             // the temporary queue spool (removed at the end)
+	Spooled  int                // spool files right after the submission's 250
+	Unsent   int                // spool files left after the queue forwarded
 	Left     int                // messages left in bob's Maildir after POP3
 }
 
@@ -214,6 +217,10 @@ func demo(ctx context.Context, w io.Writer) (out *Outcome, err error) {
 		return nil, err
 	}
 	step("submission", submit(ctx, log, m.SubmissionAddr, ca.ClientConfig(mxHost), msg))
+	if out.Spooled, err = countSpool(spoolDir); err != nil {
+		return nil, err
+	}
+	log.printf("  spool %s holds %d message file(s)", spoolDir, out.Spooled)
 
 	// 8. The queue forwards dave's copy to the next hop chosen by mx.
 	log.printf("\n== 8. Queue: forward to %s's MX (retry on temporary failure)", remoteDomain)
@@ -231,6 +238,10 @@ func demo(ctx context.Context, w io.Writer) (out *Outcome, err error) {
 		log.printf("  remote MTA captured: MAIL FROM:<%s> RCPT TO:%v, TLS=%v, %d bytes, subject %q, %d Received fields",
 			rm.From, rm.To, rm.TLS, len(rm.Data), rm.Header.Get("Subject"), len(rm.Header["Received"]))
 	}
+	if out.Unsent, err = countSpool(spoolDir); err != nil {
+		return nil, err
+	}
+	log.printf("  spool %s holds %d message file(s): delivered mail is removed from disk", spoolDir, out.Unsent)
 
 	// 9. Bob downloads his mail over POP3 (STLS, USER/PASS).
 	log.printf("\n== 9. POP3: %s downloads and deletes his mail", bob)
@@ -250,6 +261,12 @@ func demo(ctx context.Context, w io.Writer) (out *Outcome, err error) {
 	log.printf("  Maildir %s now holds %d message(s)", md.Dir(), out.Left)
 
 	return out, nil
+}
+
+// countSpool counts the queue's message files in dir.
+func countSpool(dir string) (int, error) {
+	names, err := filepath.Glob(filepath.Join(dir, spoolPrefix+"*"))
+	return len(names), err
 }
 
 // showDNS prints what the resolver answers for the demo's names.

@@ -115,6 +115,11 @@ func TestDemo(t *testing.T) {
 		assert.Equal(t, []string{dave}, rm.To)
 		assert.True(t, rm.TLS, "opportunistic STARTTLS to the next hop")
 		assert.Len(t, rm.Header["Received"], 2, "submission hop and forwarding hop")
+		queued := find(out.Events, KindQueued, "queue", dave)
+		require.Len(t, queued, 1)
+		assert.Contains(t, queued[0].Result, "on disk as "+spoolPrefix)
+		assert.Equal(t, 1, out.Spooled, "on disk when the client got 250")
+		assert.Equal(t, 0, out.Unsent, "removed from disk once forwarded")
 	})
 
 	t.Run("POP3 download", func(t *testing.T) {
@@ -134,6 +139,9 @@ func TestDemo(t *testing.T) {
 		require.NotEmpty(t, out.MailRoot)
 		_, err := os.Stat(out.MailRoot)
 		assert.True(t, os.IsNotExist(err), "temporary Maildir root removed: %v", err)
+		require.NotEmpty(t, out.SpoolDir)
+		_, err = os.Stat(out.SpoolDir)
+		assert.True(t, os.IsNotExist(err), "temporary spool removed: %v", err)
 		assert.Contains(t, printed.String(), "== 10. Shutdown")
 	})
 }

@@ -101,6 +101,9 @@ type QueueLimits struct {
 	MessageBytes int64
 }
 
+// A spool found over the limits at start is loaded whole; new mail is
+// refused until it drains below them.
+
 func (l QueueLimits) withDefaults() QueueLimits {
 	if l.Messages <= 0 {
 		l.Messages = defaultQueueMsgs
@@ -462,6 +465,9 @@ type loadReport struct {
 func (s *spool) load() ([]loadedItem, loadReport, error) {
 	var rep loadReport
 	if err := os.MkdirAll(filepath.Join(s.dir, spoolCorruptDir), 0o700); err != nil {
+		return nil, rep, err
+	}
+	if err := syncDir(s.dir); err != nil { // the corrupt entry, if new
 		return nil, rep, err
 	}
 	entries, err := os.ReadDir(s.dir)
