@@ -24,14 +24,17 @@ import (
 // queue holds accepted mail for other domains and forwards it to the next
 // hop that package mx chooses, through the smtp client.
 //
-// The queue is durable: enqueue writes the message and its envelope to a
-// file in Config.SpoolDir (format and write protocol in spool.go) and
-// fsyncs the file and the directory before it returns, and the submission
-// backend returns from Data, which lets the server answer 250, only after
-// that. Every later change (a recipient delivered or bounced, the attempt
-// count and next-try time after a temporary failure) replaces the file
-// atomically; the file is removed once no recipient is left. MTA.Start
-// loads whatever a previous run left in the spool.
+// The queue is durable: reservation.commit writes the message and its
+// envelope to a file in Config.SpoolDir (format and write protocol in
+// spool.go) and fsyncs the file and the directory before it returns, and
+// the submission backend returns from Data, which lets the server answer
+// 250, only after that. Every later change (a recipient delivered or
+// bounced, the attempt count and next-try time after a temporary failure)
+// replaces the file atomically; the file is removed, and the directory
+// synced, once no recipient is left. MTA.Start loads whatever a previous
+// run left in the spool (creating and syncing the directory if it is
+// missing; only its immediate parent is synced). The queue is bounded (QueueLimits): when full it
+// refuses new mail with 452 4.3.1 instead of growing.
 //
 // What it does not guarantee:
 //   - delivery is at least once, not exactly once: a crash after the next

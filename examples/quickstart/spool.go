@@ -464,8 +464,15 @@ type loadReport struct {
 // is an error.
 func (s *spool) load() ([]loadedItem, loadReport, error) {
 	var rep loadReport
+	_, statErr := os.Stat(s.dir)
 	if err := os.MkdirAll(filepath.Join(s.dir, spoolCorruptDir), 0o700); err != nil {
 		return nil, rep, err
+	}
+	if errors.Is(statErr, os.ErrNotExist) {
+		// A new spool directory: make its own entry durable too.
+		if err := syncDir(filepath.Dir(filepath.Clean(s.dir))); err != nil {
+			return nil, rep, err
+		}
 	}
 	if err := syncDir(s.dir); err != nil { // the corrupt entry, if new
 		return nil, rep, err
