@@ -44,8 +44,17 @@ import (
 // same directory, fsynced, renamed over the old name, and the directory
 // fsynced. A "tmp-*" file found at start is the remains of a write that
 // never completed (the old file, if any, is still intact) and is removed.
-// A "q-*" file that does not parse is moved to the "corrupt"
-// subdirectory for a human to look at.
+// A "q-*" file that does not parse (at start, or when an attempt opens
+// it) is moved to the "corrupt" subdirectory for a human to look at;
+// nothing in the spool is ever deleted unread. Limits: a header of at
+// most 64 KiB and 1000 recipients, addresses of at most 1024 bytes
+// without control characters, and data no larger than
+// QueueLimits.MessageBytes; anything else is a *SpoolError.
+//
+// The file "idmark" holds 16 hex digits and a newline: a queue id at or
+// above every id handed out, moved ahead (atomically, like the message
+// files) before an id passes it, so that ids stay unique across restarts
+// even on an empty spool. Other files are logged and left alone.
 
 const (
 	spoolMagic        = "quickstart-spool"
