@@ -123,6 +123,9 @@ type container struct {
 
 // isAncestorOf reports whether c is n or one of n's ancestors.
 func (c *container) isAncestorOf(n *container) bool {
+	if c != n && len(c.children) == 0 {
+		return false // the common case of a new message: no walk
+	}
 	for ; n != nil; n = n.parent {
 		if n == c {
 			return true
@@ -436,16 +439,17 @@ func toThread(c *container, kind NumKind) (Thread, bool) {
 }
 
 // WriteThreads writes the thread lists of a THREAD response (RFC 5256 §5
-// thread-list, without "THREAD"), e.g. "(2)(3 6 (4 23)(44 7 96))". A
-// placeholder with a single child is written as that child, and a
-// placeholder under a message is replaced by its children, so that the
-// output follows the grammar for any tree.
+// thread-list, without "THREAD"), e.g. "(2)(3 6 (4 23)(44 7 96))". So
+// that the output follows the grammar for any tree, placeholders without
+// messages under them are left out, a placeholder with a single child is
+// written as that child, and a placeholder that is the only child of a
+// message is replaced by its children.
 func (e *Encoder) WriteThreads(threads []Thread) *Encoder {
 	return e.Raw(FormatThreads(threads))
 }
 
-// FormatThreads returns the thread lists of threads as [Encoder.WriteThreads]
-// writes them.
+// FormatThreads returns the thread lists of threads as
+// [Encoder.WriteThreads] writes them.
 func FormatThreads(threads []Thread) string {
 	var b strings.Builder
 	for _, t := range threads {
@@ -454,37 +458,52 @@ func FormatThreads(threads []Thread) string {
 	return b.String()
 }
 
-// expandPlaceholders returns ts with each placeholder replaced by its
-// (expanded) children.
-func expandPlaceholders(ts []Thread) []Thread {
-	for _, t := range ts {
-		if t.Num == 0 {
-			var out []Thread
-			for _, u := range ts {
-				if u.Num == 0 {
-					out = append(out, expandPlaceholders(u.Children)...)
-				} else {
-					out = append(out, u)
-				}
-			}
-			return out
+// emptyThread reports whether t holds no message.
+func emptyThread(t *Thread) bool {
+	if t.Num != 0 {
+		return false
+	}
+	for i := range t.Children {
+		if !emptyThread(&t.Children[i]) {
+			return false
 		}
 	}
-	return ts
+	return true
 }
 
-// writeThreadList writes "(" thread ")" for t, skipping an empty
+// threadKids returns the children of t that hold messages; a single
+// placeholder child is replaced by its children.
+func threadKids(t Thread) []Thread {
+	kids := t.Children
+	for {
+		var out []Thread
+		for i := range kids {
+			if !emptyThread(&kids[i]) {
+				out = append(out, kids[i])
+			}
+		}
+		if len(out) == 1 && out[0].Num == 0 {
+			kids = out[0].Children
+			continue
+		}
+		return out
+	}
+}
+
+// writeThreadList writes "(" thread ")" for t, nothing for an empty
 // placeholder.
 func writeThreadList(b *strings.Builder, t Thread) {
-	for t.Num == 0 && len(t.Children) == 1 {
-		t = t.Children[0]
-	}
 	if t.Num == 0 {
-		if len(t.Children) == 0 {
+		kids := threadKids(t)
+		switch len(kids) {
+		case 0:
+			return
+		case 1:
+			writeThreadList(b, kids[0])
 			return
 		}
 		b.WriteByte('(')
-		for _, k := range t.Children {
+		for _, k := range kids {
 			writeThreadList(b, k)
 		}
 		b.WriteByte(')')
@@ -494,7 +513,7 @@ func writeThreadList(b *strings.Builder, t Thread) {
 	// A chain of single replies is written as numbers.
 	for {
 		b.WriteString(strconv.FormatUint(uint64(t.Num), 10))
-		kids := expandPlaceholders(t.Children)
+		kids := threadKids(t)
 		if len(kids) == 0 {
 			break
 		}
