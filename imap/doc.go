@@ -25,6 +25,12 @@
 // [SeqSet] (sequence sets and UID sets), [Flag], [Address], [Envelope],
 // [BodyStructure], [FetchOptions] with [FetchSection], [SearchCriteria]
 // (parsing, formatting, and evaluation with [SearchCriteria.Match]),
+// SORT and THREAD (RFC 5256, RFC 5957): [SortCriterion] lists
+// ([Decoder.SortCriteria], [FormatSortCriteria]), [BaseSubject] (§2.1),
+// [Sort] and [Threads] (ORDEREDSUBJECT and REFERENCES, §4) over
+// [SortData] that [Message.SortData] fills from a message, [Thread]
+// trees written by [Encoder.WriteThreads] and read by [Decoder.Threads],
+// and [CompareCasemap] (i;ascii-casemap),
 // mailbox data ([ListData], [StatusData], [SelectData]). [Message] computes
 // ENVELOPE, BODYSTRUCTURE and body sections of a raw message with package
 // [github.com/mailkit-go/mailkit/mime]. [EncodeMailbox] and
@@ -45,12 +51,29 @@
 //   - Binary fetch (RFC 3516 BINARY[]) is refused; ~{n} literals are read
 //     as ordinary literals.
 //   - DecodeMailbox is strict: non-canonical modified UTF-7 is rejected.
+//   - SORT and THREAD (RFC 5256) compare strings with i;ascii-casemap:
+//     octets after mapping a-z to A-Z, so non-ASCII text sorts by its
+//     UTF-8 bytes. Sent dates are compared as instants; a missing or
+//     unparsable Date uses the internal date (§2.2). FROM, TO and CC
+//     sort by the local part of the first address (RFC 3501
+//     addr-mailbox), or the group name when the field starts with a
+//     group; DISPLAYFROM and DISPLAYTO (RFC 5957) by the decoded display
+//     name, else the addr-spec, else the group name. Base subjects also
+//     count a "[fwd: ...]" wrapper as a forward when THREAD=REFERENCES
+//     asks whether a subject is a reply or forward. A message's
+//     references are the message IDs of References, or else the first of
+//     In-Reply-To; duplicate Message-IDs after the first and missing ones
+//     get unique IDs. Equal dates order by sequence number.
 //
 // # Limits
 //
 // Defaults ([Limits]): 64 KiB per line outside literals, 64 MiB per
 // streamed literal, 64 KiB per in-memory literal, list nesting 32,
-// [MaxSeqSetRanges] ranges per sequence set, [MaxSearchKeys] search keys.
+// [MaxSeqSetRanges] ranges per sequence set, [MaxSearchKeys] search keys,
+// [MaxSortCriteria] sort criteria. [Sort] and [Threads] take memory
+// linear in the number of messages; REFERENCES links each message in time
+// proportional to its references and, when a reference already has
+// replies, the depth of its thread.
 //
 // # Concurrency
 //

@@ -3,8 +3,9 @@
 // AUTHENTICATE with any [sasl.Client] (SASL-IR when offered), CAPABILITY,
 // SELECT/EXAMINE, CREATE, DELETE, RENAME, SUBSCRIBE, LIST, LSUB, STATUS,
 // APPEND (LITERAL+ when offered), FETCH with streamed body sections,
-// STORE, SEARCH, EXPUNGE, COPY, MOVE, their UID variants, IDLE, CLOSE,
-// UNSELECT, NOOP and LOGOUT.
+// STORE, SEARCH, SORT and THREAD (RFC 5256, with typed results: sequence
+// numbers or UIDs in sort order, [imap.Thread] trees), EXPUNGE, COPY, MOVE,
+// their UID variants, IDLE, CLOSE, UNSELECT, NOOP and LOGOUT.
 //
 // [Dial] connects in plaintext, [DialStartTLS] upgrades at once with
 // STARTTLS (whatever the server sent before the handshake is discarded,

@@ -80,6 +80,11 @@
 //     streamed from the file; ENVELOPE, BODYSTRUCTURE, part and header
 //     sections and text SEARCH read the message into memory (bounded by
 //     maildir's MaxMessageSize).
+//   - SORT (with ESORT and SORT=DISPLAY) and THREAD (ORDEREDSUBJECT,
+//     REFERENCES) use [imap.Sort] and [imap.Threads]. They read every
+//     matching message, one at a time, to take the keys from its header
+//     (nothing is cached or indexed), except SORT by ARRIVAL and SIZE
+//     only, which reads no message file.
 //   - A rescan costs one listing of new/ and cur/ (O(messages)); the uidlist is
 //     reread only when its inode, size or modification time changed, and
 //     rewritten (O(messages)) only when messages appeared or vanished.
@@ -101,6 +106,6 @@
 //
 // A Backend is safe for concurrent use by any number of sessions. Each
 // folder's shared state is guarded by a mutex; file I/O for FETCH, SEARCH,
-// APPEND and COPY runs outside it. Other processes may deliver into,
+// SORT, THREAD, APPEND and COPY runs outside it. Other processes may deliver into,
 // rename in and remove from the Maildirs at any time.
 package imapmaildir

@@ -3,20 +3,24 @@
 // 4959), IDLE (RFC 2177), NAMESPACE (RFC 2342), UNSELECT (RFC 3691),
 // UIDPLUS (RFC 4315), MOVE (RFC 6851), ID (RFC 2971), ENABLE (RFC 5161),
 // ESEARCH (RFC 4731: SEARCH RETURN with MIN, MAX, ALL, COUNT),
-// CHILDREN (RFC 3348), APPENDLIMIT (RFC 7889) and STARTTLS/LOGINDISABLED
-// (RFC 2595, RFC 8314 implicit TLS).
+// CHILDREN (RFC 3348), APPENDLIMIT (RFC 7889), STARTTLS/LOGINDISABLED
+// (RFC 2595, RFC 8314 implicit TLS), and, when the session implements
+// them, SORT and THREAD=ORDEREDSUBJECT/THREAD=REFERENCES (RFC 5256),
+// SORT=DISPLAY (RFC 5957) and ESORT (RFC 5267 §3: SORT RETURN with MIN,
+// MAX, ALL, COUNT).
 //
 // # Backend and sessions
 //
 // A [Backend] creates one [Session] per connection. Sessions are called
 // sequentially from the connection's goroutine; only [Session.Idle] runs
 // beside the goroutine that waits for the client's DONE. Optional
-// interfaces add extensions: [MoveSession] (MOVE), [SASLSession] (needed
+// interfaces add extensions: [MoveSession] (MOVE), [SortSession] (SORT,
+// SORT=DISPLAY, ESORT), [ThreadSession] (THREAD), [SASLSession] (needed
 // with [Server.SASL]), [NamespaceSession]. They are checked once per
 // connection, when its session is created, never by a failing type
 // assertion later: a missing MoveSession means MOVE is not announced and
-// "MOVE" gets BAD; a missing NamespaceSession gives the default
-// namespace. A missing SASLSession while Server.SASL is set is a
+// "MOVE" gets BAD (likewise SORT and THREAD); a missing NamespaceSession
+// gives the default namespace. A missing SASLSession while Server.SASL is set is a
 // configuration error ([ErrNoSASLSession]): [Server.Serve] returns it at
 // start when the Backend implements [SASLBackend], otherwise each
 // connection is refused with "* BYE [UNAVAILABLE]" and the error logged. Replies go through writers
@@ -34,9 +38,11 @@
 // LIST and LSUB, [Update] with [UpdateWriter.WriteUpdates] for the
 // changes a session computes under its lock and reports after, and
 // [FetchWriter.WriteStoreResults] for STORE replies; in package imap,
-// [imap.SeqSet.SeqNums] resolves a command's set against a session's view
-// and [imap.SearchCriteria.NeedsMessage] tells whether a SEARCH needs
-// the message text. imapmem and imapmaildir use them.
+// [imap.SeqSet.SeqNums] resolves a command's set against a session's view,
+// [imap.SearchCriteria.NeedsMessage] tells whether a SEARCH needs
+// the message text, and [imap.Sort] and [imap.Threads] order and thread
+// the [imap.SortData] a session collects ([imap.Message.SortData]) for
+// SORT and THREAD. imapmem and imapmaildir use them.
 //
 // # Security
 //
@@ -91,6 +97,13 @@
 //     enables nothing.
 //   - LIST-EXTENDED selection options are not supported; a parenthesised
 //     list of patterns is.
+//   - SEARCH, SORT and THREAD accept the charsets US-ASCII and UTF-8 (others
+//     get NO [BADCHARSET (US-ASCII UTF-8)]). SORT and THREAD compare strings
+//     with i;ascii-casemap as I18NLEVEL=1 asks, but I18NLEVEL is not
+//     announced. SORT RETURN (ESORT) has no PARTIAL and CONTEXT=SEARCH and
+//     CONTEXT=SORT (RFC 5267 §4) are not offered; MIN and MAX of a SORT
+//     RETURN are the first and last message in sort order and ALL keeps
+//     the sort order.
 //
 // # Concurrency
 //
