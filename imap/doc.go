@@ -62,8 +62,10 @@
 //     count a "[fwd: ...]" wrapper as a forward when THREAD=REFERENCES
 //     asks whether a subject is a reply or forward. A message's
 //     references are the message IDs of References, or else the first of
-//     In-Reply-To; duplicate Message-IDs after the first and missing ones
-//     get unique IDs. Equal dates order by sequence number.
+//     In-Reply-To; only "<...>" counts as a message ID (not the words of
+//     an old "In-Reply-To: Your message of ..."). Duplicate Message-IDs
+//     after the first and missing ones get unique IDs. Equal dates order
+//     by sequence number.
 //
 // # Limits
 //

@@ -173,18 +173,26 @@ func (c *container) firstMsg() *SortData {
 	return nil
 }
 
+// messageIDs returns the "<...>" message IDs of a Message-ID,
+// References or In-Reply-To value. Words outside angle brackets are not
+// IDs: old mailers wrote In-Reply-To values like "Your message of ...",
+// whose words would link unrelated messages.
+func messageIDs(v string) []string {
+	if !strings.Contains(v, "<") {
+		return nil
+	}
+	ids, _ := mime.ParseMessageIDs(v)
+	return ids
+}
+
 // referenceIDs returns the references of a message: the message IDs of
 // References, or else the first of In-Reply-To.
 func referenceIDs(d *SortData) []string {
-	if d.References != "" {
-		if ids, err := mime.ParseMessageIDs(d.References); err == nil {
-			return ids
-		}
+	if ids := messageIDs(d.References); len(ids) > 0 {
+		return ids
 	}
-	if d.InReplyTo != "" {
-		if ids, err := mime.ParseMessageIDs(d.InReplyTo); err == nil {
-			return ids[:1]
-		}
+	if ids := messageIDs(d.InReplyTo); len(ids) > 0 {
+		return ids[:1]
 	}
 	return nil
 }
@@ -205,7 +213,8 @@ func references(ms []*SortData, kind NumKind) []Thread {
 	// Step 1: link messages by their references, in sequence order.
 	for _, d := range ms {
 		var c *container
-		if id, err := mime.ParseMessageID(d.MessageID); err == nil && id != "" {
+		if ids := messageIDs(d.MessageID); len(ids) > 0 {
+			id := ids[0]
 			if k := byID[id]; k != nil && k.d == nil {
 				c = k
 			} else if k == nil {

@@ -61,6 +61,11 @@ func TestThreadReferences(t *testing.T) {
 			tmsg(2, 15, "<b@b>", "<a@b> <c@b>", "", ""),
 			tmsg(3, 16, "<c@b>", "<b@b>", "", ""),
 		}, "(3 2)(1)"},
+		{"words outside angle brackets are no ids", []imap.SortData{
+			tmsg(1, 1, "<a@x>", "", "Your message of Tue", ""),
+			tmsg(2, 2, "<b@x>", "", "Your message of Wed", ""),
+			tmsg(3, 3, "Your", "", "", ""),
+		}, "(1)(2)(3)"},
 		{"self reference", []imap.SortData{tmsg(1, 1, "<a@x>", "<a@x>", "", "")}, "(1)"},
 		{"duplicate message-id gets its own", []imap.SortData{
 			tmsg(1, 1, "<a@x>", "", "", ""),
