@@ -73,6 +73,8 @@ func FuzzServer(f *testing.F) {
 		"a AUTHENTICATE PLAIN\r\n*\r\n",
 		"a SEARCH CHARSET UTF-8 C\r\n",
 		"a ID (\"name\" {1+}\r\nx)\r\n",
+		"a SORT (REVERSE SUBJECT DISPLAYFROM) UTF-8 OR FROM x ALL\r\nb UID SORT RETURN (MIN ALL) (DATE) US-ASCII 1:*\r\n",
+		"a THREAD REFERENCES UTF-8 ALL\r\nb UID THREAD ORDEREDSUBJECT US-ASCII NOT SEEN\r\n",
 	} {
 		f.Add(s)
 	}
