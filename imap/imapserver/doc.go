@@ -98,12 +98,14 @@
 //   - LIST-EXTENDED selection options are not supported; a parenthesised
 //     list of patterns is.
 //   - SEARCH, SORT and THREAD accept the charsets US-ASCII and UTF-8 (others
-//     get NO [BADCHARSET (US-ASCII UTF-8)]). SORT and THREAD compare strings
-//     with i;ascii-casemap as I18NLEVEL=1 asks, but I18NLEVEL is not
-//     announced. SORT RETURN (ESORT) has no PARTIAL and CONTEXT=SEARCH and
-//     CONTEXT=SORT (RFC 5267 §4) are not offered; MIN and MAX of a SORT
-//     RETURN are the first and last message in sort order and ALL keeps
-//     the sort order.
+//     get NO [BADCHARSET (US-ASCII UTF-8)]). RFC 5256 asks SORT and
+//     THREAD to collate strings as I18NLEVEL=1 (RFC 5255) does; they use
+//     i;ascii-casemap, which agrees with it on ASCII text (non-ASCII text
+//     sorts by its UTF-8 octets), and I18NLEVEL is not announced.
+//   - SORT RETURN (ESORT) has no PARTIAL, and CONTEXT=SEARCH and
+//     CONTEXT=SORT (RFC 5267 §4) are not offered. MIN and MAX of a SORT
+//     RETURN are the first and last message in sort order, and ALL keeps
+//     the sort order (ranges only for ascending runs).
 //
 // # Concurrency
 //
