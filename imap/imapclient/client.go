@@ -56,7 +56,8 @@ type Options struct {
 	// Logger receives protocol errors (nil discards).
 	Logger *slog.Logger
 	// MaxResponses bounds the replies that List, Lsub, Expunge,
-	// UIDExpunge, Store and UIDStore collect for one command (default
+	// UIDExpunge, Store and UIDStore collect for one command, and the
+	// numbers ESort and UIDESort expand from an ALL (default
 	// 1,000,000). A server sending more gets the command failed with
 	// [ErrProtocol] and the connection closed, so an endless response
 	// cannot exhaust memory. FETCH through a [FetchHandler] streams and is

@@ -4,7 +4,8 @@
 // SELECT/EXAMINE, CREATE, DELETE, RENAME, SUBSCRIBE, LIST, LSUB, STATUS,
 // APPEND (LITERAL+ when offered), FETCH with streamed body sections,
 // STORE, SEARCH, SORT and THREAD (RFC 5256, with typed results: sequence
-// numbers or UIDs in sort order, [imap.Thread] trees), EXPUNGE, COPY, MOVE,
+// numbers or UIDs in sort order, [imap.Thread] trees), SORT RETURN (ESORT,
+// RFC 5267 §3, [Client.ESort]), EXPUNGE, COPY, MOVE,
 // their UID variants, IDLE, CLOSE, UNSELECT, NOOP and LOGOUT.
 //
 // [Dial] connects in plaintext, [DialStartTLS] upgrades at once with
@@ -22,7 +23,8 @@
 // Limits: responses are read with the [imap.Limits] of Options (64 KiB
 // per response outside literals, 64 MiB per streamed literal, 8 MiB of
 // in-memory literals per response by default); List, Expunge and Store
-// collect at most Options.MaxResponses replies. A response over a limit
+// collect at most Options.MaxResponses replies, and ESort as many numbers
+// from its ALL. A response over a limit
 // fails the command and closes the connection.
 //
 // Concurrency: a Client may be used from several goroutines; commands

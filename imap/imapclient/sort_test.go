@@ -62,6 +62,16 @@ func TestSortAndThread(t *testing.T) {
 		{Num: 4},
 	}, threads)
 
+	res, err := c.ESort(ctxT(t), imapclient.SortReturn{Min: true, Max: true, All: true, Count: true}, []imap.SortCriterion{{Key: imap.SortDate, Reverse: true}}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, &imapclient.SortResult{Min: 4, Max: 1, All: []uint32{4, 2, 3, 1}, Count: 4}, res)
+	res, err = c.UIDESort(ctxT(t), imapclient.SortReturn{}, []imap.SortCriterion{{Key: imap.SortDate, Reverse: true}}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, &imapclient.SortResult{UID: true, All: []uint32{5, 3, 4, 2}}, res)
+	res, err = c.ESort(ctxT(t), imapclient.SortReturn{Min: true, Count: true}, []imap.SortCriterion{{Key: imap.SortDate}}, &imap.SearchCriteria{Header: []imap.SearchHeader{{Key: "SUBJECT", Value: "nothing"}}})
+	require.NoError(t, err)
+	assert.Equal(t, &imapclient.SortResult{}, res)
+
 	_, err = c.Thread(ctxT(t), "SHUFFLE", nil)
 	var se *imapclient.StatusError
 	require.ErrorAs(t, err, &se)
@@ -97,7 +107,7 @@ func replyServer(t *testing.T, untagged string) string {
 			tag, _, _ := strings.Cut(line, " ")
 			out := tag + " OK done\r\n"
 			if first {
-				out = untagged + out
+				out = strings.ReplaceAll(untagged, "$tag", tag) + out
 			}
 			if _, err := c.Write([]byte(out)); err != nil {
 				return
@@ -174,4 +184,41 @@ func TestSortResponses(t *testing.T) {
 		assert.True(t, errors.Is(err, imapclient.ErrProtocol), "%q: %v", reply, err)
 		_ = c.Close()
 	}
+}
+
+func TestESortResponses(t *testing.T) {
+	t.Parallel()
+	keys := []imap.SortCriterion{{Key: imap.SortArrival}}
+	good := map[string]*imapclient.SortResult{
+		"* ESEARCH (TAG \"$tag\") UID MIN 7 MAX 2 ALL 7,3:5,9:8,2 COUNT 7\r\n":    {UID: true, Min: 7, Max: 2, All: []uint32{7, 3, 4, 5, 9, 8, 2}, Count: 7},
+		"* ESEARCH (TAG \"other\") ALL 1\r\n* ESEARCH (TAG \"$tag\") COUNT 0\r\n": {},
+		"* ESEARCH (TAG \"$tag\") MODSEQ 5 COUNT 1\r\n":                           {Count: 1},
+	}
+	for reply, want := range good {
+		t.Run(strings.TrimSpace(reply), func(t *testing.T) {
+			t.Parallel()
+			c, err := imapclient.Dial(ctxT(t), replyServer(t, reply), nil)
+			require.NoError(t, err)
+			defer c.Close()
+			got, err := c.ESort(ctxT(t), imapclient.SortReturn{All: true}, keys, nil)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+		})
+	}
+	for _, reply := range []string{
+		"* ESEARCH (TAG \"$tag\") ALL 1:4294967295\r\n", "* ESEARCH (TAG \"$tag\") ALL 0\r\n",
+		"* ESEARCH (TAG \"$tag\") ALL 1,a\r\n", "* ESEARCH (TAG \"$tag\") MIN x\r\n",
+		"* ESEARCH (TAG \"$tag\") MIN\r\n", "* ESEARCH (TAG \"$tag\") COUNT 4294967296\r\n",
+	} {
+		t.Run("bad "+strings.TrimSpace(reply), func(t *testing.T) {
+			t.Parallel()
+			c, err := imapclient.Dial(ctxT(t), replyServer(t, reply), nil)
+			require.NoError(t, err)
+			defer c.Close()
+			_, err = c.ESort(ctxT(t), imapclient.SortReturn{All: true}, keys, nil)
+			assert.True(t, errors.Is(err, imapclient.ErrProtocol), "%v", err)
+		})
+	}
+	assert.Equal(t, "RETURN (MIN MAX ALL COUNT)", imapclient.SortReturn{Min: true, Max: true, All: true, Count: true}.String())
+	assert.Equal(t, "RETURN ()", imapclient.SortReturn{}.String())
 }
