@@ -25,16 +25,17 @@
 // [SeqSet] (sequence sets and UID sets), [Flag], [Address], [Envelope],
 // [BodyStructure], [FetchOptions] with [FetchSection], [SearchCriteria]
 // (parsing, formatting, and evaluation with [SearchCriteria.Match]),
-// SORT and THREAD (RFC 5256, RFC 5957): [SortCriterion] lists
-// ([Decoder.SortCriteria], [FormatSortCriteria]), [BaseSubject] (§2.1),
-// [Sort] and [Threads] (ORDEREDSUBJECT and REFERENCES, §4) over
-// [SortData] that [Message.SortData] fills from a message, [Thread]
-// trees written by [Encoder.WriteThreads] and read by [Decoder.Threads],
-// and [CompareCasemap] (i;ascii-casemap),
 // mailbox data ([ListData], [StatusData], [SelectData]). [Message] computes
 // ENVELOPE, BODYSTRUCTURE and body sections of a raw message with package
 // [github.com/mailkit-go/mailkit/mime]. [EncodeMailbox] and
 // [DecodeMailbox] convert modified UTF-7 mailbox names (RFC 3501 §5.1.3).
+//
+// SORT and THREAD (RFC 5256, RFC 5957): [SortCriterion] lists
+// ([Decoder.SortCriteria], [FormatSortCriteria]), [BaseSubject] (§2.1),
+// [Sort] and [Threads] (ORDEREDSUBJECT and REFERENCES, §4) over the
+// [SortData] that [Message.SortData] fills from a message, [Thread] trees
+// written by [Encoder.WriteThreads] and read by [Decoder.Threads], and
+// [CompareCasemap] (i;ascii-casemap).
 //
 // # Deviations
 //
