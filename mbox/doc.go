@@ -38,6 +38,37 @@
 // first so the new message stays intact and readable. Symbolic links and
 // files with several hard links are refused as mailboxes.
 //
+// # Dot-locks
+//
+// LockDotlock interoperates with liblockfile (mutt, procmail) and Postfix
+// local: the lock is "<path>.lock", created with O_EXCL and holding the
+// PID, and one older than Mailbox.DotlockStale (default 5 minutes) is
+// taken as abandoned and removed. Two processes breaking the same stale
+// lock must not both end up holding it, so breaking is guarded:
+//
+//   - A Mailbox holding a dot-lock keeps the lock file open with an
+//     exclusive flock(2) until it has removed it. A lock whose flock is
+//     held belongs to a live process and is never broken, whatever its
+//     age; the kernel drops the flock of a process that dies.
+//   - A breaker opens the lock file, judges that file stale, takes its
+//     flock without waiting (excluding the holder and other breakers of
+//     the same file), checks that "<path>.lock" still names it, renames
+//     it to a unique name ("<path>.lock.stale.<pid>.<random>") and checks
+//     that the renamed file is the one it judged (device and inode). Only
+//     then is it removed. Otherwise another program replaced the lock in
+//     between, and it is put back with link(2), which never replaces a
+//     lock created meanwhile.
+//   - Releasing removes the lock only if it is still the holder's file.
+//
+// So Mailboxes (in one process or several) never hold one dot-lock at
+// once. A crash leaves at worst a stale lock, broken later, or, between
+// the rename and the removal, the already broken lock under its unique
+// name. Other programs remove stale locks by name without these checks:
+// against them the race is narrowed, not closed, and a Mailbox that holds
+// a dot-lock longer than their stale age (Read holds it while its callback
+// runs) may lose it to them. Without flock (unsupported platform or file
+// system) locks are judged by age alone, as other dot-lock users do.
+//
 // # Limits
 //
 // [Limits]: MaxMessageSize (default 64 MiB) and MaxLineLength (default

@@ -10,6 +10,8 @@ import (
 
 const openNoFollow = 0
 
+const openNonblock = 0
+
 func tryKernelLock(_ *os.File, method LockMethod, _ bool) (bool, error) {
 	return false, fmt.Errorf("%w: kernel lock method %d (use LockDotlock or LockNone)", ErrUnsupported, method)
 }

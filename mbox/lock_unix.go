@@ -14,6 +14,9 @@ import (
 // openNoFollow refuses to open a symbolic link as the mailbox.
 const openNoFollow = syscall.O_NOFOLLOW
 
+// openNonblock keeps opening a dot-lock that is a FIFO from blocking.
+const openNonblock = syscall.O_NONBLOCK
+
 // tryKernelLock makes one non-blocking attempt at the kernel lock; busy
 // reports that another holder has it.
 func tryKernelLock(f *os.File, method LockMethod, exclusive bool) (busy bool, err error) {

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -58,7 +57,9 @@ type Mailbox struct {
 	// ctx may end the wait earlier). Timing out is ErrLocked.
 	LockTimeout time.Duration
 	// DotlockStale is the age after which someone else's dot-lock is
-	// considered abandoned and removed (default DefaultDotlockStale).
+	// considered abandoned and removed (default DefaultDotlockStale); a
+	// dot-lock held by a live Mailbox is never removed (see the package
+	// documentation).
 	DotlockStale time.Duration
 	// Perm is the mode of a newly created mailbox (default 0600).
 	Perm fs.FileMode
@@ -72,6 +73,10 @@ type Mailbox struct {
 	Logger *slog.Logger
 
 	mu sync.Mutex
+
+	// breakHook, when set (tests only), is called at each stage of
+	// breaking a stale dot-lock, so tests can interleave other lockers.
+	breakHook func(breakStage)
 }
 
 func (m *Mailbox) now() time.Time {
@@ -346,32 +351,4 @@ func waitLock(ctx context.Context, try func() (busy bool, err error)) error {
 			pause *= 2
 		}
 	}
-}
-
-// dotlock creates Path+".lock" exclusively, removing a stale one.
-func (m *Mailbox) dotlock(ctx context.Context) (func(), error) {
-	lock := m.Path + ".lock"
-	stale := m.DotlockStale
-	if stale <= 0 {
-		stale = DefaultDotlockStale
-	}
-	err := waitLock(ctx, func() (bool, error) {
-		f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL|openNoFollow, 0o644)
-		if err == nil {
-			_, _ = f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
-			return false, f.Close()
-		}
-		if !errors.Is(err, fs.ErrExist) {
-			return false, fmt.Errorf("mbox: dot-lock %s: %w", lock, err)
-		}
-		if st, serr := os.Lstat(lock); serr == nil && m.now().Sub(st.ModTime()) > stale {
-			m.log().Debug("mbox: removing stale dot-lock", "path", lock)
-			_ = os.Remove(lock)
-		}
-		return true, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return func() { _ = os.Remove(lock) }, nil
 }
