@@ -418,16 +418,20 @@ type SearchTarget struct {
 	SentDate time.Time
 
 	msg      *Message // set by Message.SearchTarget
-	bodyText []byte   // lower-cased decoded text, computed on demand
+	bodyText []byte   // decoded text prepared for i;unicode-casemap, computed on demand
 	hdrText  []byte
 	decoded  bool
 }
 
 // MaxSearchText bounds the decoded text of one message that BODY and TEXT
-// search (16 MiB); text beyond it is not searched.
+// search (16 MiB, counted after preparation for i;unicode-casemap); text
+// beyond it is not searched.
 const MaxSearchText = 16 << 20
 
-// decode computes the lower-cased decoded header and body text once.
+// decode prepares the decoded header and body text once, each header
+// field and each text part as a string of its own for i;unicode-casemap
+// (so a part that is not valid UTF-8 is searched as octets without
+// affecting the others).
 func (t *SearchTarget) decode() {
 	if t.decoded {
 		return
@@ -439,9 +443,9 @@ func (t *SearchTarget) decode() {
 		raw = append(append(raw, t.Header...), t.Body...)
 		m = ParseMessage(raw)
 	}
-	t.hdrText = lowerText(decodedHeader(m.Header()))
+	t.hdrText = appendCasemapHeader(nil, m.Header(), -1)
 	if m.root == nil {
-		t.bodyText = lowerText(m.Body())
+		t.bodyText = appendCasemap(nil, m.Body(), MaxSearchText)
 		return
 	}
 	var body []byte
@@ -451,11 +455,11 @@ func (t *SearchTarget) decode() {
 		}
 		if p != m.root && p.Parent != nil && p.Parent.IsMessage() {
 			// The header of an embedded message is part of the body.
-			body = append(body, decodedHeader(p.RawHeader())...)
+			body = appendCasemapHeader(body, p.RawHeader(), MaxSearchText)
 		}
 		if p.IsText() && !p.IsMultipart() {
 			b, _ := p.Bytes() // unknown charsets: the bytes as they are
-			body = append(body, b...)
+			body = appendCasemap(body, b, MaxSearchText)
 			body = append(body, '\n')
 		}
 		return nil
@@ -463,22 +467,28 @@ func (t *SearchTarget) decode() {
 	if len(body) > MaxSearchText {
 		body = body[:MaxSearchText]
 	}
-	t.bodyText = lowerText(body)
+	t.bodyText = body
 }
 
 var errStopWalk = errors.New("imap: search text limit reached")
 
-// decodedHeader returns the fields of a raw header section unfolded, one
-// per line, with RFC 2047 encoded words decoded.
-func decodedHeader(h []byte) []byte {
-	var out []byte
+// appendCasemapHeader appends the fields of a raw header section to dst,
+// unfolded, one per line as "name: value", with RFC 2047 encoded words
+// decoded and each field prepared for i;unicode-casemap on its own;
+// it stops once dst holds limit bytes (limit < 0: no limit).
+func appendCasemapHeader(dst, h []byte, limit int) []byte {
+	var line []byte
 	forEachField(h, func(name, value []byte) {
-		out = append(out, name...)
-		out = append(out, ':', ' ')
-		out = append(out, decodeValue(value)...)
-		out = append(out, '\n')
+		if limit >= 0 && len(dst) >= limit {
+			return
+		}
+		line = append(line[:0], name...)
+		line = append(line, ':', ' ')
+		line = append(line, decodeValue(value)...)
+		dst = appendCasemap(dst, line, limit)
+		dst = append(dst, '\n')
 	})
-	return out
+	return dst
 }
 
 // decodeValue decodes the RFC 2047 encoded words of an unfolded value.
@@ -486,8 +496,6 @@ func decodeValue(v []byte) string {
 	s, _ := mime.DecodeHeader(string(v)) // unknown charsets stay literal
 	return s
 }
-
-func lowerText(b []byte) []byte { return bytes.ToLower(b) }
 
 func hasFlag(flags []Flag, f Flag) bool {
 	for _, g := range flags {
@@ -498,19 +506,13 @@ func hasFlag(flags []Flag, f Flag) bool {
 	return false
 }
 
-func containsFold(hay []byte, needle string) bool {
+// containsPrepared reports whether needle, prepared for
+// i;unicode-casemap, occurs in hay, already prepared.
+func containsPrepared(hay []byte, needle string) bool {
 	if needle == "" {
 		return true
 	}
-	return bytes.Contains(bytes.ToLower(hay), bytes.ToLower([]byte(needle)))
-}
-
-// containsLower is containsFold for a haystack already in lower case.
-func containsLower(lowerHay []byte, needle string) bool {
-	if needle == "" {
-		return true
-	}
-	return bytes.Contains(lowerHay, bytes.ToLower([]byte(needle)))
+	return bytes.Contains(hay, []byte(UnicodeCasemap(needle)))
 }
 
 func dayOf(t time.Time) time.Time {
@@ -569,8 +571,9 @@ func headerValues(h []byte, key string) [][]byte {
 }
 
 // Match reports whether the message satisfies all criteria. Text is
-// compared case-insensitively as a substring after decoding (RFC 3501
-// §6.4.4): header values with their RFC 2047 encoded words decoded; BODY
+// compared as a substring under the i;unicode-casemap collation (RFC
+// 5051, the I18NLEVEL=1 default of RFC 5255; see [ContainsUnicodeCasemap])
+// after decoding (RFC 3501 §6.4.4): header values with their RFC 2047 encoded words decoded; BODY
 // and TEXT look at the text/* parts with their transfer encoding removed
 // and their charset converted to UTF-8, and at the headers of embedded
 // messages. Other parts (attachments) are not searched.
@@ -616,7 +619,7 @@ func (c *SearchCriteria) Match(m *SearchTarget) bool {
 	for _, h := range c.Header {
 		found := false
 		for _, v := range headerValues(m.Header, h.Key) {
-			if containsFold([]byte(decodeValue(v)), h.Value) || isAddressKey(h.Key) && addressesContain(v, h.Value) {
+			if ContainsUnicodeCasemap(decodeValue(v), h.Value) || isAddressKey(h.Key) && addressesContain(v, h.Value) {
 				found = true
 				break
 			}
@@ -629,12 +632,12 @@ func (c *SearchCriteria) Match(m *SearchTarget) bool {
 		m.decode()
 	}
 	for _, s := range c.Body {
-		if !containsLower(m.bodyText, s) {
+		if !containsPrepared(m.bodyText, s) {
 			return false
 		}
 	}
 	for _, s := range c.Text {
-		if !containsLower(m.hdrText, s) && !containsLower(m.bodyText, s) {
+		if !containsPrepared(m.hdrText, s) && !containsPrepared(m.bodyText, s) {
 			return false
 		}
 	}
@@ -668,7 +671,7 @@ func addressesContain(v []byte, s string) bool {
 		return false
 	}
 	for _, a := range as {
-		if containsFold([]byte(a.Name+" <"+a.Address+">"), s) {
+		if ContainsUnicodeCasemap(a.Name+" <"+a.Address+">", s) {
 			return true
 		}
 	}

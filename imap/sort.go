@@ -185,34 +185,38 @@ func (d *SortData) sentDate() time.Time {
 }
 
 // Sort orders msgs by criteria (RFC 5256 §3): each key compares as the
-// RFC says (strings with i;ascii-casemap, dates as instants, addresses by
-// the first one, SUBJECT by base subject), later keys break ties of
-// earlier ones, and messages equal on all keys keep sequence-number
-// order. It returns the sequence numbers (kind [NumSeq]) or UIDs
-// ([NumUID]) in sorted order. msgs is not modified.
+// RFC says (strings with i;unicode-casemap, RFC 5051, as the I18NLEVEL=1
+// collation of RFC 5255 asks; dates as instants; addresses by the first
+// one; SUBJECT by base subject), later keys break ties of earlier ones,
+// and messages equal on all keys keep sequence-number order. Each
+// message's string keys are prepared once per call, not per comparison
+// (see [UnicodeCasemap]; ASCII strings without copying). It returns the
+// sequence numbers (kind [NumSeq]) or UIDs ([NumUID]) in sorted order.
+// msgs is not modified.
 func Sort(msgs []SortData, criteria []SortCriterion, kind NumKind) []uint32 {
 	type item struct {
 		d    *SortData
-		keys []string // string keys, casemapped, by criterion index
+		keys []collationKey // string keys, prepared, by criterion index
 	}
 	items := make([]item, len(msgs))
+	keys := make([]collationKey, len(msgs)*len(criteria))
 	for i := range msgs {
-		it := item{d: &msgs[i], keys: make([]string, len(criteria))}
+		it := item{d: &msgs[i], keys: keys[i*len(criteria) : (i+1)*len(criteria) : (i+1)*len(criteria)]}
 		for k, c := range criteria {
 			switch c.Key {
 			case SortCc:
-				it.keys[k] = casemapKey(msgs[i].Cc)
+				it.keys[k] = newCollationKey(msgs[i].Cc)
 			case SortFrom:
-				it.keys[k] = casemapKey(msgs[i].From)
+				it.keys[k] = newCollationKey(msgs[i].From)
 			case SortTo:
-				it.keys[k] = casemapKey(msgs[i].To)
+				it.keys[k] = newCollationKey(msgs[i].To)
 			case SortDisplayFrom:
-				it.keys[k] = casemapKey(msgs[i].DisplayFrom)
+				it.keys[k] = newCollationKey(msgs[i].DisplayFrom)
 			case SortDisplayTo:
-				it.keys[k] = casemapKey(msgs[i].DisplayTo)
+				it.keys[k] = newCollationKey(msgs[i].DisplayTo)
 			case SortSubject:
 				b, _ := BaseSubject(msgs[i].Subject)
-				it.keys[k] = casemapKey(b)
+				it.keys[k] = newCollationKey(b)
 			}
 		}
 		items[i] = it
@@ -228,7 +232,7 @@ func Sort(msgs []SortData, criteria []SortCriterion, kind NumKind) []uint32 {
 			case SortSize:
 				r = cmp.Compare(a.d.Size, b.d.Size)
 			default:
-				r = strings.Compare(a.keys[k], b.keys[k])
+				r = a.keys[k].compare(b.keys[k])
 			}
 			if c.Reverse {
 				r = -r

@@ -72,7 +72,7 @@ func orderedSubject(ms []*SortData, kind NumKind) []Thread {
 	items := make([]item, len(ms))
 	for i, d := range ms {
 		b, _ := BaseSubject(d.Subject)
-		items[i] = item{d: d, subj: casemapKey(b), date: d.sentDate()}
+		items[i] = item{d: d, subj: UnicodeCasemap(b), date: d.sentDate()}
 	}
 	byDate := func(a, b item) int {
 		if r := a.date.Compare(b.date); r != 0 {
@@ -351,7 +351,7 @@ func threadSubject(c *container) (key string, replyOrFwd bool) {
 		d = c.children[0].d
 	}
 	b, re := BaseSubject(d.Subject)
-	return casemapKey(b), re
+	return UnicodeCasemap(b), re
 }
 
 // mergeBySubject is step 5: threads under the root with the same base

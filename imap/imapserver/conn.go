@@ -423,6 +423,11 @@ func (c *conn) caps() []string {
 		caps = append(caps, "SASL-IR")
 	}
 	caps = append(caps, "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "ESEARCH")
+	// I18NLEVEL=1 (RFC 5255 §4): SEARCH, and SORT and THREAD where
+	// offered, compare strings with i;unicode-casemap, as imap.Sort,
+	// imap.Threads and imap.SearchCriteria.Match do. SEARCH is always
+	// there, so it is announced whether or not SORT is.
+	caps = append(caps, "I18NLEVEL=1")
 	if _, ok := c.sess.(MoveSession); ok {
 		caps = append(caps, "MOVE")
 	}
