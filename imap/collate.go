@@ -61,9 +61,9 @@ func CompareUnicodeCasemap(a, b string) int {
 // ContainsUnicodeCasemap reports whether substr is a substring of s
 // under the i;unicode-casemap collation (RFC 5051): whether the
 // [UnicodeCasemap] form of substr occurs in that of s. "émile" is in
-// "ÉMILE" and in "Émile", and "emile" in both too (the accent is a
-// combining mark of its own after decomposition). An empty substr is in
-// every s.
+// "ÉMILE", "Émile" and "e\u0301mile"; "emile" is not, as the accent,
+// a combining mark of its own after decomposition, stands between "E"
+// and "M" (but "mile" and "e" are). An empty substr is in every s.
 func ContainsUnicodeCasemap(s, substr string) bool {
 	if substr == "" {
 		return true
