@@ -70,9 +70,9 @@ func TestSortDisplayFromUnicodeCasemap(t *testing.T) {
 func TestSearchUnicodeCasemap(t *testing.T) {
 	t.Parallel()
 	r := collationEnv(t, []string{
-		"From: a@x\r\nSubject: =?UTF-8?Q?=C3=89MILE?= arrives\r\n\r\nbody\r\n", // 1: ÉMILE, encoded word
-		"From: b@x\r\nSubject: Emile arrives\r\n\r\nbody\r\n",                  // 2: no accent
-		"From: c@x\r\nSubject: =?UTF-8?Q?e=CC=81mile?= arrives\r\n\r\nbody\r\n", // 3: e + U+0301
+		"From: a@x\r\nSubject: =?UTF-8?Q?=C3=89MILE?= arrives\r\n\r\nbody\r\n",                                                                                           // 1: ÉMILE, encoded word
+		"From: b@x\r\nSubject: Emile arrives\r\n\r\nbody\r\n",                                                                                                            // 2: no accent
+		"From: c@x\r\nSubject: =?UTF-8?Q?e=CC=81mile?= arrives\r\n\r\nbody\r\n",                                                                                          // 3: e + U+0301
 		"From: d@x\r\nSubject: plain\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nDear \xc3\x89MILE, welcome \xef\xac\x81le\r\n", // 4: body ÉMILE and the ligature ﬁ
 	})
 	cases := []struct{ name, cmd, want string }{
