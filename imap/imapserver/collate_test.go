@@ -70,10 +70,14 @@ func TestSortDisplayFromUnicodeCasemap(t *testing.T) {
 func TestSearchUnicodeCasemap(t *testing.T) {
 	t.Parallel()
 	r := collationEnv(t, []string{
-		"From: a@x\r\nSubject: =?UTF-8?Q?=C3=89MILE?= arrives\r\n\r\nbody\r\n",                                                                                           // 1: ÉMILE, encoded word
-		"From: b@x\r\nSubject: Emile arrives\r\n\r\nbody\r\n",                                                                                                            // 2: no accent
-		"From: c@x\r\nSubject: =?UTF-8?Q?e=CC=81mile?= arrives\r\n\r\nbody\r\n",                                                                                          // 3: e + U+0301
-		"From: d@x\r\nSubject: plain\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nDear \xc3\x89MILE, welcome \xef\xac\x81le\r\n", // 4: body ÉMILE and the ligature ﬁ
+		// 1: ÉMILE, encoded word
+		"From: a@x\r\nSubject: =?UTF-8?Q?=C3=89MILE?= arrives\r\n\r\nbody\r\n",
+		// 2: no accent
+		"From: b@x\r\nSubject: Emile arrives\r\n\r\nbody\r\n",
+		// 3: e + U+0301
+		"From: c@x\r\nSubject: =?UTF-8?Q?e=CC=81mile?= arrives\r\n\r\nbody\r\n",
+		// 4: body ÉMILE and the ligature ﬁ
+		"From: d@x\r\nSubject: plain\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nDear \xc3\x89MILE, welcome \xef\xac\x81le\r\n",
 	})
 	cases := []struct{ name, cmd, want string }{
 		{"subject é matches É and e+U+0301", "SEARCH CHARSET UTF-8 SUBJECT {6+}\r\n\xc3\xa9mile", "* SEARCH 1 3"},
