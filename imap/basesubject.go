@@ -25,7 +25,8 @@ import (
 // "Re:"/"Fw:"/"Fwd:" leader, a "(fwd)" trailer or a "[fwd: ...]" wrapper
 // was removed (step 5 of THREAD=REFERENCES asks for the first two; the
 // wrapper is a forward too). The result keeps its letter case: compare
-// base subjects with [CompareCasemap] (i;ascii-casemap).
+// base subjects with [CompareUnicodeCasemap] (i;unicode-casemap), as
+// [Sort] and [Threads] do.
 //
 // BaseSubject runs in time linear in the length of subject, up to the
 // number of "[fwd:" wrappers.
@@ -175,7 +176,8 @@ func hasPrefixFold(s, prefix string) bool {
 
 // CompareCasemap compares a and b with the i;ascii-casemap collation (RFC
 // 4790 §9.2): octet by octet after mapping a-z to A-Z. It returns -1, 0
-// or +1. SORT and THREAD compare strings with it (RFC 5256 §1).
+// or +1. SORT, THREAD and SEARCH use [CompareUnicodeCasemap] instead,
+// which orders ASCII strings exactly as this does.
 func CompareCasemap(a, b string) int {
 	n := min(len(a), len(b))
 	for i := 0; i < n; i++ {

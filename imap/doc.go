@@ -34,8 +34,42 @@
 // ([Decoder.SortCriteria], [FormatSortCriteria]), [BaseSubject] (§2.1),
 // [Sort] and [Threads] (ORDEREDSUBJECT and REFERENCES, §4) over the
 // [SortData] that [Message.SortData] fills from a message, [Thread] trees
-// written by [Encoder.WriteThreads] and read by [Decoder.Threads], and
-// [CompareCasemap] (i;ascii-casemap).
+// written by [Encoder.WriteThreads] and read by [Decoder.Threads].
+//
+// # Collation
+//
+// SORT, THREAD and SEARCH compare strings with i;unicode-casemap (RFC
+// 5051), the collation that I18NLEVEL=1 (RFC 5255 §4) makes the default
+// and that RFC 5256 asks SORT and THREAD to use: [UnicodeCasemap]
+// prepares a string (each character replaced by its simple titlecase
+// mapping, then by its full compatibility decomposition, NFKD, from
+// golang.org/x/text/unicode/norm), and the prepared forms compare as
+// octets: [CompareUnicodeCasemap] orders, [ContainsUnicodeCasemap] finds
+// substrings. So "Émile" sorts as "E" U+0301 "MILE", between "dave" and
+// "yann", and SEARCH SUBJECT "émile" finds "ÉMILE" and "e"+U+0301+"mile".
+// As RFC 5051 §2 says:
+//
+//   - a string that is not valid UTF-8 is not prepared: it compares as
+//     its octets, without case folding (a SEARCH prepares each header
+//     field and each text part on its own, so one bad part does not
+//     affect the others);
+//   - the characters of a decomposition are not titlecased again: "ﬁ"
+//     prepares to "fi" and so equals neither "fi" nor "FI" typed in
+//     ASCII (both prepare to "FI"), and U+01C4 to "D" "z" U+030C;
+//   - characters are prepared one at a time, so combining marks are not
+//     reordered as NFKD would; titlecase is the simple mapping of
+//     UnicodeData.txt, without SpecialCasing ("ß" stays "ß").
+//
+// Hangul syllables, for which UnicodeData.txt lists no decomposition,
+// are decomposed into their jamo as NFKD does (RFC 5051 calls its
+// decomposition step effectively NFKD); that is our reading, not the
+// RFC's letter. Unicode data is that of the Go release (unicode) and of
+// golang.org/x/text (norm).
+//
+// On ASCII text the collation is i;ascii-casemap (a-z mapped to A-Z,
+// [CompareCasemap]); ASCII strings take a fast path that does not
+// allocate. [Sort] prepares each message's keys once per call, not per
+// comparison.
 //
 // # Deviations
 //
@@ -44,17 +78,15 @@
 //     BODY and TEXT the text/* parts with transfer encoding removed and
 //     charset converted to UTF-8 (plus the headers of embedded messages).
 //     Non-text parts (attachments) are not searched; at most
-//     [MaxSearchText] bytes of decoded text per message are. Case folding
-//     is Unicode lower-casing ("ß" does not match "SS").
+//     [MaxSearchText] bytes of decoded text per message are. Text compares
+//     with i;unicode-casemap (see Collation; "ß" does not match "SS").
 //   - ENVELOPE keeps obsolete source routes ([Address.Route]); encoded
 //     words in names and subjects are passed on undecoded, as RFC 3501
 //     asks.
 //   - Binary fetch (RFC 3516 BINARY[]) is refused; ~{n} literals are read
 //     as ordinary literals.
 //   - DecodeMailbox is strict: non-canonical modified UTF-7 is rejected.
-//   - SORT and THREAD (RFC 5256) compare strings with i;ascii-casemap:
-//     octets after mapping a-z to A-Z, so non-ASCII text sorts by its
-//     UTF-8 bytes. Sent dates are compared as instants; a missing or
+//   - SORT and THREAD (RFC 5256): sent dates are compared as instants; a missing or
 //     unparsable Date uses the internal date (§2.2). FROM, TO and CC
 //     sort by the local part of the first address (RFC 3501
 //     addr-mailbox), or the group name when the field starts with a

@@ -2,6 +2,7 @@ package imap_test
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/mailkit-go/mailkit/imap"
@@ -58,4 +59,19 @@ func ExampleThreads() {
 	// Output:
 	// REFERENCES (1 (3)(4))(2 5)
 	// ORDEREDSUBJECT (1 (3)(4))(2 5)
+}
+
+// i;unicode-casemap sorts "Émile" as "E" U+0301 "MILE", between "dave"
+// and "yann", and matches substrings whatever their case or
+// normalisation.
+func ExampleCompareUnicodeCasemap() {
+	names := []string{"yann", "Émile", "Zoe", "dave", "alice"}
+	slices.SortFunc(names, imap.CompareUnicodeCasemap)
+	fmt.Println(names)
+	fmt.Printf("%+q\n", imap.UnicodeCasemap("Émile"))
+	fmt.Println(imap.ContainsUnicodeCasemap("Re: ÉMILE arrives", "émile"))
+	// Output:
+	// [alice dave Émile yann Zoe]
+	// "E\u0301MILE"
+	// true
 }

@@ -81,10 +81,12 @@
 //     sections and text SEARCH read the message into memory (bounded by
 //     maildir's MaxMessageSize).
 //   - SORT (with ESORT and SORT=DISPLAY) and THREAD (ORDEREDSUBJECT,
-//     REFERENCES) use [imap.Sort] and [imap.Threads]. They read every
-//     matching message, one at a time, to take the keys from its header
-//     (nothing is cached or indexed), except SORT by ARRIVAL and SIZE
-//     only, which reads no message file.
+//     REFERENCES) use [imap.Sort] and [imap.Threads], and SEARCH
+//     [imap.SearchCriteria.Match]: strings compare with i;unicode-casemap
+//     (RFC 5051), as the I18NLEVEL=1 that imapserver announces asks.
+//     SORT and THREAD read every matching message, one at a time, to take
+//     the keys from its header (nothing is cached or indexed), except
+//     SORT by ARRIVAL and SIZE only, which reads no message file.
 //   - A rescan costs one listing of new/ and cur/ (O(messages)); the uidlist is
 //     reread only when its inode, size or modification time changed, and
 //     rewritten (O(messages)) only when messages appeared or vanished.

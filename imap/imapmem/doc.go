@@ -7,7 +7,9 @@
 // Sessions implement the optional MOVE, NAMESPACE, SORT (with ESORT and
 // SORT=DISPLAY) and THREAD (ORDEREDSUBJECT, REFERENCES) interfaces of
 // imapserver; SORT and THREAD run [imap.Sort] and [imap.Threads] over the
-// messages that match the search keys.
+// messages that match the search keys. SEARCH, SORT and THREAD compare
+// strings with i;unicode-casemap (RFC 5051), as the I18NLEVEL=1 that
+// imapserver announces asks.
 //
 // STORE answers with FETCH responses only for messages whose flags
 // changed, as Dovecot does (QUIRK: interop scripts and clients written

@@ -44,6 +44,19 @@
 // the [imap.SortData] a session collects ([imap.Message.SortData]) for
 // SORT and THREAD. imapmem and imapmaildir use them.
 //
+// # Collation
+//
+// The server announces I18NLEVEL=1 (RFC 5255 §4) in every state: the
+// default comparator of SEARCH, and of SORT and THREAD where a session
+// offers them, is i;unicode-casemap (RFC 5051; see package imap,
+// [imap.CompareUnicodeCasemap]). RFC 5256 asks SORT and THREAD to collate
+// as I18NLEVEL=1 does, and RFC 5255 makes the level cover SEARCH too;
+// since SEARCH is always there, the capability does not depend on SORT.
+// [imap.SearchCriteria.Match], [imap.Sort] and [imap.Threads] compare
+// that way; a session that implements [Session.Search], [SortSession]
+// or [ThreadSession] by other means must too. I18NLEVEL=2 (COMPARATOR
+// command, other collations) is not offered.
+//
 // # Security
 //
 // LOGIN and AUTHENTICATE PLAIN are refused without TLS (LOGINDISABLED is
@@ -98,10 +111,7 @@
 //   - LIST-EXTENDED selection options are not supported; a parenthesised
 //     list of patterns is.
 //   - SEARCH, SORT and THREAD accept the charsets US-ASCII and UTF-8 (others
-//     get NO [BADCHARSET (US-ASCII UTF-8)]). RFC 5256 asks SORT and
-//     THREAD to collate strings as I18NLEVEL=1 (RFC 5255) does; they use
-//     i;ascii-casemap, which agrees with it on ASCII text (non-ASCII text
-//     sorts by its UTF-8 octets), and I18NLEVEL is not announced.
+//     get NO [BADCHARSET (US-ASCII UTF-8)]).
 //   - SORT RETURN (ESORT) has no PARTIAL, and CONTEXT=SEARCH and
 //     CONTEXT=SORT (RFC 5267 §4) are not offered. MIN and MAX of a SORT
 //     RETURN are the first and last message in sort order, and ALL keeps

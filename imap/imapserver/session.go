@@ -91,7 +91,9 @@ type Session interface {
 	// Expunge removes the messages marked \Deleted (only those in uids
 	// when not nil) and writes EXPUNGE responses (w may be nil: silent).
 	Expunge(ctx context.Context, w *UpdateWriter, uids imap.SeqSet) error
-	// Search returns the matching numbers (of kind).
+	// Search returns the matching numbers (of kind). Strings match as
+	// substrings under i;unicode-casemap, as the announced I18NLEVEL=1
+	// asks ([imap.SearchCriteria.Match] does).
 	Search(ctx context.Context, kind imap.NumKind, criteria *imap.SearchCriteria) ([]uint32, error)
 	// Fetch writes the items of opts for the messages in set through w
 	// (FETCH, RFC 3501 §6.4.5). Setting \Seen for non-peek sections
@@ -126,7 +128,8 @@ type MoveSession interface {
 // DISPLAYFROM and DISPLAYTO keys (RFC 5957, SORT=DISPLAY) and SORT RETURN
 // (RFC 5267 §3, ESORT), which the server computes from the result. With
 // it the server announces SORT, SORT=DISPLAY and ESORT. [imap.Sort]
-// implements the ordering over [imap.SortData].
+// implements the ordering over [imap.SortData], comparing strings with
+// i;unicode-casemap as RFC 5256 and the announced I18NLEVEL=1 ask.
 type SortSession interface {
 	// Sort returns the numbers (of kind) of the messages of the selected
 	// mailbox that match criteria, ordered by keys (SORT, UID SORT).
@@ -136,7 +139,8 @@ type SortSession interface {
 // ThreadSession is the optional THREAD extension (RFC 5256 §3) with the
 // algorithms ORDEREDSUBJECT and REFERENCES, which the server announces
 // as THREAD=ORDEREDSUBJECT and THREAD=REFERENCES. [imap.Threads]
-// implements both over [imap.SortData].
+// implements both over [imap.SortData], comparing base subjects with
+// i;unicode-casemap.
 type ThreadSession interface {
 	// Thread returns the threads (numbered by kind) of the messages of
 	// the selected mailbox that match criteria (THREAD, UID THREAD). alg
