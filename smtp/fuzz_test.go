@@ -117,8 +117,8 @@ func FuzzDataReader(f *testing.F) {
 		// the output, the error and where the input was left, whatever the
 		// buffer and read sizes.
 		for _, sz := range [][2]int{{16, 7}, {64, 4096}, {4096, 3}, {4096, 4096}} {
-			slowOut, slowErr, slowRest := readDataWith(in, opts, sz[0], sz[1], true)
-			fOut, fErr, fRest := readDataWith(in, opts, sz[0], sz[1], false)
+			slowOut, slowRest, slowErr := readDataWith(in, opts, sz[0], sz[1], true)
+			fOut, fRest, fErr := readDataWith(in, opts, sz[0], sz[1], false)
 			if !bytes.Equal(fOut, slowOut) || fmt.Sprint(fErr) != fmt.Sprint(slowErr) || !bytes.Equal(fRest, slowRest) {
 				t.Fatalf("buffer %d, reads of %d: fast path gave %q, %v, rest %q; slow path %q, %v, rest %q",
 					sz[0], sz[1], fOut, fErr, fRest, slowOut, slowErr, slowRest)
@@ -194,15 +194,13 @@ func FuzzDotWriter(f *testing.F) {
 
 // readDataWith reads in through a DataReader with a bufio buffer of bufSize
 // octets, in reads of chunk octets; slowOnly disables the fast path. It
-// returns what was delivered, the error that ended it (nil for the end of
-// data) and the input left unread.
-func readDataWith(in []byte, opts DataOptions, bufSize, chunk int, slowOnly bool) ([]byte, error, []byte) {
+// returns what was delivered, the input left unread and the error that
+// ended it (nil for the end of data).
+func readDataWith(in []byte, opts DataOptions, bufSize, chunk int, slowOnly bool) (out, rest []byte, err error) {
 	br := bufio.NewReaderSize(bytes.NewReader(in), bufSize)
 	d := NewDataReader(br, opts)
 	d.slowOnly = slowOnly
-	var out []byte
 	buf := make([]byte, chunk)
-	var err error
 	for {
 		var n int
 		n, err = d.Read(buf)
@@ -214,6 +212,6 @@ func readDataWith(in []byte, opts DataOptions, bufSize, chunk int, slowOnly bool
 	if err == io.EOF {
 		err = nil
 	}
-	rest, _ := io.ReadAll(br)
-	return out, err, rest
+	rest, _ = io.ReadAll(br)
+	return out, rest, err
 }
