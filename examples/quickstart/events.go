@@ -32,6 +32,8 @@ const (
 	KindSpoolLoaded      Kind = "spool-loaded"       // queued message found in the spool at start
 	KindSpoolCorrupt     Kind = "spool-corrupt"      // spool file that did not parse, moved to corrupt/
 	KindSpoolTempRemoved Kind = "spool-temp-removed" // unfinished spool write removed at start
+	KindDSN              Kind = "dsn"                // delivery status notification stored in the spool (To = its recipient)
+	KindDSNReconciled    Kind = "dsn-reconciled"     // at start: recipients already reported removed from the original
 )
 
 // Event is one thing that happened inside the MTA.

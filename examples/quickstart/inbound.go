@@ -161,11 +161,26 @@ func (s *mxSession) Reset(context.Context)        { s.from, s.spfHdr, s.rcpts = 
 func (s *mxSession) Logout(context.Context) error { return nil }
 
 // submissionBackend accepts mail from authenticated local users (the smtp
-// server's ProfileSubmission enforces TLS before AUTH and AUTH before MAIL):
-// local recipients go straight to their Maildir, the others into the
-// durable queue. Data returns nil, and the client gets 250, only after
-// both are on disk; when the queue is full a recipient for another domain
-// gets 452 4.3.1 at RCPT (or the message at DATA).
+// server's ProfileSubmission enforces TLS before AUTH and AUTH before MAIL)
+// and keeps their DSN parameters (RET, ENVID, NOTIFY, ORCPT).
+//
+// Data writes the whole message, local and remote recipients alike, to
+// the durable queue first, and only then delivers the local recipients'
+// copies to their Maildirs and rewrites the spool file without them (the
+// rest stays queued for the next hop). The guarantee:
+//
+//   - a temporary error (451, or 452 4.3.1 when the queue is full) means
+//     the spool write failed and nothing was delivered anywhere, so the
+//     client's retry cannot duplicate a local copy;
+//   - 250 means the message is on disk for every recipient; a local
+//     delivery that fails after that is retried by the queue (Flush),
+//     not reported to the client;
+//   - a crash after a Maildir delivery but before the spool file was
+//     rewritten delivers that local copy again after restart (at least
+//     once, as for the next hop).
+//
+// Because local mail now passes through the queue, a full queue refuses
+// it too; a recipient gets 452 4.3.1 at RCPT (or the message at DATA).
 type submissionBackend struct {
 	smtp.SASLAuth
 	m *MTA
@@ -178,13 +193,11 @@ func (b *submissionBackend) NewSession(_ context.Context, c *smtp.ConnInfo) (smt
 type submissionSession struct {
 	m       *MTA
 	c       *smtp.ConnInfo
-	from    string
-	local   []string
-	remote  []string
+	in      inbound
 	queueID string // of the last message queued, for the 250 reply
 }
 
-func (s *submissionSession) Mail(ctx context.Context, from string, _ *smtp.MailOptions) error {
+func (s *submissionSession) Mail(ctx context.Context, from string, opts *smtp.MailOptions) error {
 	s.Reset(ctx)
 	if !strings.EqualFold(from, s.c.AuthUser) {
 		reply := &smtp.Error{Code: 553, Enhanced: esmtp.EnhancedCode{Class: 5, Subject: 7, Detail: 1},
@@ -192,24 +205,29 @@ func (s *submissionSession) Mail(ctx context.Context, from string, _ *smtp.MailO
 		s.m.events.add(Event{Hop: "submission", Kind: KindSenderRefused, Client: s.c.RemoteIP, From: from, Result: replyString(reply)})
 		return reply
 	}
-	s.from = from
+	s.in.from = from
+	if opts != nil {
+		s.in.ret, s.in.envid = esmtp.Ret(opts.Return), opts.EnvelopeID
+	}
 	return nil
 }
 
-func (s *submissionSession) Rcpt(_ context.Context, to string, _ *smtp.RcptOptions) error {
+func (s *submissionSession) Rcpt(_ context.Context, to string, opts *smtp.RcptOptions) error {
 	_, domain, _ := strings.Cut(to, "@")
-	if !s.m.isLocal(domain) {
-		if len(s.remote) == 0 && s.m.queue.full(0) {
-			return errQueueFull
-		}
-		s.remote = append(s.remote, to)
-		return nil
-	}
-	if !s.m.store.exists(to) {
+	if s.m.isLocal(domain) && !s.m.store.exists(to) {
 		return &smtp.Error{Code: 550, Enhanced: esmtp.EnhancedCode{Class: 5, Subject: 1, Detail: 1},
 			Message: "<" + to + ">: Recipient address rejected: User unknown"}
 	}
-	s.local = append(s.local, to)
+	if len(s.in.rcpts) == 0 && s.m.queue.full(0) {
+		return errQueueFull
+	}
+	if d := dsnFromOptions(opts); !d.isZero() {
+		if s.in.dsn == nil {
+			s.in.dsn = map[string]rcptDSN{}
+		}
+		s.in.dsn[to] = d
+	}
+	s.in.rcpts = append(s.in.rcpts, to)
 	return nil
 }
 
@@ -219,31 +237,23 @@ func (s *submissionSession) Data(ctx context.Context, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	// Take room in the queue first, so that a full queue refuses the
-	// message before anything was delivered locally.
-	var res *reservation
-	if len(s.remote) > 0 {
-		if res, err = s.m.queue.reserve(int64(len(data))); err != nil {
-			return err
-		}
-		defer res.release()
+	res, err := s.m.queue.reserve(int64(len(data)))
+	if err != nil {
+		return err
 	}
-	s.m.events.add(Event{Hop: "submission", Kind: KindSubmission, Client: s.c.RemoteIP, From: s.from,
+	defer res.release()
+	s.m.events.add(Event{Hop: "submission", Kind: KindSubmission, Client: s.c.RemoteIP, From: s.in.from,
 		Result: fmt.Sprintf("user %s via %s, %s", s.c.AuthUser, s.c.AuthMechanism, s.c.Protocol())})
-	for _, to := range s.local {
-		msg, err := s.m.store.deliver(ctx, to, data)
-		if err != nil {
-			return err
-		}
-		s.m.events.add(Event{Hop: "submission", Kind: KindDelivered, From: s.from, To: to,
-			Result: fmt.Sprintf("Maildir new/%s (%d bytes)", msg.Filename, len(data))})
+	// Returns once the spool file and its directory entry are synced.
+	it, err := res.commit(ctx, s.in, data)
+	if err != nil {
+		return err
 	}
-	if res != nil {
-		// Returns once the spool file and its directory entry are synced.
-		if s.queueID, err = res.commit(ctx, s.from, s.remote, data); err != nil {
-			return err
-		}
-	}
+	s.queueID = it.id
+	// On disk: the answer is 250 from here on, whatever happens to the
+	// local copies (the queue retries them).
+	s.m.queue.attempt(ctx, it, "submission", true)
+	res.enqueue(it)
 	return nil
 }
 
@@ -251,9 +261,7 @@ func (s *submissionSession) Data(ctx context.Context, r io.Reader) error {
 // file's queue id when the message was queued.
 func (s *submissionSession) QueueID() string { return s.queueID }
 
-func (s *submissionSession) Reset(context.Context) {
-	s.from, s.local, s.remote = "", nil, nil
-}
+func (s *submissionSession) Reset(context.Context)        { s.in = inbound{} }
 func (s *submissionSession) Logout(context.Context) error { return nil }
 
 // replyString formats a reply error the way it goes on the wire.

@@ -59,6 +59,10 @@ type queue struct {
 	sel    *mx.Selector
 	spool  *spool
 	lim    QueueLimits
+	// crashAfterDSN, when set and returning true, stops an attempt right
+	// after a notification was stored, before the original's spool file
+	// is updated, as if the process had died there (tests only).
+	crashAfterDSN func() bool
 
 	flushMu sync.Mutex // one Flush at a time: it owns the queued items' fields
 	mu      sync.Mutex // guards the fields below
@@ -79,11 +83,30 @@ type queued struct {
 	arrived  time.Time
 	attempts int
 	next     time.Time
+	// RFC 3461 parameters, kept in the spool.
+	ret   esmtp.Ret
+	envid string
+	dsn   map[string]rcptDSN // by recipient address
+	// For a notification the queue generated: the message and recipients
+	// it reports on (see reconcile).
+	dsnFor  string
+	dsnRcpt []string
+	// lastErr is the last temporary failure per recipient, for the
+	// report when the message expires. Memory only: after a restart an
+	// expiry report has no Diagnostic-Code for earlier attempts.
+	lastErr map[string]string
 }
 
 func (it *queued) envelope() *spoolEnvelope {
 	return &spoolEnvelope{ID: it.id, From: it.from, Rcpts: it.rcpts, Arrived: it.arrived,
-		Attempts: it.attempts, Next: it.next, Size: it.size}
+		Attempts: it.attempts, Next: it.next, Size: it.size,
+		Ret: it.ret, EnvID: it.envid, RcptDSN: it.dsn, DSNFor: it.dsnFor, DSNRcpt: it.dsnRcpt}
+}
+
+func fromEnvelope(e *spoolEnvelope) *queued {
+	return &queued{id: e.ID, from: e.From, rcpts: e.Rcpts, size: e.Size,
+		arrived: e.Arrived, attempts: e.Attempts, next: e.Next,
+		ret: e.Ret, envid: e.EnvID, dsn: e.RcptDSN, dsnFor: e.DSNFor, dsnRcpt: e.DSNRcpt}
 }
 
 const (
@@ -123,8 +146,7 @@ func (q *queue) load() error {
 	q.lastID, q.idMark = rep.IDMark, rep.IDMark
 	for _, li := range items {
 		e := li.env
-		it := &queued{id: e.ID, from: e.From, rcpts: e.Rcpts, size: e.Size,
-			arrived: e.Arrived, attempts: e.Attempts, next: e.Next}
+		it := fromEnvelope(e)
 		q.items = append(q.items, it)
 		q.bytes += e.Size
 		if n, err := strconv.ParseUint(e.ID, 16, 64); err == nil && n > q.lastID {
@@ -134,7 +156,7 @@ func (q *queue) load() error {
 			Result: fmt.Sprintf("queue id %s from the spool, %d attempt(s) so far, next try at %s",
 				e.ID, e.Attempts, e.Next.Format(time.RFC3339))})
 	}
-	return nil
+	return q.reconcileLocked()
 }
 
 // idBlock is how far ahead of the id it hands out newID moves the id mark
@@ -215,41 +237,66 @@ func (r *reservation) release() {
 	r.q.mu.Unlock()
 }
 
-// commit stores the message durably and queues it. When it returns nil
-// the spool file and its directory entry are on disk.
-func (r *reservation) commit(ctx context.Context, from string, rcpts []string, data []byte) (string, error) {
+// inbound is what the submission server accepted: the envelope with its
+// DSN parameters.
+type inbound struct {
+	from  string
+	rcpts []string
+	ret   esmtp.Ret
+	envid string
+	dsn   map[string]rcptDSN
+}
+
+// commit stores the message durably. When it returns nil the spool file
+// and its directory entry are on disk; the message is not yet in the
+// queue: the caller may first deliver the local recipients (attempt with
+// localOnly) and then hands it over with enqueue.
+func (r *reservation) commit(ctx context.Context, in inbound, data []byte) (*queued, error) {
 	q := r.q
-	defer r.release()
 	if int64(len(data)) != r.size {
-		return "", errors.New("quickstart: message size differs from the reservation")
+		return nil, errors.New("quickstart: message size differs from the reservation")
 	}
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return nil, err
 	}
 	q.mu.Lock()
 	now := q.m.now()
 	id, err := q.newID()
 	q.mu.Unlock()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	it := &queued{id: id, from: from, rcpts: append([]string(nil), rcpts...),
-		size: r.size, arrived: now, next: now}
+	it := &queued{id: id, from: in.from, rcpts: append([]string(nil), in.rcpts...),
+		size: r.size, arrived: now, next: now, ret: in.ret, envid: in.envid, dsn: in.dsn}
 	if _, err := q.spool.write(it.envelope(), bytes.NewReader(data)); err != nil {
 		// Whether or not the file made it, the client gets a temporary
 		// error and will send again; do not leave a copy behind.
 		_ = q.spool.remove(it.id)
-		return "", fmt.Errorf("quickstart: spooling message: %w", err)
+		return nil, fmt.Errorf("quickstart: spooling message: %w", err)
 	}
-	q.mu.Lock()
-	q.items = append(q.items, it)
-	q.bytes += it.size
-	q.mu.Unlock()
-	for _, to := range rcpts {
-		q.m.events.add(Event{Hop: "queue", Kind: KindQueued, From: from, To: to,
+	for _, to := range in.rcpts {
+		q.m.events.add(Event{Hop: "queue", Kind: KindQueued, From: in.from, To: to,
 			Result: fmt.Sprintf("queue id %s, on disk as %s%s (fsynced before the 250)", it.id, spoolPrefix, it.id)})
 	}
-	return it.id, nil
+	return it, nil
+}
+
+// enqueue hands a committed message to the queue, in place of the room
+// reserved for it; one without recipients left (all delivered locally)
+// is not queued.
+func (r *reservation) enqueue(it *queued) {
+	q := r.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !r.done {
+		r.done = true
+		q.reservedN--
+		q.reservedBytes -= r.size
+	}
+	if len(it.rcpts) > 0 {
+		q.items = append(q.items, it)
+		q.bytes += it.size
+	}
 }
 
 // Len returns the number of messages waiting.
@@ -259,21 +306,30 @@ func (q *queue) Len() int {
 	return len(q.items)
 }
 
-// Flush tries every due message once.
+// Flush tries every due message once. A notification that an attempt
+// queued is due at once and tried in the same Flush (in a second round;
+// notifications never cause notifications, so two rounds suffice).
 func (q *queue) Flush(ctx context.Context) {
 	q.flushMu.Lock()
 	defer q.flushMu.Unlock()
-	q.mu.Lock()
-	now := q.m.now()
-	var due []*queued
-	for _, it := range q.items {
-		if !it.next.After(now) {
-			due = append(due, it)
+	tried := map[*queued]bool{}
+	for range 3 {
+		q.mu.Lock()
+		now := q.m.now()
+		var due []*queued
+		for _, it := range q.items {
+			if !tried[it] && len(it.rcpts) > 0 && !it.next.After(now) {
+				due = append(due, it)
+			}
 		}
-	}
-	q.mu.Unlock()
-	for _, it := range due {
-		q.attempt(ctx, it)
+		q.mu.Unlock()
+		if len(due) == 0 {
+			break
+		}
+		for _, it := range due {
+			tried[it] = true
+			q.attempt(ctx, it, "queue", false)
+		}
 	}
 	q.mu.Lock()
 	kept := q.items[:0]
@@ -295,21 +351,30 @@ func (q *queue) Flush(ctx context.Context) {
 // f readable). A failure is logged: the old file stays, so a restart
 // repeats what it recorded.
 func (q *queue) save(it *queued, f *os.File, off int64) {
-	if len(it.rcpts) == 0 {
-		if err := q.spool.remove(it.id); err != nil {
-			q.m.logger().Error("quickstart: removing a delivered message from the spool", "id", it.id, "err", err)
-		}
-		return
-	}
-	if _, err := q.spool.write(it.envelope(), io.NewSectionReader(f, off, it.size)); err != nil {
+	if err := q.saveErr(it, f, off); err != nil {
 		q.m.logger().Error("quickstart: updating a spool file", "id", it.id, "err", err)
 	}
 }
 
-// attempt delivers one message, one transaction per recipient domain,
-// and records the outcome in the spool after each transaction that
-// settled a recipient and after the attempt.
-func (q *queue) attempt(ctx context.Context, it *queued) {
+func (q *queue) saveErr(it *queued, f *os.File, off int64) error {
+	if len(it.rcpts) == 0 {
+		return q.spool.remove(it.id)
+	}
+	_, err := q.spool.write(it.envelope(), io.NewSectionReader(f, off, it.size))
+	return err
+}
+
+// attempt delivers one message, one transaction per recipient domain
+// (local domains go to the Maildirs), and records the outcome in the
+// spool after each transaction that settled a recipient and after the
+// attempt. Before a settled recipient leaves the spool file, the
+// notification it asked for (see notify) is stored durably.
+//
+// With localOnly it delivers only the recipients in local domains and
+// leaves the others, the attempt counter and the schedule alone: the
+// submission backend does this right after spooling a message. hop
+// names the hop in the events.
+func (q *queue) attempt(ctx context.Context, it *queued, hop string, localOnly bool) {
 	// The file, not memory, says where the data starts: the header's
 	// length changes with every rewrite.
 	name := spoolPrefix + it.id
@@ -350,11 +415,19 @@ func (q *queue) attempt(ctx context.Context, it *queued) {
 	off := li.off
 	body := func() io.Reader { return io.NewSectionReader(f, off, it.size) }
 
-	it.attempts++
+	if !localOnly {
+		it.attempts++
+	}
 	byDomain := map[string][]string{}
+	var untouched []string // recipients this attempt leaves alone
 	for _, to := range it.rcpts {
 		_, d, _ := strings.Cut(to, "@")
-		byDomain[strings.ToLower(d)] = append(byDomain[strings.ToLower(d)], to)
+		d = strings.ToLower(d)
+		if localOnly && !q.m.isLocal(d) {
+			untouched = append(untouched, to)
+			continue
+		}
+		byDomain[d] = append(byDomain[d], to)
 	}
 	domains := make([]string, 0, len(byDomain))
 	for d := range byDomain {
@@ -363,21 +436,31 @@ func (q *queue) attempt(ctx context.Context, it *queued) {
 	sort.Strings(domains)
 	var left []string
 	for i, d := range domains {
-		retry := q.deliverDomain(ctx, it, d, byDomain[d], body)
-		left = append(left, retry...)
+		retry, notes := q.deliverDomain(ctx, it, d, byDomain[d], body, hop)
 		if len(retry) == len(byDomain[d]) {
+			left = append(left, retry...)
 			continue // nothing settled
 		}
-		// Some recipients were delivered or bounced: record that before
-		// the next transaction, so that a crash does not repeat it.
+		// Some recipients were delivered or bounced: store the
+		// notifications, then record that in the spool before the next
+		// transaction, so that a crash does not repeat it.
+		keep, crashed := q.notify(ctx, it, notes, body)
+		if crashed {
+			return
+		}
+		left = append(left, retry...)
+		left = append(left, keep...)
 		rest := append([]string(nil), left...)
 		for _, d2 := range domains[i+1:] {
 			rest = append(rest, byDomain[d2]...)
 		}
-		it.rcpts = rest
+		it.rcpts = append(rest, untouched...)
 		q.save(it, f, off)
 	}
-	it.rcpts = left
+	it.rcpts = append(left, untouched...)
+	if localOnly {
+		return
+	}
 	if len(left) == 0 {
 		if len(domains) == 0 {
 			q.save(it, f, off) // no recipients at all: remove the file
@@ -386,10 +469,18 @@ func (q *queue) attempt(ctx context.Context, it *queued) {
 	}
 	now := q.m.now()
 	if now.Sub(it.arrived) >= maxAge {
+		var notes []dsnNote
 		for _, to := range left {
 			q.m.events.add(Event{Hop: "queue", Kind: KindBounced, From: it.from, To: to, Result: "expired after " + maxAge.String()})
+			notes = append(notes, dsnNote{rcpt: to, action: esmtp.ActionFailed, status: codeExpired,
+				diag: it.lastErr[to], text: "delivery time expired after " + maxAge.String()})
 		}
-		it.rcpts = nil
+		keep, crashed := q.notify(ctx, it, notes, body)
+		if crashed {
+			return
+		}
+		it.rcpts = keep
+		it.next = now.Add(retryMax) // only if a notification could not be stored
 		q.save(it, f, off)
 		return
 	}
@@ -405,23 +496,36 @@ func (q *queue) attempt(ctx context.Context, it *queued) {
 	}
 }
 
+// codeExpired is the status of a message that stayed in the queue too
+// long (RFC 3463: 4.4.7, permanent here since the queue gives up).
+var codeExpired = esmtp.EnhancedCode{Class: 5, Subject: 4, Detail: 7}
+
 // deliverDomain sends to the recipients of one domain and returns those
-// that should be retried. body returns a fresh reader of the message data.
-// Permanent failures are reported and dropped (a real MTA would send a DSN
-// to the sender, e.g. built with esmtp).
-func (q *queue) deliverDomain(ctx context.Context, it *queued, domain string, rcpts []string, body func() io.Reader) (retry []string) {
-	fail := func(err error, rs []string) []string {
-		if smtp.IsTemporary(err) || isTemporaryRoute(err) {
+// that should be retried, and a note for each recipient it settled that
+// may call for a notification: failed ones, those relayed to a next hop
+// without DSN, and local deliveries. body returns a fresh reader of the
+// message data.
+func (q *queue) deliverDomain(ctx context.Context, it *queued, domain string, rcpts []string, body func() io.Reader, hop string) (retry []string, notes []dsnNote) {
+	if q.m.isLocal(domain) {
+		return q.deliverLocal(ctx, it, rcpts, body, hop)
+	}
+	// fail settles rs after err: retried when temporary, else bounced.
+	fail := func(err error, rs []string, remote string) []string {
+		if !isPermanent(err) {
+			for _, to := range rs {
+				q.noteTemporary(it, to, err)
+			}
 			return rs
 		}
 		for _, to := range rs {
 			q.m.events.add(Event{Hop: "queue", Kind: KindBounced, From: it.from, To: to, Result: err.Error()})
+			notes = append(notes, failureNote(to, err, remote))
 		}
 		return nil
 	}
 	targets, err := q.router.Lookup(ctx, domain)
 	if err != nil {
-		return fail(err, rcpts)
+		return fail(err, rcpts, ""), notes
 	}
 	var lastErr error = errors.New("quickstart: no usable MX host")
 	for _, t := range q.sel.Order(targets) {
@@ -434,7 +538,7 @@ func (q *queue) deliverDomain(ctx context.Context, it *queued, domain string, rc
 			hostport := q.m.hopAddr(t, ip)
 			q.m.events.add(Event{Hop: "queue", Kind: KindRoute, From: it.from, To: strings.Join(rcpts, ","),
 				Result: fmt.Sprintf("%s -> MX %d %s -> %s (attempt %d)", domain, t.Pref, t.Host, hostport, it.attempts)})
-			res, err := q.send(ctx, t.Host, hostport, it.from, rcpts, body())
+			res, hopDSN, err := q.send(ctx, t.Host, hostport, it, rcpts, body())
 			if err != nil && res == nil {
 				// Could not talk to this host at all (connection, greeting,
 				// TLS): try the next address or MX host.
@@ -447,29 +551,93 @@ func (q *queue) deliverDomain(ctx context.Context, it *queued, domain string, rc
 				// MAIL or the data phase failed: nobody got the message.
 				q.m.events.add(Event{Hop: "queue", Kind: KindDeferred, From: it.from, To: strings.Join(rcpts, ","),
 					Result: fmt.Sprintf("%s said: %s", t.Host, replyString(err))})
-				return fail(err, rcpts)
+				return fail(err, rcpts, t.Host), notes
 			}
 			for _, r := range res.Rcpts {
 				if r.Err == nil {
+					detail := ""
+					if !hopDSN {
+						detail = "next hop does not offer DSN"
+						notes = append(notes, dsnNote{rcpt: r.Addr, action: esmtp.ActionRelayed,
+							status: esmtp.EnhancedCode{Class: 2, Subject: 0, Detail: 0}, remote: t.Host,
+							diag: "250 " + res.Reply})
+					}
 					q.m.events.add(Event{Hop: "queue", Kind: KindForwarded, From: it.from, To: r.Addr,
-						Result: fmt.Sprintf("%s said: 250 %s", t.Host, res.Reply)})
+						Result: fmt.Sprintf("%s said: 250 %s", t.Host, res.Reply), Detail: detail})
 					continue
 				}
 				if smtp.IsTemporary(r.Err) {
 					q.m.events.add(Event{Hop: "queue", Kind: KindDeferred, From: it.from, To: r.Addr,
 						Result: fmt.Sprintf("%s said: %s", t.Host, replyString(r.Err))})
 				}
-				retry = append(retry, fail(r.Err, []string{r.Addr})...)
+				retry = append(retry, fail(r.Err, []string{r.Addr}, t.Host)...)
 			}
-			return retry
+			return retry, notes
 		}
 	}
-	return fail(lastErr, rcpts)
+	return fail(lastErr, rcpts, ""), notes
 }
 
-// send runs one SMTP transaction with opportunistic STARTTLS. A nil Result
-// means the session could not be set up.
-func (q *queue) send(ctx context.Context, host, hostport, from string, rcpts []string, data io.Reader) (*smtp.Result, error) {
+// deliverLocal stores the message in the Maildirs of local recipients.
+func (q *queue) deliverLocal(ctx context.Context, it *queued, rcpts []string, body func() io.Reader, hop string) (retry []string, notes []dsnNote) {
+	data, err := io.ReadAll(body())
+	if err != nil {
+		q.m.logger().Error("quickstart: reading a spooled message", "id", it.id, "err", err)
+		return rcpts, nil
+	}
+	for _, to := range rcpts {
+		if !q.m.store.exists(to) {
+			err := &smtp.Error{Code: 550, Enhanced: esmtp.EnhancedCode{Class: 5, Subject: 1, Detail: 1},
+				Message: "<" + to + ">: Recipient address rejected: User unknown"}
+			q.m.events.add(Event{Hop: hop, Kind: KindBounced, From: it.from, To: to, Result: replyString(err)})
+			notes = append(notes, failureNote(to, err, ""))
+			continue
+		}
+		msg, err := q.m.store.deliver(ctx, to, data)
+		if err != nil {
+			q.m.logger().Error("quickstart: local delivery", "id", it.id, "to", to, "err", err)
+			q.m.events.add(Event{Hop: hop, Kind: KindDeferred, From: it.from, To: to, Result: "local delivery failed, will retry"})
+			q.noteTemporary(it, to, err)
+			retry = append(retry, to)
+			continue
+		}
+		q.m.events.add(Event{Hop: hop, Kind: KindDelivered, From: it.from, To: to,
+			Result: fmt.Sprintf("Maildir new/%s (%d bytes)", msg.Filename, len(data))})
+		notes = append(notes, dsnNote{rcpt: to, action: esmtp.ActionDelivered,
+			status: esmtp.EnhancedCode{Class: 2, Subject: 0, Detail: 0}})
+	}
+	return retry, notes
+}
+
+// noteTemporary remembers a temporary failure for an expiry report.
+func (q *queue) noteTemporary(it *queued, to string, err error) {
+	if it.lastErr == nil {
+		it.lastErr = map[string]string{}
+	}
+	var se *smtp.Error
+	if errors.As(err, &se) {
+		it.lastErr[to] = replyString(err)
+	} else {
+		delete(it.lastErr, to) // not an SMTP reply: no Diagnostic-Code
+	}
+}
+
+// isPermanent reports whether a delivery error is final: a 5xx reply or
+// a permanent routing failure (no such domain, null MX). Anything else,
+// network errors included, is retried until the message expires.
+func isPermanent(err error) bool {
+	var me *mx.Error
+	if errors.As(err, &me) {
+		return me.Permanent
+	}
+	return !smtp.IsTemporary(err)
+}
+
+// send runs one SMTP transaction with opportunistic STARTTLS, passing
+// the DSN parameters on (the smtp client sends them only when the next
+// hop offers DSN, which hopDSN reports). A nil Result means the session
+// could not be set up.
+func (q *queue) send(ctx context.Context, host, hostport string, it *queued, rcpts []string, data io.Reader) (res *smtp.Result, hopDSN bool, err error) {
 	var tlsConf *tls.Config
 	if q.m.cfg.OutboundTLS != nil {
 		tlsConf = q.m.cfg.OutboundTLS.Clone()
@@ -477,17 +645,25 @@ func (q *queue) send(ctx context.Context, host, hostport, from string, rcpts []s
 	}
 	c, err := smtp.Dial(ctx, hostport, &smtp.ClientOptions{LocalName: q.m.cfg.Hostname, TLSConfig: tlsConf})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer c.Close()
-	res, err := c.Send(ctx, &smtp.Envelope{From: from, To: rcpts}, data)
+	env := &smtp.Envelope{From: it.from, To: rcpts,
+		Mail: smtp.MailOptions{Return: smtp.DSNReturn(it.ret), EnvelopeID: it.envid}}
+	if len(it.dsn) > 0 {
+		env.Rcpt = make([]smtp.RcptOptions, len(rcpts))
+		for i, to := range rcpts {
+			env.Rcpt[i] = it.dsn[to].rcptOptions()
+		}
+	}
+	res, err = c.Send(ctx, env, data)
 	if res == nil {
 		res = &smtp.Result{}
 	}
 	if err == nil {
 		_ = c.Quit(ctx)
 	}
-	return res, err
+	return res, c.Has(esmtp.DSN), err
 }
 
 // isTemporaryRoute reports an mx lookup failure worth retrying.

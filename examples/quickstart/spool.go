@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mailkit-go/mailkit/esmtp"
 )
 
 // The spool keeps one file per queued message in Config.SpoolDir, named
@@ -32,8 +34,34 @@ import (
 //
 //	Received: from laptop.example.test ...
 //
-// The first line names the format and its version; a reader refuses any
-// other version rather than guess. Header lines end in LF, keys appear
+// Version 2 adds the DSN parameters of RFC 3461 and the link between a
+// delivery status notification and the message it reports on, all as
+// optional lines (a version-2 file without them is written as version 1,
+// so that it stays readable by a version-1 reader):
+//
+//	quickstart-spool: 2
+//	id: 0006278a1c2e5f01
+//	from: <alice@example.test>
+//	ret: HDRS
+//	envid: QQ+2B4711
+//	rcpt: <dave@remote.test>
+//	rcpt-params: NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;dave@remote.test
+//	rcpt: <erin@remote.test>
+//	...
+//
+// ret is MAIL's RET (FULL or HDRS) and envid MAIL's ENVID, xtext-encoded
+// as on the wire. rcpt-params, at most once and only right after the rcpt
+// line it belongs to, holds that recipient's NOTIFY and ORCPT in RCPT
+// parameter syntax (read with esmtp.ParseRcptParams). A notification the
+// MTA generated (null sender) carries "dsn-for: <queue id>" and one
+// "dsn-rcpt: <address>" line per recipient it reports on: if the MTA
+// stops after writing the notification but before rewriting the original
+// without those recipients, the next start finishes the rewrite instead
+// of reporting (and sending) them again (see queue).
+//
+// The first line names the format and its version; a reader takes
+// versions 1 and 2 and refuses any other rather than guess. A version-1
+// file with a version-2 line is malformed. Header lines end in LF, keys appear
 // once each except rcpt (one line per recipient still to deliver, at least
 // one), and addresses sit in angle brackets ("<>" is the null sender) so
 // that a quoted local part with spaces survives. size is the exact length
@@ -58,7 +86,7 @@ import (
 
 const (
 	spoolMagic        = "quickstart-spool"
-	spoolVersion      = 1
+	spoolVersion      = 2 // the newest version read and written
 	spoolPrefix       = "q-"
 	spoolTempPrefix   = "tmp-"
 	spoolCorruptDir   = "corrupt"
@@ -66,6 +94,7 @@ const (
 	maxSpoolRcpts     = 1000     // recipients in one file
 	maxSpoolAddress   = 1024     // bytes of one address
 	maxSpoolAttempts  = 1 << 20  // sanity bound on the attempts counter
+	maxSpoolEnvID     = 100      // octets of a decoded ENVID (RFC 3461 §4.4)
 	defaultQueueMsgs  = 10000
 	defaultQueueBytes = 1 << 30                 // 1 GiB of message data
 	defaultQueueMsg   = 32<<20 + maxSpoolHeader // the smtp default plus room for prepended fields
@@ -135,6 +164,40 @@ type spoolEnvelope struct {
 	Attempts int
 	Next     time.Time
 	Size     int64 // length of the message data
+
+	// Version 2 (DSN) fields; all optional.
+	Ret     esmtp.Ret          // MAIL RET, "" when not given
+	EnvID   string             // MAIL ENVID, decoded; "" when not given
+	RcptDSN map[string]rcptDSN // NOTIFY and ORCPT by recipient address
+	DSNFor  string             // queue id of the message this notification reports on
+	DSNRcpt []string           // the recipients of DSNFor it reports on
+}
+
+// rcptDSN holds the RFC 3461 parameters of one recipient.
+type rcptDSN struct {
+	Notify esmtp.Notify // 0 when NOTIFY was not given
+	ORcpt  *esmtp.ORcpt // nil when ORCPT was not given
+}
+
+func (d rcptDSN) isZero() bool { return d.Notify == 0 && d.ORcpt == nil }
+
+// params returns d as RCPT parameters for the spool ("NOTIFY=... ORCPT=...").
+func (d rcptDSN) params() string {
+	p := esmtp.RcptParams{Notify: d.Notify, ORcpt: d.ORcpt}
+	return strings.TrimPrefix(p.String(), " ")
+}
+
+// version returns the lowest format version that can hold e.
+func (e *spoolEnvelope) version() int {
+	if e.Ret != "" || e.EnvID != "" || e.DSNFor != "" || len(e.DSNRcpt) > 0 {
+		return 2
+	}
+	for _, r := range e.Rcpts {
+		if !e.RcptDSN[r].isZero() {
+			return 2
+		}
+	}
+	return 1
 }
 
 // validQueueID reports whether id is 16 lower-case hex digits, the form
@@ -187,7 +250,20 @@ func (e *spoolEnvelope) encodeHeader() ([]byte, error) {
 		return nil, bad("attempts or size out of range")
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s: %d\nid: %s\nfrom: <%s>\n", spoolMagic, spoolVersion, e.ID, e.From)
+	fmt.Fprintf(&b, "%s: %d\nid: %s\nfrom: <%s>\n", spoolMagic, e.version(), e.ID, e.From)
+	switch e.Ret {
+	case "":
+	case esmtp.RetFull, esmtp.RetHdrs:
+		fmt.Fprintf(&b, "ret: %s\n", e.Ret)
+	default:
+		return nil, bad("bad RET")
+	}
+	if e.EnvID != "" {
+		if len(e.EnvID) > maxSpoolEnvID {
+			return nil, bad("ENVID too long")
+		}
+		fmt.Fprintf(&b, "envid: %s\n", esmtp.EncodeXtext(e.EnvID))
+	}
 	for _, r := range e.Rcpts {
 		if r == "" {
 			return nil, bad("empty recipient")
@@ -196,6 +272,31 @@ func (e *spoolEnvelope) encodeHeader() ([]byte, error) {
 			return nil, bad(why)
 		}
 		fmt.Fprintf(&b, "rcpt: <%s>\n", r)
+		if d := e.RcptDSN[r]; !d.isZero() {
+			if d.ORcpt != nil && (d.ORcpt.Addr == "" || checkAddress(d.ORcpt.Addr) != "" || !validAddrType(d.ORcpt.AddrType)) {
+				return nil, bad("bad ORCPT")
+			}
+			if d.Notify&esmtp.NotifyNever != 0 && d.Notify != esmtp.NotifyNever ||
+				d.Notify&^(esmtp.NotifyNever|esmtp.NotifySuccess|esmtp.NotifyFailure|esmtp.NotifyDelay) != 0 {
+				return nil, bad("bad NOTIFY")
+			}
+			fmt.Fprintf(&b, "rcpt-params: %s\n", d.params())
+		}
+	}
+	if e.DSNFor != "" {
+		if !validQueueID(e.DSNFor) {
+			return nil, bad("invalid dsn-for queue id")
+		}
+		fmt.Fprintf(&b, "dsn-for: %s\n", e.DSNFor)
+	}
+	if len(e.DSNRcpt) > maxSpoolRcpts {
+		return nil, bad("too many dsn-rcpt lines")
+	}
+	for _, r := range e.DSNRcpt {
+		if r == "" || checkAddress(r) != "" {
+			return nil, bad("bad dsn-rcpt address")
+		}
+		fmt.Fprintf(&b, "dsn-rcpt: <%s>\n", r)
 	}
 	for _, t := range []time.Time{e.Arrived, e.Next} {
 		if y := t.UTC().Year(); y < 0 || y > 9999 {
@@ -233,11 +334,18 @@ func parseSpoolHeader(b []byte, maxMessage int64) (*spoolEnvelope, int, error) {
 	if !ok || magic != spoolMagic {
 		return nil, 0, syntax(0, "not a quickstart spool file")
 	}
-	if ver != strconv.Itoa(spoolVersion) {
-		return nil, 0, &SpoolError{Line: 1, Reason: fmt.Sprintf("version %.20q, want %d", ver, spoolVersion), Err: ErrSpoolVersion}
+	version := 0
+	switch ver {
+	case "1":
+		version = 1
+	case "2":
+		version = 2
+	default:
+		return nil, 0, &SpoolError{Line: 1, Reason: fmt.Sprintf("version %.20q, want 1 to %d", ver, spoolVersion), Err: ErrSpoolVersion}
 	}
 	e := &spoolEnvelope{}
 	seen := map[string]bool{}
+	prevKey := ""
 	for i := 1; i < len(lines); i++ {
 		line := lines[i]
 		key, val, ok := strings.Cut(line, ": ")
@@ -247,13 +355,61 @@ func parseSpoolHeader(b []byte, maxMessage int64) (*spoolEnvelope, int, error) {
 		if !utf8.ValidString(val) {
 			return nil, 0, syntax(i, "value is not UTF-8")
 		}
-		if key != "rcpt" {
+		thisKey := key
+		if key != "rcpt" && key != "rcpt-params" && key != "dsn-rcpt" {
 			if seen[key] {
 				return nil, 0, syntax(i, "duplicate "+strconv.Quote(key))
 			}
 			seen[key] = true
 		}
+		if version < 2 {
+			switch key {
+			case "ret", "envid", "rcpt-params", "dsn-for", "dsn-rcpt":
+				return nil, 0, syntax(i, strconv.Quote(key)+" needs version 2")
+			}
+		}
 		switch key {
+		case "ret":
+			switch r := esmtp.Ret(val); r {
+			case esmtp.RetFull, esmtp.RetHdrs:
+				e.Ret = r
+			default:
+				return nil, 0, syntax(i, "bad ret")
+			}
+		case "envid":
+			id, err := esmtp.DecodeXtext(val)
+			if err != nil || id == "" || len(id) > maxSpoolEnvID || esmtp.EncodeXtext(id) != val {
+				return nil, 0, syntax(i, "bad envid")
+			}
+			e.EnvID = id
+		case "rcpt-params":
+			if prevKey != "rcpt" {
+				return nil, 0, syntax(i, "rcpt-params must follow its rcpt line")
+			}
+			rp, err := esmtp.ParseRcptParams(val, nil, nil)
+			if err != nil || len(rp.Extra) > 0 || (rp.Notify == 0 && rp.ORcpt == nil) {
+				return nil, 0, syntax(i, "bad rcpt-params")
+			}
+			if rp.ORcpt != nil && (rp.ORcpt.Addr == "" || checkAddress(rp.ORcpt.Addr) != "" || !validAddrType(rp.ORcpt.AddrType)) {
+				return nil, 0, syntax(i, "bad ORCPT")
+			}
+			if e.RcptDSN == nil {
+				e.RcptDSN = map[string]rcptDSN{}
+			}
+			e.RcptDSN[e.Rcpts[len(e.Rcpts)-1]] = rcptDSN{Notify: rp.Notify, ORcpt: rp.ORcpt}
+		case "dsn-for":
+			if !validQueueID(val) {
+				return nil, 0, syntax(i, "invalid dsn-for queue id")
+			}
+			e.DSNFor = val
+		case "dsn-rcpt":
+			if len(val) < 3 || val[0] != '<' || val[len(val)-1] != '>' || checkAddress(val[1:len(val)-1]) != "" {
+				return nil, 0, syntax(i, "bad dsn-rcpt address")
+			}
+			if len(e.DSNRcpt) == maxSpoolRcpts {
+				return nil, 0, &SpoolError{Line: i + 1, Reason: "too many dsn-rcpt lines", Err: ErrSpoolTooLarge}
+			}
+			e.DSNRcpt = append(e.DSNRcpt, val[1:len(val)-1])
 		case "id":
 			if !validQueueID(val) {
 				return nil, 0, syntax(i, "invalid queue id")
@@ -309,6 +465,7 @@ func parseSpoolHeader(b []byte, maxMessage int64) (*spoolEnvelope, int, error) {
 		default:
 			return nil, 0, syntax(i, "unknown key "+strconv.Quote(truncate(key, 40)))
 		}
+		prevKey = thisKey
 	}
 	for _, k := range []string{"id", "from", "arrived", "attempts", "next", "size"} {
 		if !seen[k] {
@@ -332,6 +489,21 @@ func parseSpool(b []byte, maxMessage int64) (*spoolEnvelope, []byte, error) {
 		return nil, nil, &SpoolError{Reason: fmt.Sprintf("%d bytes of data, header says %d", len(b)-off, e.Size), Err: ErrSpoolSize}
 	}
 	return e, b[off:], nil
+}
+
+// validAddrType reports whether t is an RFC 3461 addr-type: an atom of
+// letters, digits and hyphens, as esmtp parses ORCPT.
+func validAddrType(t string) bool {
+	if t == "" || len(t) > 64 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func truncate(s string, n int) string {

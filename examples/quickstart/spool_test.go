@@ -49,7 +49,8 @@ func TestParseSpool(t *testing.T) {
 	}{
 		{"empty", "", ErrSpoolSyntax, 0},
 		{"not a spool file", "From: alice\n\nhi", ErrSpoolSyntax, 1},
-		{"future version", edit("quickstart-spool: 1", "quickstart-spool: 2"), ErrSpoolVersion, 1},
+		{"future version", edit("quickstart-spool: 1", "quickstart-spool: 3"), ErrSpoolVersion, 1},
+		{"version-2 key in version 1", edit("attempts: 1\n", "attempts: 1\nret: HDRS\n"), ErrSpoolSyntax, 8},
 		{"CRLF header", strings.ReplaceAll(validSpool, "\n", "\r\n"), ErrSpoolSyntax, 0},
 		{"truncated data", validSpool[:len(validSpool)-3], ErrSpoolSize, 0},
 		{"extra data", validSpool + "x", ErrSpoolSize, 0},
