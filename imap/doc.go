@@ -83,8 +83,12 @@
 //   - ENVELOPE keeps obsolete source routes ([Address.Route]); encoded
 //     words in names and subjects are passed on undecoded, as RFC 3501
 //     asks.
-//   - Binary fetch (RFC 3516 BINARY[]) is refused; ~{n} literals are read
-//     as ordinary literals.
+//   - BINARY (RFC 3516): [Message.BinarySection] removes base64 and
+//     quoted-printable with package mime's decoders and returns 7bit, 8bit
+//     and binary parts as they are; BINARY[] (the whole message) and
+//     multipart bodies are returned as stored, headers are not rewritten.
+//     ~{n} literals (literal8) are read like ordinary literals;
+//     [Encoder.Literal8] writes them, [NeedsLiteral8] says when (a NUL).
 //   - DecodeMailbox is strict: non-canonical modified UTF-7 is rejected.
 //   - SORT and THREAD (RFC 5256): sent dates are compared as instants; a missing or
 //     unparsable Date uses the internal date (§2.2). FROM, TO and CC

@@ -25,9 +25,14 @@ type FetchOptions struct {
 	// Body asks for BODY, the structure without extension data (not to
 	// be confused with BODY[section], which is in Sections).
 	Body bool
-	// Sections are the BODY[...], BODY.PEEK[...] and RFC822* items, in
-	// the order asked for.
+	// Sections are the BODY[...], BODY.PEEK[...], BINARY[...],
+	// BINARY.PEEK[...] (Binary set) and RFC822* items, in the order asked
+	// for.
 	Sections []*FetchSection
+	// BinarySize lists the part paths of the BINARY.SIZE[...] items (RFC
+	// 3516 §4.2): the size of each part after its content transfer
+	// encoding is removed. An empty path is the whole message.
+	BinarySize [][]int
 }
 
 // SetsSeen reports whether fetching these items sets \Seen (a non-peek
@@ -77,6 +82,10 @@ type FetchSection struct {
 	// RFC822 is "RFC822", "RFC822.HEADER" or "RFC822.TEXT" when the item
 	// was asked for by that name (the reply uses the same name).
 	RFC822 string
+	// Binary is set for BINARY[...] and BINARY.PEEK[...] (RFC 3516): the
+	// part with its content transfer encoding removed
+	// ([Message.BinarySection]). Only Part and Partial apply.
+	Binary bool
 }
 
 // Name returns the item name of the reply: "BODY[1.TEXT]<0>",
@@ -86,7 +95,11 @@ func (s *FetchSection) Name() string {
 		return s.RFC822
 	}
 	var sb strings.Builder
-	sb.WriteString("BODY[")
+	if s.Binary {
+		sb.WriteString("BINARY[")
+	} else {
+		sb.WriteString("BODY[")
+	}
 	s.writeSpec(&sb)
 	sb.WriteByte(']')
 	if s.Partial != nil {
@@ -103,7 +116,11 @@ func (s *FetchSection) command() string {
 		return s.RFC822
 	}
 	var sb strings.Builder
-	sb.WriteString("BODY")
+	if s.Binary {
+		sb.WriteString("BINARY")
+	} else {
+		sb.WriteString("BODY")
+	}
 	if s.Peek {
 		sb.WriteString(".PEEK")
 	}
@@ -162,6 +179,9 @@ func (o *FetchOptions) String() string {
 	add(o.Body, "BODY")
 	for _, s := range o.Sections {
 		items = append(items, s.command())
+	}
+	for _, p := range o.BinarySize {
+		items = append(items, BinarySizeName(p))
 	}
 	return "(" + strings.Join(items, " ") + ")"
 }
@@ -232,15 +252,33 @@ func (d *Decoder) fetchAtt(o *FetchOptions, macros bool) error {
 			}
 			return syntaxErr("%s needs a section", w)
 		}
+		s, err := d.section()
+		if err != nil {
+			return err
+		}
 		if strings.HasPrefix(w, "BINARY") {
-			return syntaxErr("BINARY is not supported")
+			if s.Specifier != SpecifierNone {
+				return syntaxErr("%s takes part numbers only", w)
+			}
+			s.Binary = true
+		}
+		s.Peek = w == "BODY.PEEK" || w == "BINARY.PEEK"
+		o.Sections = append(o.Sections, s)
+	case "BINARY.SIZE":
+		if err := d.Expect('['); err != nil {
+			return err
 		}
 		s, err := d.section()
 		if err != nil {
 			return err
 		}
-		s.Peek = w == "BODY.PEEK"
-		o.Sections = append(o.Sections, s)
+		if s.Specifier != SpecifierNone || s.Partial != nil {
+			return syntaxErr("BINARY.SIZE takes part numbers only")
+		}
+		if len(o.BinarySize) >= maxBinarySizeItems {
+			return syntaxErr("too many BINARY.SIZE items")
+		}
+		o.BinarySize = append(o.BinarySize, s.Part)
 	case "":
 		return d.unexpected("fetch item")
 	default:
@@ -357,6 +395,12 @@ func ParseFetchSectionName(name string) (*FetchSection, error) {
 	}
 	if s.Partial != nil {
 		s.Partial.Count = 0
+	}
+	if strings.EqualFold(name[:i], "BINARY") {
+		if s.Specifier != SpecifierNone {
+			return nil, syntaxErr("BINARY takes part numbers only: %q", name)
+		}
+		s.Binary = true
 	}
 	return s, nil
 }

@@ -217,7 +217,7 @@ func TestFetchOptionsParse(t *testing.T) {
 			assert.Equal(t, tc.out, o.String())
 		})
 	}
-	for _, bad := range []string{"(ALL)", "BODY[MIME]", "BODY[0]", "BODY[TEXT]<1.0>", "(FLAGS", "BOGUS", "BODY.PEEK", "BODY[HEADER.FIELDS ()]", "BINARY[1]"} {
+	for _, bad := range []string{"(ALL)", "BODY[MIME]", "BODY[0]", "BODY[TEXT]<1.0>", "(FLAGS", "BOGUS", "BODY.PEEK", "BODY[HEADER.FIELDS ()]", "BINARY[1.TEXT]"} {
 		_, err := dec(bad + "\r\n").FetchOptions()
 		assert.Error(t, err, bad)
 	}

@@ -27,6 +27,8 @@ var imaptestPass = []string{
 	"subscribe", "uidplus", "uidvalidity", "uidvalidity-rename",
 	"esort", "sort-addresses", "sort-arrival", "sort-date",
 	"sort-display-from", "sort-display-to", "sort-size", "sort-subject",
+	"fetch-binary-mime", "fetch-binary-mime-base64",
+	"fetch-binary-mime-qp",
 }
 
 // imaptestSuite runs the scripts against a fresh server on a fresh
@@ -35,7 +37,7 @@ func imaptestSuite() *imaptest.Suite {
 	return &imaptest.Suite{
 		Dir:  filepath.Join("..", "imapserver", "testdata", "imaptest"),
 		Name: "imapmaildir",
-		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES"},
+		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY"},
 		Pass: imaptestPass,
 		Start: func(t *testing.T) string {
 			srv := &imapserver.Server{Backend: newBackend(t.TempDir()), AllowInsecureAuth: true}

@@ -264,11 +264,11 @@ func (s *session) selected() (*folder, error) {
 // needsParse reports whether FETCH items need the parsed message rather
 // than a stream of the file.
 func needsParse(opts *imap.FetchOptions) bool {
-	if opts.Envelope || opts.BodyStructure || opts.Body {
+	if opts.Envelope || opts.BodyStructure || opts.Body || len(opts.BinarySize) > 0 {
 		return true
 	}
 	for _, sec := range opts.Sections {
-		if len(sec.Part) > 0 || sec.Specifier != imap.SpecifierNone {
+		if len(sec.Part) > 0 || sec.Specifier != imap.SpecifierNone || sec.Binary {
 			return true
 		}
 	}

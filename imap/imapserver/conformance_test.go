@@ -33,6 +33,8 @@ var imaptestPass = []string{
 	"uidvalidity", "uidvalidity-rename",
 	"esort", "sort-addresses", "sort-arrival", "sort-date",
 	"sort-display-from", "sort-display-to", "sort-size", "sort-subject",
+	"fetch-binary-mime", "fetch-binary-mime-base64",
+	"fetch-binary-mime-qp",
 }
 
 // imaptestSuite runs the scripts against a fresh imapmem-backed server
@@ -41,7 +43,7 @@ func imaptestSuite() *imaptest.Suite {
 	return &imaptest.Suite{
 		Dir:  filepath.Join("testdata", "imaptest"),
 		Name: "imapserver+imapmem",
-		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES"},
+		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY"},
 		Pass: imaptestPass,
 		Start: func(t *testing.T) string {
 			be := imapmem.New()

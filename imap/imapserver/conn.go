@@ -428,12 +428,16 @@ func (c *conn) caps() []string {
 	// imap.Threads and imap.SearchCriteria.Match do. SEARCH is always
 	// there, so it is announced whether or not SORT is.
 	caps = append(caps, "I18NLEVEL=1")
+	// BINARY (RFC 3516): FETCH BINARY[]/BINARY.SIZE[] through WriteFetch
+	// or the session's own writer, and literal8 in APPEND.
+	caps = append(caps, "BINARY")
 	if _, ok := c.sess.(MoveSession); ok {
 		caps = append(caps, "MOVE")
 	}
 	if c.sortSess != nil {
 		caps = append(caps, "SORT", "SORT=DISPLAY", "ESORT")
 	}
+	caps = append(caps, c.listExtCaps()...)
 	if c.thrSess != nil {
 		caps = append(caps, "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES")
 	}

@@ -3,7 +3,10 @@
 // 4959), IDLE (RFC 2177), NAMESPACE (RFC 2342), UNSELECT (RFC 3691),
 // UIDPLUS (RFC 4315), MOVE (RFC 6851), ID (RFC 2971), ENABLE (RFC 5161),
 // ESEARCH (RFC 4731: SEARCH RETURN with MIN, MAX, ALL, COUNT),
-// CHILDREN (RFC 3348), APPENDLIMIT (RFC 7889), STARTTLS/LOGINDISABLED
+// CHILDREN (RFC 3348), APPENDLIMIT (RFC 7889), BINARY (RFC 3516: FETCH
+// BINARY[], BINARY.PEEK[], BINARY.SIZE[], replies in literal8 "~{n}" when
+// the data holds a NUL, APPEND with literal8; a part whose transfer
+// encoding is unknown gets NO [UNKNOWN-CTE]), STARTTLS/LOGINDISABLED
 // (RFC 2595, RFC 8314 implicit TLS), and, when the session implements
 // them, SORT and THREAD=ORDEREDSUBJECT/THREAD=REFERENCES (RFC 5256),
 // SORT=DISPLAY (RFC 5957) and ESORT (RFC 5267 §3: SORT RETURN with MIN,
@@ -66,6 +69,13 @@
 // [Server.SASL] is set, otherwise PLAIN through [Session.Login].
 //
 // # Errors
+//
+// [WriteFetch] answers BINARY items from an [imap.Message]; a session that
+// writes FETCH replies by other means must answer [imap.FetchSection.Binary]
+// sections and [imap.FetchOptions.BinarySize] itself
+// ([FetchResponseWriter.WriteBinarySection], [ErrUnknownCTE]). BODY[]
+// sections return the stored octets (a NUL in a binary part is sent as
+// is, not re-encoded to base64).
 //
 // A backend returns an [*Error] (e.g. [ErrNoSuchMailbox]) to choose the
 // reply; NONEXISTENT becomes TRYCREATE for APPEND, COPY and MOVE. Any

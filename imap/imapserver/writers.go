@@ -111,20 +111,32 @@ type FetchWriter struct {
 }
 
 // CreateMessage starts the FETCH reply of message seq; finish it with
-// [FetchResponseWriter.Close].
+// [FetchResponseWriter.Close]. "* seq FETCH (" is written with the first
+// item (or by Close), so that a reply failed before its first item
+// ([FetchResponseWriter.Fail]) leaves nothing on the wire.
 func (w *FetchWriter) CreateMessage(seq uint32) *FetchResponseWriter {
-	w.c.enc.Raw("* ").Number(seq).Raw(" FETCH (")
-	return &FetchResponseWriter{c: w.c}
+	return &FetchResponseWriter{c: w.c, seq: seq}
 }
 
 // FetchResponseWriter writes the items of one FETCH reply.
 type FetchResponseWriter struct {
-	c      *conn
-	n      int
-	hasUID bool
+	c       *conn
+	seq     uint32
+	started bool
+	n       int
+	hasUID  bool
+	err     error
+}
+
+func (w *FetchResponseWriter) start() {
+	if !w.started {
+		w.started = true
+		w.c.enc.Raw("* ").Number(w.seq).Raw(" FETCH (")
+	}
 }
 
 func (w *FetchResponseWriter) item(name string) *imap.Encoder {
+	w.start()
 	if w.n > 0 {
 		w.c.enc.SP()
 	}
@@ -175,15 +187,33 @@ func (w *FetchResponseWriter) BodySectionWriter(s *imap.FetchSection, size int64
 	return w.item(s.Name()).LiteralWriter(size)
 }
 
-// Close ends the FETCH reply.
+// Close ends the FETCH reply. It returns the error given to
+// [FetchResponseWriter.Fail], if any, or the connection's write error.
 func (w *FetchResponseWriter) Close() error {
+	if w.err != nil && !w.started {
+		return w.err
+	}
+	w.start()
 	w.c.enc.Raw(")").CRLF()
+	if w.err != nil {
+		return w.err
+	}
 	return w.c.enc.Err()
 }
 
 // WriteFetch answers the items of opts for one message from its raw bytes
 // and metadata: a helper for backends that keep raw messages.
+//
+// BINARY and BINARY.SIZE items (RFC 3516) are decoded first: when a part
+// cannot be decoded ([imap.ErrUnknownCTE]) nothing is written and the
+// reply fails with [ErrUnknownCTE], which [FetchResponseWriter.Close]
+// returns for the session to return from [Session.Fetch].
 func WriteFetch(w *FetchResponseWriter, opts *imap.FetchOptions, uid uint32, flags []imap.Flag, internalDate time.Time, msg *imap.Message) {
+	binary, sizes, err := binaryItems(opts, msg)
+	if err != nil {
+		w.Fail(err)
+		return
+	}
 	if opts.UID {
 		w.WriteUID(uid)
 	}
@@ -205,9 +235,16 @@ func WriteFetch(w *FetchResponseWriter, opts *imap.FetchOptions, uid uint32, fla
 	if opts.Body {
 		w.WriteBodyStructure(msg.BodyStructure(), false)
 	}
-	for _, s := range opts.Sections {
+	for i, s := range opts.Sections {
+		if s.Binary {
+			w.WriteBinarySection(s, binary[i])
+			continue
+		}
 		data, _ := msg.Section(s)
 		w.WriteBodySection(s, data)
+	}
+	for i, p := range opts.BinarySize {
+		w.WriteBinarySize(p, int64(len(sizes[i])))
 	}
 }
 

@@ -64,7 +64,7 @@ type itScript struct {
 }
 
 var (
-	itStatusRe = regexp.MustCompile(`(?i)^(ok|no|bad|"")(\s+(.*))?$`)
+	itStatusRe = regexp.MustCompile(`(?is)^(ok|no|bad|"")(\s+(.*))?$`)
 	itTagRe    = regexp.MustCompile(`^tag\w*$`)
 )
 
@@ -130,7 +130,9 @@ func parseScript(dir, name string) (*itScript, error) {
 			continue
 		}
 		start := i
-		if strings.HasSuffix(l, "{{{") {
+		// A line may hold several literals ("{{{ ... }}} {{{ ... }}}").
+		joined := ""
+		for strings.HasSuffix(l, "{{{") {
 			binary := strings.HasSuffix(l, "~{{{")
 			var lit []string
 			for i++; i < len(lines) && !strings.HasPrefix(lines[i], "}}}"); i++ {
@@ -148,8 +150,10 @@ func parseScript(dir, name string) (*itScript, error) {
 			if i < len(lines) {
 				tail = strings.TrimPrefix(lines[i], "}}}")
 			}
-			l = strings.TrimSuffix(l, "{{{") + "{" + strconv.Itoa(len(data)) + "}\r\n" + data + tail
+			joined += strings.TrimSuffix(l, "{{{") + "{" + strconv.Itoa(len(data)) + "}\r\n" + data
+			l = tail
 		}
+		l = joined + l
 		body = append(body, l)
 		lineNos = append(lineNos, start+1)
 	}
