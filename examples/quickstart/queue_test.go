@@ -33,8 +33,10 @@ type queueEnv struct {
 	zone   *dnstest.Zone
 	ca     *tlsutil.CA
 	srvTLS *tls.Config
-	remote *smtptest.Server
+	remote *smtptest.Server // the next hop, unless hop is set
+	hop    *captureHop      // a next hop that records RCPT parameters (dsn_test.go)
 	port   int
+	outTLS *tls.Config // OutboundTLS for the MTA
 	clock  *simClock
 	root   string
 	spool  string
@@ -56,7 +58,7 @@ func newQueueEnv(t *testing.T, reject func(from, to string) error) *queueEnv {
 	require.NoError(t, err)
 	port, err := strconv.Atoi(p)
 	require.NoError(t, err)
-	return &queueEnv{t: t, zone: z, ca: ca, srvTLS: srvTLS, remote: remote, port: port,
+	return &queueEnv{t: t, zone: z, ca: ca, srvTLS: srvTLS, remote: remote, port: port, outTLS: remote.ClientTLSConfig(),
 		clock: newSimClock(time.Date(2026, 11, 29, 19, 0, 0, 0, time.UTC)),
 		root:  t.TempDir(), spool: filepath.Join(t.TempDir(), "spool")}
 }
@@ -73,7 +75,7 @@ func (e *queueEnv) start(lim QueueLimits) (*MTA, *eventLog) {
 		MailRoot:       e.root,
 		Resolver:       e.zone,
 		TLS:            e.srvTLS,
-		OutboundTLS:    e.remote.ClientTLSConfig(),
+		OutboundTLS:    e.outTLS,
 		Ports:          map[string]int{remoteMXHost: e.port},
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 		Now:            e.clock.Now,
@@ -111,6 +113,11 @@ func (e *queueEnv) stop(m *MTA) {
 // submit sends msg as alice through the submission listener (STARTTLS,
 // AUTH PLAIN) and returns what the client got.
 func (e *queueEnv) submit(m *MTA, to []string, msg string) (*smtp.Result, error) {
+	return e.submitEnv(m, &smtp.Envelope{From: alice, To: to}, msg)
+}
+
+// submitEnv is submit with a whole envelope (DSN parameters included).
+func (e *queueEnv) submitEnv(m *MTA, env *smtp.Envelope, msg string) (*smtp.Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := smtp.Dial(ctx, m.SubmissionAddr, &smtp.ClientOptions{
@@ -123,7 +130,7 @@ func (e *queueEnv) submit(m *MTA, to []string, msg string) (*smtp.Result, error)
 		return nil, err
 	}
 	defer c.Close()
-	res, err := c.Send(ctx, &smtp.Envelope{From: alice, To: to}, strings.NewReader(msg))
+	res, err := c.Send(ctx, env, strings.NewReader(msg))
 	if err == nil {
 		_ = c.Quit(ctx)
 	}
