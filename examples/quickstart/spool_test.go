@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailkit-go/mailkit/esmtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -40,7 +41,39 @@ func TestParseSpool(t *testing.T) {
 		assert.Equal(t, time.Date(2026, 1, 2, 2, 4, 5, 0, time.UTC), env.Arrived, "offsets become UTC")
 	})
 
+	t.Run("version 2 with DSN parameters", func(t *testing.T) {
+		t.Parallel()
+		env, data, err := parseSpool([]byte(validSpoolV2), 1<<20)
+		require.NoError(t, err)
+		assert.Equal(t, esmtp.RetHdrs, env.Ret)
+		assert.Equal(t, "QQ+4711 x", env.EnvID, "xtext decoded")
+		assert.Equal(t, []string{dave, erin}, env.Rcpts)
+		assert.Equal(t, map[string]rcptDSN{dave: {Notify: esmtp.NotifySuccess | esmtp.NotifyFailure,
+			ORcpt: &esmtp.ORcpt{AddrType: "rfc822", Addr: "Dave+X@remote.test"}}}, env.RcptDSN)
+		hdr, err := env.encodeHeader()
+		require.NoError(t, err)
+		assert.Equal(t, validSpoolV2, string(hdr)+string(data), "canonical form round-trips byte for byte")
+	})
+	t.Run("notification link", func(t *testing.T) {
+		t.Parallel()
+		env, _, err := parseSpool([]byte(spoolSeeds[10]), 1<<20)
+		require.NoError(t, err)
+		assert.Equal(t, "", env.From)
+		assert.Equal(t, "0000000000000001", env.DSNFor)
+		assert.Equal(t, []string{erin, `"e x"@remote.test`}, env.DSNRcpt)
+	})
+	t.Run("version 1 written when there are no DSN fields", func(t *testing.T) {
+		t.Parallel()
+		env, _, err := parseSpool([]byte(validSpoolV2), 1<<20)
+		require.NoError(t, err)
+		env.Ret, env.EnvID, env.RcptDSN = "", "", nil
+		hdr, err := env.encodeHeader()
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(string(hdr), "quickstart-spool: 1\n"), string(hdr))
+	})
+
 	edit := func(old, new string) string { return strings.Replace(validSpool, old, new, 1) }
+	edit2 := func(old, new string) string { return strings.Replace(validSpoolV2, old, new, 1) }
 	bad := []struct {
 		name string
 		in   string
@@ -74,6 +107,19 @@ func TestParseSpool(t *testing.T) {
 		{"bad time", edit("next: 2026-11-29T19:31:00Z", "next: tomorrow"), ErrSpoolSyntax, 8},
 		{"bad attempts", edit("attempts: 1", "attempts: 01"), ErrSpoolSyntax, 7},
 		{"line without colon", edit("attempts: 1", "attempts 1"), ErrSpoolSyntax, 7},
+		{"rcpt-params in version 1", edit("rcpt: <erin@remote.test>\n", "rcpt: <erin@remote.test>\nrcpt-params: NOTIFY=NEVER\n"), ErrSpoolSyntax, 6},
+		{"rcpt-params without rcpt", edit2("ret: HDRS\n", "ret: HDRS\nrcpt-params: NOTIFY=NEVER\n"), ErrSpoolSyntax, 5},
+		{"rcpt-params twice", edit2("rcpt: <erin@remote.test>\n", "rcpt: <erin@remote.test>\nrcpt-params: NOTIFY=NEVER\nrcpt-params: NOTIFY=NEVER\n"), ErrSpoolSyntax, 10},
+		{"NEVER with SUCCESS", edit2("NOTIFY=SUCCESS,FAILURE", "NOTIFY=NEVER,SUCCESS"), ErrSpoolSyntax, 7},
+		{"unknown RCPT parameter", edit2("NOTIFY=SUCCESS,FAILURE", "NOTIFY=SUCCESS XYZ=1"), ErrSpoolSyntax, 7},
+		{"empty rcpt-params", edit2("NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Dave+2BX@remote.test", ""), ErrSpoolSyntax, 0},
+		{"bad ret", edit2("ret: HDRS", "ret: BODY"), ErrSpoolSyntax, 4},
+		{"bad envid xtext", edit2("envid: QQ+2B4711+20x", "envid: QQ+2"), ErrSpoolSyntax, 5},
+		{"envid not canonical", edit2("envid: QQ+2B4711+20x", "envid: Q+51"), ErrSpoolSyntax, 5},
+		{"envid too long", edit2("envid: QQ+2B4711+20x", "envid: "+strings.Repeat("x", 101)), ErrSpoolSyntax, 5},
+		{"bad dsn-for", edit2("size: 11", "dsn-for: 12\nsize: 11"), ErrSpoolSyntax, 12},
+		{"dsn-rcpt without brackets", edit2("size: 11", "dsn-rcpt: erin@remote.test\nsize: 11"), ErrSpoolSyntax, 12},
+		{"empty dsn-rcpt", edit2("size: 11", "dsn-rcpt: <>\nsize: 11"), ErrSpoolSyntax, 12},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,6 +147,19 @@ func TestEncodeHeaderRefuses(t *testing.T) {
 		"newline in rcpt":   func(e *spoolEnvelope) { e.Rcpts = []string{"a\r\n@x"} },
 		"negative size":     func(e *spoolEnvelope) { e.Size = -1 },
 		"year out of range": func(e *spoolEnvelope) { e.Next = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
+		"bad ret":           func(e *spoolEnvelope) { e.Ret = "BODY" },
+		"envid too long":    func(e *spoolEnvelope) { e.EnvID = strings.Repeat("x", 101) },
+		"NEVER and FAILURE": func(e *spoolEnvelope) {
+			e.RcptDSN = map[string]rcptDSN{dave: {Notify: esmtp.NotifyNever | esmtp.NotifyFailure}}
+		},
+		"newline in ORCPT": func(e *spoolEnvelope) {
+			e.RcptDSN = map[string]rcptDSN{dave: {ORcpt: &esmtp.ORcpt{AddrType: "rfc822", Addr: "a\nb"}}}
+		},
+		"bad ORCPT type": func(e *spoolEnvelope) {
+			e.RcptDSN = map[string]rcptDSN{dave: {ORcpt: &esmtp.ORcpt{AddrType: "rfc 822", Addr: "a@b"}}}
+		},
+		"bad dsn-for":    func(e *spoolEnvelope) { e.DSNFor = "x" },
+		"empty dsn-rcpt": func(e *spoolEnvelope) { e.DSNRcpt = []string{""} },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
