@@ -25,6 +25,10 @@ import (
 //   - at RCPT: unknown local users (550 5.1.1), then greylisting
 //     (451 4.7.1 the first time);
 //   - at DATA: Received-SPF prepended, stored in each recipient's Maildir.
+//
+// The MX is the final hop and does not use the queue: the DSN parameters
+// the server accepts are not acted on, so NOTIFY=SUCCESS gets no
+// "delivered" notification here (only the submission path sends them).
 type mxBackend struct{ m *MTA }
 
 func (b *mxBackend) IsLocalDomain(_ context.Context, domain string) (bool, error) {

@@ -12,10 +12,18 @@
 //   - a submission listener (STARTTLS, then AUTH PLAIN via sasl);
 //   - a queue spooled to disk (one fsynced file per message, written
 //     before the submission server answers 250, reloaded at start) that
-//     forwards mail for other domains to the MX chosen by package mx,
-//     through the smtp client, retrying after a temporary failure; the
-//     remote MTA is an smtptest server reached through a port map, since
-//     nothing may listen on port 25;
+//     delivers local recipients to their Maildirs and forwards mail for
+//     other domains to the MX chosen by package mx, through the smtp
+//     client, retrying after a temporary failure; the remote MTA is an
+//     smtptest server reached through a port map, since nothing may
+//     listen on port 25;
+//   - delivery status notifications (RFC 3461/3464, built with
+//     esmtp.Report) for permanent failures and expired messages, sent with
+//     MAIL FROM:<> to the sender's Maildir or MX, never about a
+//     notification; the submission listener's DSN parameters (NOTIFY,
+//     ORCPT, RET, ENVID) are kept in the spool, passed to a next hop that
+//     offers DSN and honoured for the notifications the MTA sends itself
+//     ("relayed" for NOTIFY=SUCCESS when the next hop lacks DSN);
 //   - a POP3 server over the Maildirs, from which bob downloads his mail.
 //
 // The client addresses that DNSBL and SPF judge are simulated with

@@ -47,8 +47,9 @@ type Config struct {
 	// queue). Required; created by Start if missing. One MTA per
 	// directory: there is no locking between processes.
 	SpoolDir string
-	// QueueLimits bound the queue; when it is full, mail for other
-	// domains gets 452 4.3.1 until it drains.
+	// QueueLimits bound the queue; when it is full, submitted mail (local
+	// recipients too: it is spooled first) gets 452 4.3.1 until it
+	// drains. Notifications the queue generates are not refused.
 	QueueLimits QueueLimits
 	// Logger receives diagnostics of the servers and the queue (nil
 	// discards).

@@ -21,8 +21,12 @@ import (
 	"github.com/mailkit-go/mailkit/smtp"
 )
 
-// queue holds accepted mail for other domains and forwards it to the next
-// hop that package mx chooses, through the smtp client.
+// queue holds accepted mail and delivers it: to the local Maildirs for
+// local domains, otherwise to the next hop that package mx chooses,
+// through the smtp client, passing on the RFC 3461 DSN parameters when the
+// next hop offers DSN. It sends delivery status notifications for
+// permanent failures and expiry (and success reports where NOTIFY asks for
+// them), built with esmtp and queued like any other message; see dsn.go.
 //
 // The queue is durable: reservation.commit writes the message and its
 // envelope to a file in Config.SpoolDir (format and write protocol in
@@ -31,7 +35,10 @@ import (
 // 250, only after that. Every later change (a recipient delivered or
 // bounced, the attempt count and next-try time after a temporary failure)
 // replaces the file atomically; the file is removed, and the directory
-// synced, once no recipient is left. MTA.Start loads whatever a previous
+// synced, once no recipient is left. A notification about a recipient is
+// written to the spool before the original's file loses that recipient,
+// and a restart between the two writes finishes the second one (dsn.go),
+// so notifications are neither lost nor generated twice. MTA.Start loads whatever a previous
 // run left in the spool (creating and syncing the directory if it is
 // missing; only its immediate parent is synced). The queue is bounded (QueueLimits): when full it
 // refuses new mail with 452 4.3.1 instead of growing.
@@ -46,9 +53,12 @@ import (
 //   - each update rewrites the whole file, message data included, which is
 //     fine for a demo's small messages and slow for a busy queue of large
 //     ones (a real MTA keeps the envelope in a file of its own);
-//   - permanent failures and expired messages are reported as events and
-//     dropped; no delivery status notification (DSN) goes back to the
-//     sender, and the recipients' DSN parameters are not kept.
+//   - local deliveries are at least once too: a crash after the Maildir
+//     delivery but before the file was rewritten delivers again;
+//   - no "delayed" notifications (NOTIFY=DELAY is kept and passed on,
+//     but this queue never reports a delay itself);
+//   - a failure report's Diagnostic-Code for an expired message is the
+//     last temporary reply seen since the MTA started (not kept on disk).
 //
 // Flush makes one delivery attempt for every message that is due; a real
 // MTA calls it from a timer, the demo calls it by hand so that the retry
