@@ -42,6 +42,7 @@ type Outcome struct {
 	Events   []Event
 	Steps    []Step
 	Remote   []smtptest.Message // what the next hop received
+	DSN      [][]byte           // alice's Maildir after the queue ran: the bounce for frank
 	POP3     [][]byte           // messages bob downloaded
 	MailRoot string             // the temporary Maildir root (removed at the end)
 	SpoolDir string             // the temporary queue spool (removed at the end)
@@ -107,8 +108,13 @@ func demo(ctx context.Context, w io.Writer) (out *Outcome, err error) {
 	remote, err := smtptest.Start(&smtptest.Options{
 		Hostname: remoteMXHost,
 		TLS:      true,
-		// The first delivery attempt meets a temporary failure.
+		// frank does not exist there; dave's first delivery attempt
+		// meets a temporary failure.
 		Reject: func(from, to string) error {
+			if to == frank {
+				return &smtp.Error{Code: 550, Enhanced: esmtp.EnhancedCode{Class: 5, Subject: 1, Detail: 1},
+					Message: "<" + to + ">: Recipient address rejected: User unknown in local recipient table"}
+			}
 			if remoteTries.Add(1) == 1 {
 				return &smtp.Error{Code: 451, Enhanced: esmtp.EnhancedCode{Class: 4, Subject: 3, Detail: 0},
 					Message: "Temporary local problem, please try again"}
@@ -222,8 +228,9 @@ func demo(ctx context.Context, w io.Writer) (out *Outcome, err error) {
 	}
 	log.printf("  spool %s holds %d message file(s)", spoolDir, out.Spooled)
 
-	// 8. The queue forwards dave's copy to the next hop chosen by mx.
-	log.printf("\n== 8. Queue: forward to %s's MX (retry on temporary failure)", remoteDomain)
+	// 8. The queue forwards dave's copy to the next hop chosen by mx;
+	// frank's is refused there and bounces back to alice as a DSN.
+	log.printf("\n== 8. Queue: forward to %s's MX (retry on temporary failure, bounce on permanent failure)", remoteDomain)
 	m.queue.Flush(ctx)
 	clock.Advance(retryFirst)
 	log.printf("  ... simulated clock advanced by %s (now +%s) ...", retryFirst, clock.Elapsed())
@@ -242,6 +249,9 @@ func demo(ctx context.Context, w io.Writer) (out *Outcome, err error) {
 		return nil, err
 	}
 	log.printf("  spool %s holds %d message file(s): delivered mail is removed from disk", spoolDir, out.Unsent)
+	if out.DSN, err = showDSN(ctx, log, m); err != nil {
+		return nil, err
+	}
 
 	// 9. Bob downloads his mail over POP3 (STLS, USER/PASS).
 	log.printf("\n== 9. POP3: %s downloads and deletes his mail", bob)
@@ -389,9 +399,9 @@ func composeSubmission() ([]byte, error) {
 	var buf bytes.Buffer
 	err := (&mime.Encoder{}).WriteMessage(&buf, &mime.Message{
 		From:        []mime.Address{{Name: "Alice", Address: alice}},
-		To:          []mime.Address{{Name: "Bob", Address: bob}, {Name: "Dave", Address: dave}},
+		To:          []mime.Address{{Name: "Bob", Address: bob}, {Name: "Dave", Address: dave}, {Name: "Frank", Address: frank}},
 		Subject:     "Minutes of Monday's meeting",
-		Text:        "Hello both,\n\nthe minutes are attached.\n\nAlice\n",
+		Text:        "Hello all,\n\nthe minutes are attached.\n\nAlice\n",
 		Attachments: []mime.Attachment{{FileName: "minutes.txt", ContentType: "text/plain", Data: []byte("1. Lunch on Friday.\n")}},
 	})
 	return buf.Bytes(), err
@@ -414,11 +424,47 @@ func submit(ctx context.Context, log *eventLog, addr string, tlsConf *tls.Config
 			tlsutil.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite), cs.PeerCertificates[0].DNSNames)
 		log.printf("  client: EHLO again: %s", keywords(c.Capabilities()))
 	}
-	log.printf("  client: AUTH PLAIN as %s, MAIL FROM:<%s>, RCPT TO:<%s>, RCPT TO:<%s>", alice, alice, bob, dave)
-	if _, err := c.Send(ctx, &smtp.Envelope{From: alice, To: []string{bob, dave}}, bytes.NewReader(msg)); err != nil {
+	log.printf("  client: AUTH PLAIN as %s, MAIL FROM:<%s>, RCPT TO:<%s>, RCPT TO:<%s>, RCPT TO:<%s>", alice, alice, bob, dave, frank)
+	if _, err := c.Send(ctx, &smtp.Envelope{From: alice, To: []string{bob, dave, frank}}, bytes.NewReader(msg)); err != nil {
 		return err
 	}
 	return c.Quit(ctx)
+}
+
+// showDSN prints the delivery status notification in alice's Maildir
+// and returns the Maildir's messages.
+func showDSN(ctx context.Context, log *eventLog, m *MTA) ([][]byte, error) {
+	md, err := m.store.box(alice)
+	if err != nil {
+		return nil, err
+	}
+	list, err := md.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var msgs [][]byte
+	for _, msg := range list {
+		rc, err := md.Open(ctx, msg.Key)
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, data)
+		r, err := esmtp.ParseReport(data)
+		if err != nil {
+			return nil, err
+		}
+		log.printf("  %s's Maildir: %q from %s, %d octets, RFC 3464 report:", alice, r.Subject, r.From, len(data))
+		for _, rs := range r.Recipients {
+			log.printf("    Final-Recipient: %s; Action: %s; Status: %s", rs.FinalRecipient, rs.Action, rs.Status)
+			log.printf("    Remote-MTA: %s; Diagnostic-Code: %s", rs.RemoteMTA, rs.DiagnosticCode)
+		}
+	}
+	return msgs, nil
 }
 
 // download fetches and deletes bob's messages over POP3 with STLS.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailkit-go/mailkit/esmtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -120,6 +121,26 @@ func TestDemo(t *testing.T) {
 		assert.Contains(t, queued[0].Result, "on disk as "+spoolPrefix)
 		assert.Equal(t, 1, out.Spooled, "on disk when the client got 250")
 		assert.Equal(t, 0, out.Unsent, "removed from disk once forwarded")
+	})
+
+	t.Run("bounce for the unknown remote recipient", func(t *testing.T) {
+		bounced := find(out.Events, KindBounced, "queue", frank)
+		require.Len(t, bounced, 1)
+		assert.Contains(t, bounced[0].Result, "550 5.1.1")
+		require.Len(t, find(out.Events, KindDSN, "queue", alice), 1)
+		require.Len(t, out.DSN, 1, "exactly one message in alice's Maildir")
+		r, err := esmtp.ParseReport(out.DSN[0])
+		require.NoError(t, err)
+		require.Len(t, r.Recipients, 1)
+		rs := r.Recipients[0]
+		assert.Equal(t, esmtp.RFC822(frank), rs.FinalRecipient)
+		assert.Equal(t, esmtp.ActionFailed, rs.Action)
+		assert.Equal(t, "5.1.1", rs.Status.String())
+		assert.Contains(t, rs.DiagnosticCode.Value, "550 5.1.1 <"+frank+">")
+		assert.Contains(t, string(r.Returned), "Minutes of Monday's meeting")
+		for _, rm := range out.Remote {
+			assert.NotContains(t, rm.To, frank)
+		}
 	})
 
 	t.Run("POP3 download", func(t *testing.T) {

@@ -527,8 +527,16 @@ func (q *queue) deliverDomain(ctx context.Context, it *queued, domain string, rc
 			}
 			return rs
 		}
+		why := err.Error()
+		var se *smtp.Error
+		if errors.As(err, &se) {
+			why = replyString(se)
+			if remote != "" {
+				why = remote + " said: " + why
+			}
+		}
 		for _, to := range rs {
-			q.m.events.add(Event{Hop: "queue", Kind: KindBounced, From: it.from, To: to, Result: err.Error()})
+			q.m.events.add(Event{Hop: "queue", Kind: KindBounced, From: it.from, To: to, Result: why})
 			notes = append(notes, failureNote(to, err, remote))
 		}
 		return nil
@@ -611,8 +619,12 @@ func (q *queue) deliverLocal(ctx context.Context, it *queued, rcpts []string, bo
 			retry = append(retry, to)
 			continue
 		}
+		what := ""
+		if it.from == "" {
+			what = ", MAIL FROM:<>"
+		}
 		q.m.events.add(Event{Hop: hop, Kind: KindDelivered, From: it.from, To: to,
-			Result: fmt.Sprintf("Maildir new/%s (%d bytes)", msg.Filename, len(data))})
+			Result: fmt.Sprintf("Maildir new/%s (%d bytes%s)", msg.Filename, len(data), what)})
 		notes = append(notes, dsnNote{rcpt: to, action: esmtp.ActionDelivered,
 			status: esmtp.EnhancedCode{Class: 2, Subject: 0, Detail: 0}})
 	}

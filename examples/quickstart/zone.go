@@ -32,4 +32,5 @@ const (
 	bob          = "bob@example.test"
 	carol        = "carol@remote.test" // writes to bob through our MX
 	dave         = "dave@remote.test"  // alice writes to him: forwarded
+	frank        = "frank@remote.test" // alice writes to him too: unknown there, bounced
 )
