@@ -78,6 +78,10 @@ type ListData struct {
 	Delim rune
 	// Mailbox is the UTF-8 name.
 	Mailbox string
+	// ChildInfo is the CHILDINFO extended data item (RFC 5258 §3.5): the
+	// selection criteria, e.g. "SUBSCRIBED", that descendants of the
+	// mailbox meet; nil: none.
+	ChildInfo []string
 }
 
 // StatusOptions says which STATUS items are asked for.

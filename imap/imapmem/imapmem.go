@@ -40,6 +40,7 @@ type mailbox struct {
 	uidValidity uint32
 	uidNext     uint32
 	noSelect    bool
+	specialUse  []imap.MailboxAttr // RFC 6154; see SetSpecialUse
 	msgs        []*message
 	byUID       map[uint32]*message
 	sessions    map[*session]struct{}
@@ -299,15 +300,22 @@ func validName(name string) bool {
 func (s *session) Create(ctx context.Context, name string) error {
 	s.b.mu.Lock()
 	defer s.b.mu.Unlock()
+	_, err := s.createLocked(name)
+	return err
+}
+
+// createLocked creates name and its missing parents; it returns the new
+// mailbox (or the \Noselect one made selectable again).
+func (s *session) createLocked(name string) (*mailbox, error) {
 	if !validName(name) {
-		return imapserver.Errorf("CANNOT", "Invalid mailbox name")
+		return nil, imapserver.Errorf("CANNOT", "Invalid mailbox name")
 	}
 	if mb := s.u.mailboxes[name]; mb != nil {
 		if mb.noSelect {
-			mb.noSelect = false
-			return nil
+			mb.noSelect, mb.specialUse = false, nil
+			return mb, nil
 		}
-		return imapserver.ErrMailboxExists
+		return nil, imapserver.ErrMailboxExists
 	}
 	// Create the superior hierarchy too (RFC 3501 §6.3.3).
 	parts := strings.Split(name, "/")
@@ -317,8 +325,7 @@ func (s *session) Create(ctx context.Context, name string) error {
 			s.b.newMailbox(s.u, p)
 		}
 	}
-	s.b.newMailbox(s.u, name)
-	return nil
+	return s.b.newMailbox(s.u, name), nil
 }
 
 func (s *session) hasChildrenLocked(name string) bool {

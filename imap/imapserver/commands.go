@@ -407,13 +407,31 @@ func simpleMailboxCmd(ctx context.Context, c *conn, fn func(ctx context.Context,
 }
 
 func cmdCreate(ctx context.Context, c *conn, tag string, uid bool) error {
-	return simpleMailboxCmd(ctx, c, func(ctx context.Context, name string) error {
-		name = strings.TrimRight(name, "/")
-		if name == "" || strings.Contains(name, "//") {
-			return &Error{Type: StatusNO, Code: "CANNOT", Text: "Invalid mailbox name"}
+	raw, err := c.mailboxArg()
+	if err != nil {
+		return err
+	}
+	var opts *imap.CreateOptions
+	if c.dec.Accept(' ') {
+		// create-params (RFC 4466), USE of CREATE-SPECIAL-USE (RFC 6154).
+		if opts, err = c.dec.CreateOptions(); err != nil {
+			return err
 		}
-		return c.sess.Create(ctx, name)
-	})
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	name, err := mailboxName(raw)
+	if err != nil {
+		return err
+	}
+	if name, err = trimMailboxName(name); err != nil {
+		return err
+	}
+	if opts != nil && len(opts.SpecialUse) > 0 {
+		return c.createSpecialUse(ctx, name, opts)
+	}
+	return c.sess.Create(ctx, name)
 }
 
 func cmdDelete(ctx context.Context, c *conn, tag string, uid bool) error {
@@ -457,6 +475,9 @@ func cmdRename(ctx context.Context, c *conn, tag string, uid bool) error {
 
 func cmdList(ctx context.Context, c *conn, tag string, uid bool) error {
 	lsub := strings.EqualFold(c.cmd, "LSUB")
+	if les, ok := c.sess.(ListExtendedSession); ok && !lsub {
+		return c.listExtended(ctx, les)
+	}
 	ref, err := c.mailboxArg()
 	if err != nil {
 		return err
@@ -513,35 +534,7 @@ func cmdStatus(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err := c.dec.SP(); err != nil {
 		return err
 	}
-	var opts imap.StatusOptions
-	var items []string
-	err = c.dec.List(func() error {
-		a, err := c.dec.Atom()
-		if err != nil {
-			return err
-		}
-		a = strings.ToUpper(a)
-		switch a {
-		case "MESSAGES":
-			opts.NumMessages = true
-		case "RECENT":
-			opts.NumRecent = true
-		case "UIDNEXT":
-			opts.UIDNext = true
-		case "UIDVALIDITY":
-			opts.UIDValidity = true
-		case "UNSEEN":
-			opts.NumUnseen = true
-		case "SIZE":
-			opts.Size = true
-		case "DELETED":
-			opts.NumDeleted = true
-		default:
-			return bad("unknown STATUS item " + sanitize(a))
-		}
-		items = append(items, a)
-		return nil
-	})
+	opts, err := c.dec.StatusItems()
 	if err != nil {
 		return err
 	}
@@ -552,42 +545,11 @@ func cmdStatus(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err != nil {
 		return err
 	}
-	d, err := c.sess.Status(ctx, name, &opts)
+	d, err := c.sess.Status(ctx, name, opts)
 	if err != nil {
 		return err
 	}
-	e := c.enc
-	e.Raw("* STATUS ").Mailbox(name, false).Raw(" (")
-	n := 0
-	item := func(k string) *imap.Encoder {
-		if n > 0 {
-			e.SP()
-		}
-		n++
-		return e.Raw(k).SP()
-	}
-	if opts.NumMessages && d.NumMessages != nil {
-		item("MESSAGES").Number(*d.NumMessages)
-	}
-	if opts.NumRecent && d.NumRecent != nil {
-		item("RECENT").Number(*d.NumRecent)
-	}
-	if opts.UIDNext {
-		item("UIDNEXT").Number(d.UIDNext)
-	}
-	if opts.UIDValidity {
-		item("UIDVALIDITY").Number(d.UIDValidity)
-	}
-	if opts.NumUnseen && d.NumUnseen != nil {
-		item("UNSEEN").Number(*d.NumUnseen)
-	}
-	if opts.Size && d.Size != nil {
-		item("SIZE").Number64(*d.Size)
-	}
-	if opts.NumDeleted && d.NumDeleted != nil {
-		item("DELETED").Number(*d.NumDeleted)
-	}
-	e.Raw(")").CRLF()
+	c.writeStatus(name, opts, d)
 	return nil
 }
 

@@ -33,6 +33,7 @@ var imaptestPass = []string{
 	"uidvalidity", "uidvalidity-rename",
 	"esort", "sort-addresses", "sort-arrival", "sort-date",
 	"sort-display-from", "sort-display-to", "sort-size", "sort-subject",
+	"listext",
 	"fetch-binary-mime", "fetch-binary-mime-base64",
 	"fetch-binary-mime-qp",
 }
@@ -43,7 +44,7 @@ func imaptestSuite() *imaptest.Suite {
 	return &imaptest.Suite{
 		Dir:  filepath.Join("testdata", "imaptest"),
 		Name: "imapserver+imapmem",
-		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY"},
+		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "LIST-EXTENDED"},
 		Pass: imaptestPass,
 		Start: func(t *testing.T) string {
 			be := imapmem.New()

@@ -358,6 +358,8 @@ func (r *itRunner) subst(s string) string {
 // prepExpect prepares an expectation for parsing: known variables
 // substituted, "${x}" turned into "$x", "$$" protected.
 func (r *itRunner) prepExpect(s string) string {
+	// "$!ban=\flag" is kept one atom: a backslash cannot be inside one.
+	s = strings.ReplaceAll(s, `$!ban=\`, "$!ban=~BSL~")
 	return itVarRe.ReplaceAllStringFunc(s, func(v string) string {
 		if v == "$$" {
 			return "~DLR~"
@@ -666,6 +668,7 @@ type listMode struct {
 	chunk   int
 	noextra bool
 	ignore  []string
+	ban     []string // values that must not be in the list ($!ban=)
 }
 
 func (r *itRunner) matchValue(exp, got imap.Value, vars map[string]string, mode *listMode) bool {
@@ -717,6 +720,8 @@ func (r *itRunner) matchValue(exp, got imap.Value, vars map[string]string, mode 
 					m.noextra = false
 				case strings.HasPrefix(d, "ignore="):
 					m.ignore = append(m.ignore, d[7:])
+				case strings.HasPrefix(d, "ban="):
+					m.ban = append(m.ban, strings.ReplaceAll(d[4:], "~bsl~", `\`))
 				}
 				continue
 			}
@@ -728,6 +733,14 @@ func (r *itRunner) matchValue(exp, got imap.Value, vars map[string]string, mode 
 }
 
 func (r *itRunner) matchList(exp, got []imap.Value, vars map[string]string, m listMode) bool {
+	for _, g := range got {
+		s, _ := itText(g)
+		for _, b := range m.ban {
+			if strings.EqualFold(b, s) {
+				return false
+			}
+		}
+	}
 	if m.ordered {
 		if len(exp) != len(got) && m.noextra || len(exp) > len(got) {
 			return false

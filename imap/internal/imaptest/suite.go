@@ -125,6 +125,7 @@ var mismatchScripts = map[string]string{
 	"forbidden reply":  "messages: 1\n\nok fetch 1 uid\n! 1 fetch (uid $)\n",
 	"wrong value":      "messages: 2\n\nok fetch 1:2 uid\n* 1 fetch (uid $u)\n* 2 fetch (uid $u)\n",
 	"wrong prefix":     "state: created\n\nselect $mailbox\nok [read-only]\n",
+	"banned attribute": "state: auth\n\nok list \"\" INBOX\n* list ($!unordered $!ban=\\hasnochildren) $sep INBOX\n",
 }
 
 // RunMismatch makes sure the interpreter fails on wrong expectations,
