@@ -45,7 +45,12 @@ import (
 // original ("dsn-for") and those recipients ("dsn-rcpt"). If the MTA
 // stops between the two writes, the next start finds the notification
 // and removes the recipients from the original instead of retrying them,
-// so that no notification is lost or generated twice. If the notification
+// so that no notification is lost or generated twice; its delivery, like
+// every delivery from the queue, is at least once (a crash after the
+// Maildir or the next hop took it but before its spool file was removed
+// delivers it again). Reconciliation removes a recipient address from the
+// original as a whole: should the same address be listed twice, both go.
+// If the notification
 // cannot be stored, the failed recipients stay in the original and are
 // tried again (a success report that cannot be stored is logged and
 // dropped: the message was delivered). Storing a notification does not

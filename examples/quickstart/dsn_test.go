@@ -16,6 +16,7 @@ import (
 
 	"github.com/mailkit-go/mailkit/dnsutil/dnstest"
 	"github.com/mailkit-go/mailkit/esmtp"
+	"github.com/mailkit-go/mailkit/mx"
 	"github.com/mailkit-go/mailkit/smtp"
 	"github.com/mailkit-go/mailkit/tlsutil"
 	"github.com/stretchr/testify/assert"
@@ -605,4 +606,24 @@ func TestHeaderSection(t *testing.T) {
 		assert.Equal(t, want, string(headerSection([]byte(in))), "%q", in)
 	}
 	assert.True(t, bytes.Equal(nil, headerSection(nil)))
+}
+
+func TestIsPermanent(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"550 reply", &smtp.Error{Code: 550}, true},
+		{"451 reply", &smtp.Error{Code: 451}, false},
+		{"null MX", &mx.Error{Domain: "nomail.test", Permanent: true, Code: 556, Enhanced: "5.1.10", Err: mx.ErrNullMX}, true},
+		{"DNS SERVFAIL", &mx.Error{Domain: "x.test", Permanent: false, Code: 451, Enhanced: "4.4.3"}, false},
+		{"connection refused", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, isPermanent(tc.err))
+		})
+	}
 }

@@ -38,10 +38,12 @@ import (
 // synced, once no recipient is left. A notification about a recipient is
 // written to the spool before the original's file loses that recipient,
 // and a restart between the two writes finishes the second one (dsn.go),
-// so notifications are neither lost nor generated twice. MTA.Start loads whatever a previous
-// run left in the spool (creating and syncing the directory if it is
-// missing; only its immediate parent is synced). The queue is bounded (QueueLimits): when full it
-// refuses new mail with 452 4.3.1 instead of growing.
+// so a notification is neither lost nor generated twice (delivering it is
+// then at least once, like any queued message). MTA.Start loads whatever
+// a previous run left in the spool (creating and syncing the directory if
+// it is missing; only its immediate parent is synced). The queue is
+// bounded (QueueLimits): when full it refuses new mail with 452 4.3.1
+// instead of growing.
 //
 // What it does not guarantee:
 //   - delivery is at least once, not exactly once: a crash after the next
@@ -686,12 +688,6 @@ func (q *queue) send(ctx context.Context, host, hostport string, it *queued, rcp
 		_ = c.Quit(ctx)
 	}
 	return res, c.Has(esmtp.DSN), err
-}
-
-// isTemporaryRoute reports an mx lookup failure worth retrying.
-func isTemporaryRoute(err error) bool {
-	var e *mx.Error
-	return errors.As(err, &e) && !e.Permanent
 }
 
 // hopAddr is where to connect for an MX target: port 25 unless the
