@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/mailkit-go/mailkit/esmtp"
 	"github.com/mailkit-go/mailkit/mx"
@@ -25,8 +26,9 @@ import (
 // reported, NEVER suppresses everything, and a message with the null
 // reverse path (itself a notification) never gets one (RFC 5321 §4.5.5).
 // When the next hop offers DSN, NOTIFY, ORCPT, RET and ENVID are passed on
-// with the message and the next hop reports success itself. Delayed
-// notifications (NOTIFY=DELAY) are not sent.
+// with the message and the next hop reports success itself. A recipient
+// with NOTIFY=DELAY gets one "delayed" notice (with Will-Retry-Until)
+// after the third attempt that failed temporarily.
 //
 // The notification is built with esmtp.Report: Reporting-MTA is
 // Config.Hostname, Original-Envelope-Id the ENVID, Arrival-Date the time
@@ -65,6 +67,8 @@ type dsnNote struct {
 	remote string // Remote-MTA host, "" when none was reached
 	diag   string // SMTP reply for Diagnostic-Code, "" when none
 	text   string // explanation for the human-readable part, "" to use diag
+	// retryUntil is Will-Retry-Until, for a delayed notice.
+	retryUntil time.Time
 }
 
 // failureNote describes a permanent failure for a recipient.
@@ -216,7 +220,12 @@ func (q *queue) storeDSN(ctx context.Context, it *queued, notes []dsnNote, body 
 	d := &queued{id: id, from: "", rcpts: []string{it.from}, size: int64(len(msg)),
 		arrived: now, next: now, dsnFor: it.id}
 	for _, n := range notes {
-		d.dsnRcpt = append(d.dsnRcpt, n.rcpt)
+		if n.action != esmtp.ActionDelayed { // delayed ones stay in the original
+			d.dsnRcpt = append(d.dsnRcpt, n.rcpt)
+		}
+	}
+	if len(d.dsnRcpt) == 0 {
+		d.dsnFor = ""
 	}
 	if _, err := q.spool.write(d.envelope(), bytes.NewReader(msg)); err != nil {
 		_ = q.spool.remove(id)
@@ -235,9 +244,10 @@ func (q *queue) storeDSN(ctx context.Context, it *queued, notes []dsnNote, body 
 // buildDSN renders the notification as a message (CRLF line endings).
 func (q *queue) buildDSN(id string, it *queued, notes []dsnNote, data []byte) ([]byte, error) {
 	host := q.m.cfg.Hostname
-	failed := false
+	failed, delayed := false, false
 	for _, n := range notes {
 		failed = failed || n.action == esmtp.ActionFailed
+		delayed = delayed || n.action == esmtp.ActionDelayed
 	}
 	r := &esmtp.Report{
 		From:               "Mail Delivery System <MAILER-DAEMON@" + host + ">",
@@ -251,10 +261,14 @@ func (q *queue) buildDSN(id string, it *queued, notes []dsnNote, data []byte) ([
 	}
 	var text strings.Builder
 	fmt.Fprintf(&text, "This is the mail system at host %s.\n\n", host)
-	if failed {
+	switch {
+	case failed:
 		r.Subject = "Undelivered Mail Returned to Sender"
 		text.WriteString("Your message could not be delivered to one or more recipients.\n")
-	} else {
+	case delayed:
+		r.Subject = "Delayed Mail (still being retried)"
+		text.WriteString("Your message could not be delivered yet; the mail system keeps trying.\n")
+	default:
 		r.Subject = "Successful Mail Delivery Report"
 		text.WriteString("Your message was delivered or passed on as you asked to be told.\n")
 	}
@@ -265,6 +279,7 @@ func (q *queue) buildDSN(id string, it *queued, notes []dsnNote, data []byte) ([
 			Action:          n.action,
 			Status:          n.status,
 			LastAttemptDate: r.Date,
+			WillRetryUntil:  n.retryUntil,
 		}
 		if o := it.dsn[n.rcpt].ORcpt; o != nil {
 			rs.OriginalRecipient = esmtp.TypedValue{Type: o.AddrType, Value: o.Addr}

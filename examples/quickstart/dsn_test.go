@@ -627,3 +627,58 @@ func TestIsPermanent(t *testing.T) {
 		})
 	}
 }
+
+// TestDelayedDSN: only the recipient that asked for NOTIFY=DELAY gets a
+// "delayed" notice, once, after the third temporary failure; the message
+// stays queued and expires later with a failure report.
+func TestDelayedDSN(t *testing.T) {
+	t.Parallel()
+	e := newDSNEnv(t, true, func(string, string) error {
+		return &smtp.Error{Code: 452, Enhanced: esmtp.EnhancedCode{Class: 4, Subject: 2, Detail: 2}, Message: "mailbox full"}
+	})
+	m, log := e.start(QueueLimits{})
+	res, err := e.submitEnv(m, &smtp.Envelope{From: alice, To: []string{dave, erin},
+		Rcpt: []smtp.RcptOptions{{Notify: []smtp.DSNNotify{smtp.NotifyDelay, smtp.NotifyFailure}}, {}}}, dsnMessage("slow"))
+	require.NoError(t, err)
+	id := queuedAs(t, res)
+	for attempt := 1; attempt <= 5; attempt++ {
+		m.queue.Flush(context.Background())
+		if attempt < delayNoticeAfter {
+			assert.Empty(t, mailbox(t, m, alice), "attempt %d", attempt)
+		}
+		e.clock.Advance(retryMax)
+	}
+	require.Len(t, find(log.Events(), KindDSN, "queue", alice), 1, "one notice, not one per attempt")
+	r, _ := onlyDSN(t, m)
+	assert.Equal(t, "Delayed Mail (still being retried)", r.Subject)
+	require.Len(t, r.Recipients, 1, "erin did not ask for DELAY")
+	rs := r.Recipients[0]
+	assert.Equal(t, esmtp.RFC822(dave), rs.FinalRecipient)
+	assert.Equal(t, esmtp.ActionDelayed, rs.Action)
+	assert.Equal(t, "4.2.2", rs.Status.String())
+	assert.Contains(t, rs.DiagnosticCode.Value, "452 4.2.2 mailbox full")
+	assert.Equal(t, esmtp.DNS(remoteMXHost), rs.RemoteMTA)
+	assert.True(t, rs.WillRetryUntil.Equal(time.Date(2026, 11, 29, 19, 0, 0, 0, time.UTC).Add(maxAge)), "%v", rs.WillRetryUntil)
+	assert.True(t, r.ReturnedHeadersOnly)
+	env, _ := e.readSpool(id)
+	assert.Equal(t, []string{dave, erin}, env.Rcpts, "both still queued")
+	assert.Equal(t, 5, env.Attempts)
+
+	e.clock.Advance(maxAge)
+	m.queue.Flush(context.Background())
+	msgs := mailbox(t, m, alice)
+	require.Len(t, msgs, 2, "the delay notice and one failure report")
+	var failed []string
+	for _, b := range msgs {
+		r, err := esmtp.ParseReport(b)
+		require.NoError(t, err)
+		for _, rs := range r.Recipients {
+			if rs.Action == esmtp.ActionFailed {
+				failed = append(failed, rs.FinalRecipient.Value)
+				assert.Equal(t, "5.4.7", rs.Status.String())
+			}
+		}
+	}
+	assert.ElementsMatch(t, []string{dave, erin}, failed)
+	assert.Empty(t, e.spoolFiles())
+}

@@ -57,10 +57,11 @@ import (
 //     ones (a real MTA keeps the envelope in a file of its own);
 //   - local deliveries are at least once too: a crash after the Maildir
 //     delivery but before the file was rewritten delivers again;
-//   - no "delayed" notifications (NOTIFY=DELAY is kept and passed on,
-//     but this queue never reports a delay itself);
-//   - a failure report's Diagnostic-Code for an expired message is the
-//     last temporary reply seen since the MTA started (not kept on disk).
+//   - a "delayed" notice (NOTIFY=DELAY, after the third failed attempt)
+//     is at least once: a crash after storing it but before the attempt
+//     was recorded sends another;
+//   - the Diagnostic-Code of a delay or expiry report is the last
+//     temporary reply seen since the MTA started (not kept on disk).
 //
 // Flush makes one delivery attempt for every message that is due; a real
 // MTA calls it from a timer, the demo calls it by hand so that the retry
@@ -106,7 +107,13 @@ type queued struct {
 	// lastErr is the last temporary failure per recipient, for the
 	// report when the message expires. Memory only: after a restart an
 	// expiry report has no Diagnostic-Code for earlier attempts.
-	lastErr map[string]string
+	lastErr map[string]tempFailure
+}
+
+// tempFailure is a temporary SMTP reply and the host that gave it.
+type tempFailure struct {
+	reply  *smtp.Error
+	remote string // "" for a local delivery
 }
 
 func (it *queued) envelope() *spoolEnvelope {
@@ -484,8 +491,12 @@ func (q *queue) attempt(ctx context.Context, it *queued, hop string, localOnly b
 		var notes []dsnNote
 		for _, to := range left {
 			q.m.events.add(Event{Hop: "queue", Kind: KindBounced, From: it.from, To: to, Result: "expired after " + maxAge.String()})
-			notes = append(notes, dsnNote{rcpt: to, action: esmtp.ActionFailed, status: codeExpired,
-				diag: it.lastErr[to], text: "delivery time expired after " + maxAge.String()})
+			n := dsnNote{rcpt: to, action: esmtp.ActionFailed, status: codeExpired,
+				text: "delivery time expired after " + maxAge.String()}
+			if tf, ok := it.lastErr[to]; ok {
+				n.diag, n.remote = replyString(tf.reply), tf.remote
+			}
+			notes = append(notes, n)
 		}
 		keep, crashed := q.notify(ctx, it, notes, body)
 		if crashed {
@@ -501,12 +512,37 @@ func (q *queue) attempt(ctx context.Context, it *queued, hop string, localOnly b
 		wait = retryMax
 	}
 	it.next = now.Add(wait)
-	q.save(it, f, off)
 	for _, to := range left {
 		q.m.events.add(Event{Hop: "queue", Kind: KindDeferred, From: it.from, To: to,
 			Result: fmt.Sprintf("attempt %d failed temporarily; next try in %s (simulated)", it.attempts, wait)})
 	}
+	if it.attempts == delayNoticeAfter {
+		// One "delayed" notice for the recipients that asked for it
+		// (NOTIFY=DELAY). The recipients stay queued, so the notice is
+		// not linked to them for reconciliation: a crash before the
+		// save below can repeat it.
+		var notes []dsnNote
+		for _, to := range left {
+			n := dsnNote{rcpt: to, action: esmtp.ActionDelayed, status: esmtp.EnhancedCode{Class: 4, Subject: 0, Detail: 0},
+				retryUntil: it.arrived.Add(maxAge), text: fmt.Sprintf("still trying after %d attempts", it.attempts)}
+			if tf, ok := it.lastErr[to]; ok {
+				n.diag, n.remote = replyString(tf.reply), tf.remote
+				if tf.reply.Enhanced.Valid() && tf.reply.Enhanced.Class == 4 {
+					n.status = tf.reply.Enhanced
+				}
+			}
+			notes = append(notes, n)
+		}
+		if _, crashed := q.notify(ctx, it, notes, body); crashed {
+			return
+		}
+	}
+	q.save(it, f, off)
 }
+
+// delayNoticeAfter is the attempt after whose temporary failure a
+// recipient with NOTIFY=DELAY is told that delivery is delayed (once).
+const delayNoticeAfter = 3
 
 // codeExpired is the status of a message that stayed in the queue too
 // long (RFC 3463: 4.4.7, permanent here since the queue gives up).
@@ -525,7 +561,7 @@ func (q *queue) deliverDomain(ctx context.Context, it *queued, domain string, rc
 	fail := func(err error, rs []string, remote string) []string {
 		if !isPermanent(err) {
 			for _, to := range rs {
-				q.noteTemporary(it, to, err)
+				q.noteTemporary(it, to, err, remote)
 			}
 			return rs
 		}
@@ -617,7 +653,7 @@ func (q *queue) deliverLocal(ctx context.Context, it *queued, rcpts []string, bo
 		if err != nil {
 			q.m.logger().Error("quickstart: local delivery", "id", it.id, "to", to, "err", err)
 			q.m.events.add(Event{Hop: hop, Kind: KindDeferred, From: it.from, To: to, Result: "local delivery failed, will retry"})
-			q.noteTemporary(it, to, err)
+			q.noteTemporary(it, to, err, "")
 			retry = append(retry, to)
 			continue
 		}
@@ -633,14 +669,15 @@ func (q *queue) deliverLocal(ctx context.Context, it *queued, rcpts []string, bo
 	return retry, notes
 }
 
-// noteTemporary remembers a temporary failure for an expiry report.
-func (q *queue) noteTemporary(it *queued, to string, err error) {
+// noteTemporary remembers a temporary failure for a delay or expiry
+// report.
+func (q *queue) noteTemporary(it *queued, to string, err error, remote string) {
 	if it.lastErr == nil {
-		it.lastErr = map[string]string{}
+		it.lastErr = map[string]tempFailure{}
 	}
 	var se *smtp.Error
 	if errors.As(err, &se) {
-		it.lastErr[to] = replyString(err)
+		it.lastErr[to] = tempFailure{reply: se, remote: remote}
 	} else {
 		delete(it.lastErr, to) // not an SMTP reply: no Diagnostic-Code
 	}
