@@ -544,13 +544,55 @@ var ErrNoRecipients = errors.New("smtp: all recipients refused")
 
 // IsTemporary reports whether err is a transient SMTP failure (4xx) or a
 // network problem worth retrying later; permanent (5xx) failures return
-// false.
+// false. The first error in err's chain that is an [*Error] or that
+// suggests an SMTP reply through a method
+//
+//	Reply() (code int, enhanced, text string)
+//
+// (as a permanent *mx.Error for a null MX, or a greylist decision, do)
+// decides by its code: 5xx is permanent, anything else temporary. Any
+// other non-nil error (connection refused, timeout, TLS failure, ...) is
+// temporary. IsTemporary(nil) is false.
 func IsTemporary(err error) bool {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Temporary()
+	if err == nil {
+		return false
 	}
-	return err != nil
+	switch first := firstReplyError(err).(type) {
+	case *Error:
+		return first.Temporary()
+	case replier:
+		code, _, _ := first.Reply()
+		return code < 500 || code > 599
+	}
+	return true
+}
+
+// replier is an error that suggests an SMTP reply (mx.Error,
+// greylist.Decision and the like; smtp does not import them).
+type replier interface {
+	Reply() (code int, enhanced, text string)
+}
+
+// firstReplyError walks err's chain (depth first, as errors.As does) and
+// returns the first *Error or replier in it, or nil.
+func firstReplyError(err error) error {
+	switch x := err.(type) {
+	case nil:
+		return nil
+	case *Error:
+		return x
+	case replier:
+		return err
+	case interface{ Unwrap() error }:
+		return firstReplyError(x.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, e := range x.Unwrap() {
+			if f := firstReplyError(e); f != nil {
+				return f
+			}
+		}
+	}
+	return nil
 }
 
 func (c *Client) mailLine(env *Envelope) (string, error) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -44,6 +45,9 @@ type Message struct {
 	To   []string // accepted recipients, in order
 	// Mail holds the MAIL parameters.
 	Mail smtp.MailOptions
+	// Rcpt holds the RCPT parameters (DSN NOTIFY and ORCPT) of each
+	// accepted recipient: Rcpt[i] belongs to To[i].
+	Rcpt []smtp.RcptOptions
 	// Data is the message as received, starting with the Received header
 	// the server added.
 	Data []byte
@@ -246,6 +250,9 @@ func (x *session) Rcpt(ctx context.Context, to string, o *smtp.RcptOptions) erro
 		}
 	}
 	x.cur.To = append(x.cur.To, to)
+	ro := *o
+	ro.Notify = slices.Clone(o.Notify)
+	x.cur.Rcpt = append(x.cur.Rcpt, ro)
 	return nil
 }
 

@@ -131,3 +131,41 @@ func TestMaxMessageBytes(t *testing.T) {
 	require.Len(t, msgs, 1)
 	assert.Equal(t, "small", msgs[0].Header.Get("Subject"))
 }
+
+// TestCapturesRcptParams: the DSN parameters of each accepted recipient
+// (NOTIFY, ORCPT) are captured beside To, in the same order; a refused
+// recipient leaves no entry.
+func TestCapturesRcptParams(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.New(t, &smtptest.Options{Reject: func(from, to string) error {
+		if strings.HasPrefix(to, "no") {
+			return &smtp.Error{Code: 550, Enhanced: smtp.EnhancedCode{Class: 5, Subject: 1, Detail: 1}, Message: "no such user"}
+		}
+		return nil
+	}})
+	ctx := context.Background()
+	c, err := smtp.Dial(ctx, srv.Addr(), &smtp.ClientOptions{TLS: smtp.TLSNone})
+	require.NoError(t, err)
+	env := &smtp.Envelope{
+		From: "app@example.net",
+		To:   []string{"a@x.example", "no@x.example", "b@x.example"},
+		Mail: smtp.MailOptions{EnvelopeID: "env-1"},
+		Rcpt: []smtp.RcptOptions{
+			{Notify: []smtp.DSNNotify{smtp.NotifyFailure, smtp.NotifyDelay}, OriginalRecipientType: "rfc822", OriginalRecipient: "A@x.example"},
+			{Notify: []smtp.DSNNotify{smtp.NotifyNever}},
+			{},
+		},
+	}
+	_, err = c.Send(ctx, env, strings.NewReader("Subject: dsn\r\n\r\nbody\r\n"))
+	require.NoError(t, err)
+	require.NoError(t, c.Quit(ctx))
+	m := srv.MustWaitFor(t, 1)[0]
+	assert.Equal(t, []string{"a@x.example", "b@x.example"}, m.To)
+	require.Len(t, m.Rcpt, 2)
+	assert.Equal(t, []smtp.DSNNotify{smtp.NotifyFailure, smtp.NotifyDelay}, m.Rcpt[0].Notify)
+	assert.Equal(t, "rfc822", m.Rcpt[0].OriginalRecipientType)
+	assert.Equal(t, "A@x.example", m.Rcpt[0].OriginalRecipient)
+	assert.Empty(t, m.Rcpt[1].Notify)
+	assert.Empty(t, m.Rcpt[1].OriginalRecipient)
+	assert.Equal(t, "env-1", m.Mail.EnvelopeID)
+}
