@@ -308,19 +308,20 @@ func (q *queue) buildDSN(id string, it *queued, notes []dsnNote, data []byte) ([
 	if !failed || it.ret == esmtp.RetHdrs {
 		r.Returned, r.ReturnedHeadersOnly = headerSection(data), true
 	}
-	const autoSubmitted = "Auto-Submitted: auto-replied\r\n" // RFC 3834 §5
+	// esmtp.Report writes "Auto-Submitted: auto-replied" (RFC 3834 §5)
+	// itself.
 	b, err := r.Bytes()
-	if err == nil && int64(len(b)+len(autoSubmitted)) > q.lim.MessageBytes && !r.ReturnedHeadersOnly {
+	if err == nil && int64(len(b)) > q.lim.MessageBytes && !r.ReturnedHeadersOnly {
 		r.Returned, r.ReturnedHeadersOnly = headerSection(data), true
 		b, err = r.Bytes()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("quickstart: building a DSN: %w", err)
 	}
-	if int64(len(b)+len(autoSubmitted)) > q.lim.MessageBytes {
+	if int64(len(b)) > q.lim.MessageBytes {
 		return nil, errors.New("quickstart: DSN larger than the queue's message limit")
 	}
-	return append([]byte(autoSubmitted), b...), nil
+	return b, nil
 }
 
 // headerSection returns the header of a message: everything before the

@@ -226,7 +226,9 @@ func TestBounceOnPermanentFailure(t *testing.T) {
 	assert.False(t, r.ReturnedHeadersOnly, "whole message returned by default")
 	assert.Contains(t, string(r.Returned), bodyMarker)
 	assert.Contains(t, r.Text, erin)
-	assert.True(t, strings.HasPrefix(string(raw), "Auto-Submitted: auto-replied\r\n"))
+	hdr := string(headerSection(raw))
+	assert.Equal(t, 1, strings.Count(hdr, "Auto-Submitted:"), "exactly one Auto-Submitted field: %q", hdr)
+	assert.Contains(t, hdr, "Auto-Submitted: auto-replied\r\n")
 
 	dsnEvents := find(log.Events(), KindDSN, "queue", alice)
 	require.Len(t, dsnEvents, 1)
