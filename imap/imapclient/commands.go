@@ -298,19 +298,7 @@ func (c *Client) Lsub(ctx context.Context, ref, pattern string) ([]*imap.ListDat
 
 // Status asks for the status of a mailbox.
 func (c *Client) Status(ctx context.Context, mailbox string, opts *imap.StatusOptions) (*imap.StatusData, error) {
-	var items []string
-	add := func(b bool, s string) {
-		if b {
-			items = append(items, s)
-		}
-	}
-	add(opts.NumMessages, "MESSAGES")
-	add(opts.NumRecent, "RECENT")
-	add(opts.UIDNext, "UIDNEXT")
-	add(opts.UIDValidity, "UIDVALIDITY")
-	add(opts.NumUnseen, "UNSEEN")
-	add(opts.Size, "SIZE")
-	add(opts.NumDeleted, "DELETED")
+	items := opts.Items()
 	data := &imap.StatusData{Mailbox: mailbox}
 	cmd := &command{}
 	cmd.onUntagged = func(n string, _ uint32, vals []imap.Value) bool {
@@ -318,27 +306,7 @@ func (c *Client) Status(ctx context.Context, mailbox string, opts *imap.StatusOp
 			return false
 		}
 		l, _ := vals[1].([]imap.Value)
-		for i := 0; i+1 < len(l); i += 2 {
-			k, _ := l[i].(imap.Atom)
-			v := uint32(atoi(l[i+1]))
-			switch strings.ToUpper(string(k)) {
-			case "MESSAGES":
-				data.NumMessages = &v
-			case "RECENT":
-				data.NumRecent = &v
-			case "UIDNEXT":
-				data.UIDNext = v
-			case "UIDVALIDITY":
-				data.UIDValidity = v
-			case "UNSEEN":
-				data.NumUnseen = &v
-			case "DELETED":
-				data.NumDeleted = &v
-			case "SIZE":
-				sz := atoi(l[i+1])
-				data.Size = &sz
-			}
-		}
+		statusFromValues(data, l)
 		return true
 	}
 	err := c.execute(ctx, cmd, "STATUS", func(e *imap.Encoder) {
