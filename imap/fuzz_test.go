@@ -19,6 +19,7 @@ func FuzzReadValue(f *testing.F) {
 		`("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 7 1 NIL NIL NIL NIL)`,
 		`(("a" "b" NIL NIL NIL "7BIT" 1 1)("a" "b" NIL NIL NIL "7BIT" 1 1) "MIXED")`,
 		`"quoted \" string"`, `NIL`, `{5+}` + "\r\nhello", `\*`, `((((()))))`,
+		`(BINARY[1] ~{3}` + "\r\na\x00b BINARY.SIZE[1] 3)", "~{2+}\r\n\x00\x00",
 	} {
 		f.Add(s)
 	}
@@ -40,6 +41,8 @@ func FuzzCommand(f *testing.F) {
 		"FAST\r\n", "BODY[]\r\n",
 		"CHARSET UTF-8 OR (FROM a) NOT SEEN UID 1:5 SINCE 1-Jan-2024\r\n",
 		"HEADER X y LARGER 5\r\n",
+		"(BINARY[1]<0.10> BINARY.PEEK[2.1] BINARY.SIZE[] BINARY.SIZE[3])\r\n",
+		"BINARY.PEEK[1.TEXT]\r\n", "(BINARY.SIZE[1]<0.1>)\r\n",
 	} {
 		f.Add(s)
 	}
@@ -113,6 +116,8 @@ func FuzzMessage(f *testing.F) {
 	f.Add(testMsg)
 	f.Add("Subject: x\r\n\r\nbody")
 	f.Add("Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n\r\nx\r\n--a--")
+	f.Add(binaryTestMsg)
+	f.Add("Content-Transfer-Encoding: quoted-printable\r\n\r\na=\r\nb=3D=0=\r")
 	f.Fuzz(func(t *testing.T, s string) {
 		m := ParseMessage([]byte(s))
 		var buf bytes.Buffer
@@ -134,6 +139,30 @@ func FuzzMessage(f *testing.F) {
 				t.Fatal(err)
 			}
 			_, _ = m.Section(sec)
+		}
+		for _, part := range [][]int{nil, {1}, {2}, {1, 1}, {2, 1, 1}} {
+			data, err := m.BinarySection(part)
+			if err == nil && len(part) == 0 && !bytes.Equal(data, m.Raw()) {
+				t.Fatal("BINARY[] is not the message")
+			}
+		}
+	})
+}
+
+// FuzzBinarySizeName checks that BINARY.SIZE item names parse and format
+// back to the same name.
+func FuzzBinarySizeName(f *testing.F) {
+	for _, s := range []string{"BINARY.SIZE[]", "binary.size[1.2.3]", "BINARY.SIZE[0]", "BINARY.SIZE[1.TEXT]", "BINARY.SIZE[1]<0>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		part, err := ParseBinarySizeName(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseBinarySizeName(BinarySizeName(part))
+		if err != nil || BinarySizeName(again) != BinarySizeName(part) {
+			t.Fatalf("%q -> %q -> %v", s, BinarySizeName(part), err)
 		}
 	})
 }

@@ -2,7 +2,11 @@
 // of [github.com/mailkit-go/mailkit/imap/imapserver]: STARTTLS, LOGIN,
 // AUTHENTICATE with any [sasl.Client] (SASL-IR when offered), CAPABILITY,
 // SELECT/EXAMINE, CREATE, DELETE, RENAME, SUBSCRIBE, LIST, LSUB, STATUS,
-// APPEND (LITERAL+ when offered), FETCH with streamed body sections,
+// APPEND (LITERAL+ when offered; several messages at once with
+// [Client.AppendMulti], MULTIAPPEND, RFC 3502, and literal8 for binary
+// messages), FETCH with streamed body sections (BINARY[], BINARY.PEEK[]
+// and BINARY.SIZE[] of RFC 3516 too: [imap.FetchSection].Binary,
+// [imap.FetchOptions].BinarySize, [FetchMessage.BinarySize]),
 // STORE, SEARCH, SORT and THREAD (RFC 5256, with typed results: sequence
 // numbers or UIDs in sort order, [imap.Thread] trees), SORT RETURN (ESORT,
 // RFC 5267 §3, [Client.ESort]), EXPUNGE, COPY, MOVE,

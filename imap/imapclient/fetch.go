@@ -31,8 +31,12 @@ type FetchMessage struct {
 	// BodyStructure is the BODYSTRUCTURE or BODY item (nil: not sent).
 	BodyStructure *imap.BodyStructure
 	// Sections holds the body sections that were not streamed to a
-	// FetchHandler.Body function.
+	// FetchHandler.Body function (BINARY[...] sections have
+	// Section.Binary set).
 	Sections []*SectionData
+	// BinarySizes holds the BINARY.SIZE items (RFC 3516), in the order
+	// sent; see [FetchMessage.BinarySize].
+	BinarySizes []BinarySize
 }
 
 // SectionData is one body section of a FETCH response.
@@ -93,6 +97,9 @@ func (c *Client) readFetch(cmd *command, seq uint32) (*FetchMessage, error) {
 		val, err := d.ReadValue()
 		if err != nil {
 			return err
+		}
+		if strings.HasPrefix(name, "BINARY.SIZE[") {
+			return m.addBinarySize(name, val)
 		}
 		switch name {
 		case "UID":

@@ -65,7 +65,15 @@
 // # Durability
 //
 // APPEND, COPY and MOVE answer OK only after the message files and their
-// directories are fsynced and the UIDs recorded. COPY writes new files
+// directories are fsynced and the UIDs recorded. Sessions implement
+// MULTIAPPEND (RFC 3502; every APPEND goes through it): the messages are
+// staged in files "mailkit-multiappend-*" in the folder's tmp/ (removed
+// when the command ends; maildir.Maildir.CleanTmp removes any a crash
+// leaves), then stored one by one while the folder's lock is held, so
+// other sessions of the Backend see all of them or none; when one fails
+// (e.g. over maildir.Limits.MaxMessageSize) the ones already stored are
+// removed before the NO. Other processes may briefly see the first
+// files of a MULTIAPPEND that is then taken back. COPY writes new files
 // (maildir.Maildir.Append); MOVE renames the files into the target folder
 // (a copy and removal across file systems). DELETE renames the folder out
 // of the way atomically before removing it. EXPUNGE fsyncs new/ and cur/

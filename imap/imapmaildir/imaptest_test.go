@@ -29,7 +29,7 @@ var imaptestPass = []string{
 	"sort-display-from", "sort-display-to", "sort-size", "sort-subject",
 	"listext",
 	"fetch-binary-mime", "fetch-binary-mime-base64",
-	"fetch-binary-mime-qp",
+	"fetch-binary-mime-qp", "multiappend",
 }
 
 // imaptestSuite runs the scripts against a fresh server on a fresh
@@ -38,7 +38,7 @@ func imaptestSuite() *imaptest.Suite {
 	return &imaptest.Suite{
 		Dir:  filepath.Join("..", "imapserver", "testdata", "imaptest"),
 		Name: "imapmaildir",
-		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "LIST-EXTENDED"},
+		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "MULTIAPPEND", "LIST-EXTENDED"},
 		Pass: imaptestPass,
 		Start: func(t *testing.T) string {
 			srv := &imapserver.Server{Backend: newBackend(t.TempDir()), AllowInsecureAuth: true}

@@ -5,8 +5,10 @@
 // [imapserver.Session.Poll] and [imapserver.Session.Idle].
 //
 // Sessions implement the optional MOVE, NAMESPACE, SORT (with ESORT and
-// SORT=DISPLAY) and THREAD (ORDEREDSUBJECT, REFERENCES) interfaces of
-// imapserver; SORT and THREAD run [imap.Sort] and [imap.Threads] over the
+// SORT=DISPLAY), THREAD (ORDEREDSUBJECT, REFERENCES) and MULTIAPPEND
+// interfaces of imapserver (a MULTIAPPEND reads every message into memory,
+// within the server's limits, and stores them under one lock: other
+// sessions see all or none); SORT and THREAD run [imap.Sort] and [imap.Threads] over the
 // messages that match the search keys. SEARCH, SORT and THREAD compare
 // strings with i;unicode-casemap (RFC 5051), as the I18NLEVEL=1 that
 // imapserver announces asks.

@@ -561,6 +561,9 @@ func tryCreate(err error) error {
 }
 
 func cmdAppend(ctx context.Context, c *conn, tag string, uid bool) error {
+	if c.maSess != nil {
+		return cmdMultiAppend(ctx, c, c.maSess)
+	}
 	raw, err := c.mailboxArg()
 	if err != nil {
 		return err

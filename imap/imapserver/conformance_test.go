@@ -35,7 +35,7 @@ var imaptestPass = []string{
 	"sort-display-from", "sort-display-to", "sort-size", "sort-subject",
 	"listext",
 	"fetch-binary-mime", "fetch-binary-mime-base64",
-	"fetch-binary-mime-qp",
+	"fetch-binary-mime-qp", "multiappend",
 }
 
 // imaptestSuite runs the scripts against a fresh imapmem-backed server
@@ -44,7 +44,7 @@ func imaptestSuite() *imaptest.Suite {
 	return &imaptest.Suite{
 		Dir:  filepath.Join("testdata", "imaptest"),
 		Name: "imapserver+imapmem",
-		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "LIST-EXTENDED"},
+		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "MULTIAPPEND", "LIST-EXTENDED"},
 		Pass: imaptestPass,
 		Start: func(t *testing.T) string {
 			be := imapmem.New()

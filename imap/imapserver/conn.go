@@ -47,6 +47,9 @@ type conn struct {
 	sess     Session
 	sortSess SortSession   // sess, if it implements SORT
 	thrSess  ThreadSession // sess, if it implements THREAD
+
+	maSess MultiAppendSession // sess, if it implements MULTIAPPEND
+
 	state    connState
 	readOnly bool
 	bad      int
@@ -147,6 +150,7 @@ func (c *conn) serve() {
 	c.sess = sess
 	c.sortSess, _ = sess.(SortSession)
 	c.thrSess, _ = sess.(ThreadSession)
+	c.maSess, _ = sess.(MultiAppendSession)
 	if c.srv.SASL != nil {
 		if _, ok := sess.(SASLSession); !ok {
 			// A configuration error: refuse the connection rather than
@@ -440,6 +444,9 @@ func (c *conn) caps() []string {
 	caps = append(caps, c.listExtCaps()...)
 	if c.thrSess != nil {
 		caps = append(caps, "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES")
+	}
+	if c.maSess != nil {
+		caps = append(caps, "MULTIAPPEND")
 	}
 	caps = append(caps, fmt.Sprintf("APPENDLIMIT=%d", c.lim.MaxMessageSize))
 	return caps

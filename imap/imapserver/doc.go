@@ -10,7 +10,8 @@
 // (RFC 2595, RFC 8314 implicit TLS), and, when the session implements
 // them, SORT and THREAD=ORDEREDSUBJECT/THREAD=REFERENCES (RFC 5256),
 // SORT=DISPLAY (RFC 5957) and ESORT (RFC 5267 §3: SORT RETURN with MIN,
-// MAX, ALL, COUNT).
+// MAX, ALL, COUNT), and MULTIAPPEND (RFC 3502: one APPEND with several
+// messages, stored all or none, APPENDUID with a UID set).
 //
 // # Backend and sessions
 //
@@ -18,7 +19,8 @@
 // sequentially from the connection's goroutine; only [Session.Idle] runs
 // beside the goroutine that waits for the client's DONE. Optional
 // interfaces add extensions: [MoveSession] (MOVE), [SortSession] (SORT,
-// SORT=DISPLAY, ESORT), [ThreadSession] (THREAD), [SASLSession] (needed
+// SORT=DISPLAY, ESORT), [ThreadSession] (THREAD), [MultiAppendSession]
+// (MULTIAPPEND; every APPEND then goes through it), [SASLSession] (needed
 // with [Server.SASL]), [NamespaceSession]. They are checked once per
 // connection, when its session is created, never by a failing type
 // assertion later: a missing MoveSession means MOVE is not announced and
@@ -96,6 +98,16 @@
 // address). A client over a connection limit gets "* BYE Too many
 // connections" (after the TLS handshake on an implicit-TLS listener,
 // both bounded by 5 seconds) and is closed; it is never counted.
+//
+// A MULTIAPPEND is bounded per message by MaxMessageSize and in total by
+// [Limits.MaxMultiAppendSize] (256 MiB): the literal that would pass the
+// total gets NO [TOOBIG] ([ErrMultiAppendTooBig]; a synchronising one is
+// never asked for, a non-synchronising one is skipped) and nothing of the
+// command is stored. The messages are not buffered by the server: the
+// session reads each from the connection in turn
+// ([MultiAppendSession.AppendMulti]) and stages it (imapmem in memory,
+// imapmaildir in files under the folder's tmp/). A syntax error in a later
+// message gets BAD and stores nothing either.
 //
 // # Serve, Shutdown and Close
 //

@@ -75,6 +75,12 @@ func FuzzServer(f *testing.F) {
 		"a ID (\"name\" {1+}\r\nx)\r\n",
 		"a SORT (REVERSE SUBJECT DISPLAYFROM) UTF-8 OR FROM x ALL\r\nb UID SORT RETURN (MIN ALL) (DATE) US-ASCII 1:*\r\n",
 		"a THREAD REFERENCES UTF-8 ALL\r\nb UID THREAD ORDEREDSUBJECT US-ASCII NOT SEEN\r\n",
+		"a FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[1] BINARY[]<2.3> BINARY.SIZE[])\r\n",
+		"a APPEND INBOX ~{5+}\r\nh\x00llo\r\nb FETCH 2 (BINARY.PEEK[1] BINARY.SIZE[1])\r\n",
+		"a APPEND INBOX (\\Seen) {5+}\r\nhello (\\Flagged) \"01-Jan-2024 10:00:00 +0000\" ~{3+}\r\nx\x00y {2+}\r\nzz\r\n",
+		"a APPEND INBOX {5+}\r\nhello (\\Seen {3+}\r\nabc\r\nb NOOP\r\n",
+		"a APPEND INBOX {5}\r\nhello {3}\r\nabc\r\n",
+		"a APPEND Nope {1+}\r\nx {1+}\r\ny\r\n",
 	} {
 		f.Add(s)
 	}

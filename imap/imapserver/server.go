@@ -51,6 +51,13 @@ type Limits struct {
 	// synchronising literal gets BAD, a non-synchronising one closes the
 	// connection.
 	MaxLineLiterals int64
+	// MaxMultiAppendSize bounds the sum of the message sizes of one
+	// APPEND with several messages (MULTIAPPEND, RFC 3502; default 256
+	// MiB, and never less than MaxMessageSize); past it the command gets
+	// "NO [TOOBIG]" and nothing is stored. Each message is also bounded
+	// by MaxMessageSize, and their number by MaxLineLength (every message
+	// adds at least its literal header to the command line).
+	MaxMultiAppendSize int64
 	// MaxBadCommands closes the connection after that many BAD replies
 	// (default 20).
 	MaxBadCommands int
@@ -78,6 +85,10 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxLineLiterals <= 0 {
 		l.MaxLineLiterals = 8 << 20
 	}
+	if l.MaxMultiAppendSize <= 0 {
+		l.MaxMultiAppendSize = 256 << 20
+	}
+	l.MaxMultiAppendSize = max(l.MaxMultiAppendSize, l.MaxMessageSize)
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = 32
 	}
