@@ -36,6 +36,17 @@
 // [SortData] that [Message.SortData] fills from a message, [Thread] trees
 // written by [Encoder.WriteThreads] and read by [Decoder.Threads].
 //
+// LIST-EXTENDED (RFC 5258), SPECIAL-USE (RFC 6154) and LIST-STATUS (RFC
+// 5819): [Decoder.ListCommand] reads the arguments of LIST in the
+// extended syntax into a [ListCommand] (reference, one or more patterns,
+// [ListOptions] with the selection and return options, STATUS items as
+// [StatusOptions], read alone by [Decoder.StatusItems]) that
+// [ListCommand.Encode] writes back; [ListData.ChildInfo] is the CHILDINFO
+// extended data item. [SpecialUseAttrs] are the special-use attributes
+// (\All, \Archive, \Drafts, \Flagged, \Junk, \Sent, \Trash),
+// [SpecialUseAttr] canonicalises one, and [Decoder.CreateOptions] reads
+// the "(USE (...))" parameter of CREATE-SPECIAL-USE into [CreateOptions].
+//
 // # Collation
 //
 // SORT, THREAD and SEARCH compare strings with i;unicode-casemap (RFC
@@ -109,7 +120,7 @@
 // Defaults ([Limits]): 64 KiB per line outside literals, 64 MiB per
 // streamed literal, 64 KiB per in-memory literal, list nesting 32,
 // [MaxSeqSetRanges] ranges per sequence set, [MaxSearchKeys] search keys,
-// [MaxSortCriteria] sort criteria. [Sort] and [Threads] take memory
+// [MaxSortCriteria] sort criteria, [MaxListPatterns] LIST patterns. [Sort] and [Threads] take memory
 // linear in the number of messages; REFERENCES links each message in time
 // proportional to its references and, when a reference already has
 // replies, the depth of its thread.

@@ -1,7 +1,12 @@
 // Package imapclient is an IMAP4rev1 client (RFC 3501) for the commands
 // of [github.com/mailkit-go/mailkit/imap/imapserver]: STARTTLS, LOGIN,
 // AUTHENTICATE with any [sasl.Client] (SASL-IR when offered), CAPABILITY,
-// SELECT/EXAMINE, CREATE, DELETE, RENAME, SUBSCRIBE, LIST, LSUB, STATUS,
+// SELECT/EXAMINE, CREATE (with special-use attributes,
+// CREATE-SPECIAL-USE, RFC 6154: [Client.CreateWithOptions]), DELETE,
+// RENAME, SUBSCRIBE, LIST, LSUB, STATUS, extended LIST
+// ([Client.ListExtended]: the selection and return options of
+// LIST-EXTENDED, RFC 5258, several patterns, SPECIAL-USE, and the STATUS
+// of every mailbox in the same round trip with LIST-STATUS, RFC 5819),
 // APPEND (LITERAL+ when offered; several messages at once with
 // [Client.AppendMulti], MULTIAPPEND, RFC 3502, and literal8 for binary
 // messages), FETCH with streamed body sections (BINARY[], BINARY.PEEK[]
@@ -26,7 +31,8 @@
 //
 // Limits: responses are read with the [imap.Limits] of Options (64 KiB
 // per response outside literals, 64 MiB per streamed literal, 8 MiB of
-// in-memory literals per response by default); List, Expunge and Store
+// in-memory literals per response by default); List, ListExtended,
+// Expunge and Store
 // collect at most Options.MaxResponses replies, and ESort as many numbers
 // from its ALL. A response over a limit
 // fails the command and closes the connection.

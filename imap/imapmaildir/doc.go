@@ -35,6 +35,12 @@
 //     lines) with the keyword letters a-z in the file names' info part, so
 //     keywords are shared with Dovecot. At most 26 keywords per mailbox
 //     (more: NO [LIMIT]). PERMANENTFLAGS includes \*.
+//   - mailkit-specialuse (optional): the folder's special-use attributes
+//     (RFC 6154), one per line, e.g. "\Sent". CREATE with "(USE (...))"
+//     writes it (atomically, after creating the folder; if it cannot be
+//     written the folder is removed and CREATE fails). It moves with the
+//     folder on RENAME and goes with it on DELETE. Unknown lines are
+//     ignored.
 //
 // Per user root: mailkit-subscriptions (one mailbox name per line, replaced
 // atomically), mailkit-uidvalidity (the last UIDVALIDITY handed out, so a
@@ -111,6 +117,19 @@
 //     (made by other programs) are listed as \Noselect.
 //   - A mailbox renamed or deleted while another session has it selected
 //     looks empty (every message expunged) to that session.
+//   - Special use (SPECIAL-USE, LIST-EXTENDED, LIST-STATUS and
+//     CREATE-SPECIAL-USE are offered): a folder with a mailkit-specialuse
+//     file has the attributes it lists (none if it lists none); a folder
+//     without one gets the attribute of its name when that is one of the
+//     top-level names Dovecot's default configuration uses: "Sent"
+//     (\Sent), "Drafts" (\Drafts), "Trash" (\Trash), "Junk" (\Junk),
+//     "Archive" (\Archive), i.e. Maildir++ folders .Sent, .Drafts, .Trash,
+//     .Junk, .Archive; names compare case-sensitively, so ".sent" gets
+//     none. CREATE may give \Archive, \Drafts, \Junk, \Sent and \Trash;
+//     \All and \Flagged (virtual mailboxes) get NO [USEATTR] and nothing
+//     is created. Each LIST reads one small file per folder. A LIST
+//     running while a "CREATE name (USE ...)" is between creating the
+//     folder and writing its file may show the folder without them.
 //
 // # Concurrency
 //

@@ -13,6 +13,14 @@
 // strings with i;unicode-casemap (RFC 5051), as the I18NLEVEL=1 that
 // imapserver announces asks.
 //
+// LIST-EXTENDED, LIST-STATUS, SPECIAL-USE and CREATE-SPECIAL-USE: sessions
+// implement [imapserver.ListExtendedSession] and
+// [imapserver.CreateSpecialUseSession]. A mailbox gets special-use
+// attributes from "CREATE name (USE (\Sent))" or
+// [Backend.SetSpecialUse]; \Archive, \Drafts, \Junk, \Sent and \Trash
+// are supported (\All and \Flagged name virtual mailboxes this backend
+// does not have: NO [USEATTR]). They follow RENAME and go with DELETE.
+//
 // STORE answers with FETCH responses only for messages whose flags
 // changed, as Dovecot does (QUIRK: interop scripts and clients written
 // against Dovecot count these responses).

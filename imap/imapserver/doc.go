@@ -10,8 +10,10 @@
 // (RFC 2595, RFC 8314 implicit TLS), and, when the session implements
 // them, SORT and THREAD=ORDEREDSUBJECT/THREAD=REFERENCES (RFC 5256),
 // SORT=DISPLAY (RFC 5957) and ESORT (RFC 5267 §3: SORT RETURN with MIN,
-// MAX, ALL, COUNT), and MULTIAPPEND (RFC 3502: one APPEND with several
-// messages, stored all or none, APPENDUID with a UID set).
+// MAX, ALL, COUNT), MULTIAPPEND (RFC 3502: one APPEND with several
+// messages, stored all or none, APPENDUID with a UID set), LIST-EXTENDED
+// (RFC 5258) with SPECIAL-USE (RFC 6154) and LIST-STATUS (RFC 5819), and
+// CREATE-SPECIAL-USE (RFC 6154 §3).
 //
 // # Backend and sessions
 //
@@ -19,7 +21,9 @@
 // sequentially from the connection's goroutine; only [Session.Idle] runs
 // beside the goroutine that waits for the client's DONE. Optional
 // interfaces add extensions: [MoveSession] (MOVE), [SortSession] (SORT,
-// SORT=DISPLAY, ESORT), [ThreadSession] (THREAD), [MultiAppendSession]
+// SORT=DISPLAY, ESORT), [ThreadSession] (THREAD), [ListExtendedSession]
+// (LIST-EXTENDED, SPECIAL-USE, LIST-STATUS), [CreateSpecialUseSession]
+// (CREATE-SPECIAL-USE), [MultiAppendSession]
 // (MULTIAPPEND; every APPEND then goes through it), [SASLSession] (needed
 // with [Server.SASL]), [NamespaceSession]. They are checked once per
 // connection, when its session is created, never by a failing type
@@ -130,8 +134,30 @@
 //
 //   - The server speaks IMAP4rev1; IMAP4rev2 is not announced, and ENABLE
 //     enables nothing.
-//   - LIST-EXTENDED selection options are not supported; a parenthesised
-//     list of patterns is.
+//   - LIST-EXTENDED needs a [ListExtendedSession]; without one LIST takes
+//     a parenthesised list of patterns but no options. With one, the
+//     server answers every LIST (LSUB still goes to [Session.List]) from
+//     the session's snapshot of mailboxes and subscriptions: REMOTE is
+//     accepted and changes nothing (there are no remote mailboxes, RFC
+//     2193); \Marked and \Unmarked are never sent; \HasChildren and
+//     \HasNoChildren are always sent (CHILDREN is announced), and so are
+//     the special-use attributes (RFC 6154 §2 allows them without the
+//     SPECIAL-USE return option); names that are not mailboxes (missing
+//     hierarchy levels, subscribed names whose mailbox is gone) are
+//     \Noselect in a basic LIST and \NonExistent in an extended one.
+//     RECURSIVEMATCH gives CHILDINFO to a name matching a pattern when a
+//     descendant that matches no pattern meets the selection criteria
+//     (RFC 5258 §3.4 and example 9); with SPECIAL-USE RECURSIVEMATCH the
+//     CHILDINFO item says "SPECIAL-USE", which RFC 6154 does not define.
+//   - LIST-STATUS: the STATUS reply follows the LIST reply of its mailbox
+//     and comes from [Session.Status], called after the snapshot was
+//     taken; a mailbox whose Status fails (gone meanwhile, or any other
+//     error, which is logged) gets no STATUS reply, as RFC 5819 §2
+//     allows, and the LIST still completes. \Noselect and \NonExistent
+//     names get none either.
+//   - CREATE-SPECIAL-USE: attributes that are not special-use ones get NO
+//     [USEATTR] before the session is called ([ErrUseAttr]); which of the
+//     others a mailbox can get is the session's choice.
 //   - SEARCH, SORT and THREAD accept the charsets US-ASCII and UTF-8 (others
 //     get NO [BADCHARSET (US-ASCII UTF-8)]).
 //   - SORT RETURN (ESORT) has no PARTIAL, and CONTEXT=SEARCH and
