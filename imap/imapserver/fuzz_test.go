@@ -81,6 +81,8 @@ func FuzzServer(f *testing.F) {
 		"a APPEND INBOX {5+}\r\nhello (\\Seen {3+}\r\nabc\r\nb NOOP\r\n",
 		"a APPEND INBOX {5}\r\nhello {3}\r\nabc\r\n",
 		"a APPEND Nope {1+}\r\nx {1+}\r\ny\r\n",
+		"a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (% {2+}\r\nx/) RETURN (CHILDREN SPECIAL-USE STATUS (MESSAGES UNSEEN SIZE))\r\n",
+		"a CREATE s (USE (\\Sent \\All))\r\nb CREATE t (USE (\\Trash))\r\nc LIST (SPECIAL-USE) \"\" * RETURN (STATUS (DELETED))\r\n",
 	} {
 		f.Add(s)
 	}
