@@ -84,13 +84,11 @@ func (s *session) Mailboxes(ctx context.Context) (*imapserver.Mailboxes, error) 
 	}
 	out := &imapserver.Mailboxes{List: make([]imapserver.MailboxInfo, 0, len(all))}
 	for n := range all {
-		dir, err := s.dirOf(n)
-		if err != nil {
-			continue
-		}
-		uses, err := specialUses(n, dir)
-		if err != nil {
-			s.b.logger().Warn("imapmaildir: reading special use", "mailbox", n, "err", err)
+		var uses []imap.MailboxAttr
+		if dir, err := s.dirOf(n); err == nil {
+			if uses, err = specialUses(n, dir); err != nil {
+				s.b.logger().Warn("imapmaildir: reading special use", "mailbox", n, "err", err)
+			}
 		}
 		out.List = append(out.List, imapserver.MailboxInfo{Name: n, SpecialUse: uses})
 	}

@@ -2,6 +2,7 @@ package imapmem
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -23,7 +24,7 @@ var creatableUses = []imap.MailboxAttr{imap.AttrArchive, imap.AttrDrafts, imap.A
 
 // ErrUnsupportedUse is returned by [Backend.SetSpecialUse] for an
 // attribute that is not one of \Archive, \Drafts, \Junk, \Sent, \Trash.
-var ErrUnsupportedUse = fmt.Errorf("imapmem: unsupported special-use attribute")
+var ErrUnsupportedUse = errors.New("imapmem: unsupported special-use attribute")
 
 // canonicalUses returns attrs in canonical spelling without duplicates,
 // or false when one is not a supported special use.
