@@ -124,3 +124,103 @@ func decodeTransfer(cte string, body []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// EncodeBinaryParts prepares a message received as a literal8 (APPEND
+// ~{n}, RFC 3516 §4.4) for storage: every leaf part whose
+// Content-Transfer-Encoding is binary, or whose 7bit or 8bit body holds a
+// NUL octet, gets its body encoded as base64 (CRLF lines of 76
+// characters) and its Content-Transfer-Encoding field replaced by
+// "base64". BODY[] then never carries a NUL, while BINARY[] (see
+// [Message.BinarySection]) still returns the original octets. Other parts
+// and the rest of the message are kept byte for byte. changed is false
+// (and out is raw) when nothing needed converting or the message cannot
+// be parsed. Parts inside a base64 or quoted-printable message/rfc822
+// part are left alone. The output is at most about 4/3 of the input.
+func EncodeBinaryParts(raw []byte) (out []byte, changed bool) {
+	root, err := mime.ParseBytes(raw, &mime.Options{RawCharset: true})
+	if err != nil {
+		return raw, false
+	}
+	var leaves []*mime.Part
+	_ = root.Walk(func(p *mime.Part) error {
+		if p.Encapsulated || p.IsMultipart() || (p.IsMessage() && len(p.Children) > 0) {
+			return nil
+		}
+		if p.Start < 0 || p.BodyStart < p.Start || p.BodyEnd < p.BodyStart || p.BodyEnd > int64(len(raw)) {
+			return nil
+		}
+		body := raw[p.BodyStart:p.BodyEnd]
+		switch p.TransferEncoding {
+		case "binary":
+		case "7bit", "8bit", "":
+			if bytes.IndexByte(body, 0) < 0 {
+				return nil
+			}
+		default:
+			return nil
+		}
+		leaves = append(leaves, p)
+		return nil
+	})
+	if len(leaves) == 0 {
+		return raw, false
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(raw) + len(raw)/3 + 64*len(leaves))
+	pos := int64(0)
+	for _, p := range leaves {
+		if p.Start < pos {
+			return raw, false // overlapping parts: not expected, keep the message
+		}
+		buf.Write(raw[pos:p.Start])
+		writeBase64Header(&buf, raw[p.Start:p.BodyStart])
+		var enc bytes.Buffer
+		_ = mime.EncodeBase64(&enc, raw[p.BodyStart:p.BodyEnd])
+		b := enc.Bytes()
+		if p.BodyEnd < int64(len(raw)) {
+			// The line break before the next boundary follows.
+			b = bytes.TrimSuffix(b, []byte("\r\n"))
+		}
+		buf.Write(b)
+		pos = p.BodyEnd
+	}
+	buf.Write(raw[pos:])
+	return buf.Bytes(), true
+}
+
+// writeBase64Header writes a part's header without its
+// Content-Transfer-Encoding fields and with "Content-Transfer-Encoding:
+// base64" before the empty line that ends it.
+func writeBase64Header(buf *bytes.Buffer, hdr []byte) {
+	const cte = "Content-Transfer-Encoding: base64\r\n"
+	skip := false
+	for i := 0; i < len(hdr); {
+		j := bytes.IndexByte(hdr[i:], '\n')
+		end := len(hdr)
+		if j >= 0 {
+			end = i + j + 1
+		}
+		line := hdr[i:end]
+		i = end
+		trimmed := bytes.TrimRight(line, "\r\n")
+		if len(trimmed) == 0 {
+			buf.WriteString(cte)
+			buf.Write(line)
+			buf.Write(hdr[i:])
+			return
+		}
+		if trimmed[0] != ' ' && trimmed[0] != '\t' {
+			name, _, _ := bytes.Cut(trimmed, []byte(":"))
+			skip = equalFold(string(bytes.TrimSpace(name)), "Content-Transfer-Encoding")
+		}
+		if !skip {
+			buf.Write(line)
+			if !bytes.HasSuffix(line, []byte("\n")) {
+				buf.WriteString("\r\n")
+			}
+		}
+	}
+	// No empty line: the header ran to the end of the part.
+	buf.WriteString(cte)
+	buf.WriteString("\r\n")
+}

@@ -139,3 +139,44 @@ func TestLiteral8(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "a\x00b", v)
 }
+
+func TestEncodeBinaryParts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      string
+		changed bool
+		want    string // the converted message; "" when unchanged
+		parts   map[string]string
+	}{
+		{"single binary part", "Subject: x\r\nContent-Transfer-Encoding: binary\r\nX: y\r\n\r\n\x00-\xe4\n\r\n\n", true,
+			"Subject: x\r\nX: y\r\nContent-Transfer-Encoding: base64\r\n\r\nAC3kCg0KCg==\r\n", map[string]string{"1": "\x00-\xe4\n\r\n\n"}},
+		{"multipart: only the binary and NUL parts change",
+			"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: BINARY\r\n  \r\n\r\n\xff\x00\r\n--b\r\n\r\ntext\r\n--b\r\nContent-Transfer-Encoding: 8bit\r\n\r\na\x00b\r\n--b--\r\n", true,
+			"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\n/wA=\r\n--b\r\n\r\ntext\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\nYQBi\r\n--b--\r\n",
+			map[string]string{"1": "\xff\x00", "2": "text", "3": "a\x00b"}},
+		{"part without header", "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\x00\r\n--b--\r\n", true,
+			"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\neAA=\r\n--b--\r\n", map[string]string{"1": "x\x00"}},
+		{"8bit without NUL is kept", "Content-Transfer-Encoding: 8bit\r\n\r\n\xe9t\xe9\r\n", false, "", nil},
+		{"base64 is kept", "Content-Transfer-Encoding: base64\r\n\r\nAA==\r\n", false, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, changed := EncodeBinaryParts([]byte(tt.in))
+			assert.Equal(t, tt.changed, changed)
+			if !tt.changed {
+				assert.Equal(t, tt.in, string(out))
+				return
+			}
+			assert.Equal(t, tt.want, string(out))
+			assert.False(t, NeedsLiteral8(out), "a NUL is left")
+			m := ParseMessage(out)
+			for spec, want := range tt.parts {
+				part := []int{int(spec[0] - '0')}
+				got, err := m.BinarySection(part)
+				require.NoError(t, err, spec)
+				assert.Equal(t, want, string(got), spec)
+			}
+		})
+	}
+}

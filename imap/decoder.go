@@ -86,6 +86,8 @@ type Decoder struct {
 	CheckLiteral func(size int64, sync bool) error
 
 	lit *literalReader
+	// lit8 records whether the last literal header was a literal8.
+	lit8 bool
 }
 
 // NewDecoder returns a decoder reading r with the given limits (nil: defaults).
@@ -446,7 +448,7 @@ func (d *Decoder) Quoted() (string, error) {
 
 // literalHeader reads "{n}" / "{n+}" / "~{n}" and the line break after it.
 func (d *Decoder) literalHeader() (size int64, sync bool, err error) {
-	d.Accept('~') // RFC 3516 literal8, treated as a literal
+	d.lit8 = d.Accept('~') // RFC 3516 literal8, read like a literal
 	if err := d.Expect('{'); err != nil {
 		return 0, false, err
 	}
@@ -528,6 +530,10 @@ func (d *Decoder) Literal() (io.Reader, int64, error) {
 	d.lit = &literalReader{r: d.r, n: size}
 	return d.lit, size, nil
 }
+
+// LiteralBinary reports whether the last literal read was a literal8
+// ("~{n}", RFC 3516), which may hold NUL octets.
+func (d *Decoder) LiteralBinary() bool { return d.lit8 }
 
 type literalReader struct {
 	r *bufio.Reader

@@ -98,8 +98,12 @@
 //     quoted-printable with package mime's decoders and returns 7bit, 8bit
 //     and binary parts as they are; BINARY[] (the whole message) and
 //     multipart bodies are returned as stored, headers are not rewritten.
-//     ~{n} literals (literal8) are read like ordinary literals;
-//     [Encoder.Literal8] writes them, [NeedsLiteral8] says when (a NUL).
+//     ~{n} literals (literal8) are read like ordinary literals
+//     ([Decoder.LiteralBinary] tells them apart); [Encoder.Literal8]
+//     writes them, [NeedsLiteral8] says when (a NUL).
+//     [EncodeBinaryParts] re-encodes the binary parts of a message
+//     appended as a literal8 in base64, as RFC 3516 §4.4 allows, so that
+//     BODY[] never carries a NUL.
 //   - DecodeMailbox is strict: non-canonical modified UTF-7 is rejected.
 //   - SORT and THREAD (RFC 5256): sent dates are compared as instants; a missing or
 //     unparsable Date uses the internal date (§2.2). FROM, TO and CC

@@ -166,3 +166,23 @@ func FuzzBinarySizeName(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEncodeBinaryParts converts arbitrary messages as a literal8 APPEND
+// does; a converted message needs no second conversion.
+func FuzzEncodeBinaryParts(f *testing.F) {
+	f.Add(binaryTestMsg)
+	f.Add("Content-Transfer-Encoding: binary\r\n\r\n\x00\xff\r\n")
+	f.Add("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\x00\r\n--b\r\nContent-Transfer-Encoding: binary\r\n\r\ny\r\n--b--\r\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		out, changed := EncodeBinaryParts([]byte(s))
+		if !changed {
+			if string(out) != s {
+				t.Fatal("unchanged message was modified")
+			}
+			return
+		}
+		if again, changed := EncodeBinaryParts(out); changed {
+			t.Fatalf("%q converts to %q, which converts again to %q", s, out, again)
+		}
+	})
+}

@@ -1,7 +1,9 @@
 package imapserver
 
 import (
+	"bytes"
 	"errors"
+	"io"
 
 	"github.com/mailkit-go/mailkit/imap"
 )
@@ -75,4 +77,18 @@ func binaryItems(opts *imap.FetchOptions, msg *imap.Message) (sections, sizes []
 		sizes = append(sizes, data)
 	}
 	return sections, sizes, nil
+}
+
+// readBinaryLiteral reads a message sent as a literal8 (APPEND ~{n}, RFC
+// 3516 §4.4) into memory (it is at most Limits.MaxMessageSize octets) and
+// converts its binary parts to base64 for storage
+// ([imap.EncodeBinaryParts]), so that BODY[] never sends a NUL while
+// BINARY[] returns the octets as they were sent.
+func readBinaryLiteral(r io.Reader, size int64) (io.Reader, int64, error) {
+	raw := make([]byte, size)
+	if _, err := io.ReadFull(r, raw); err != nil {
+		return nil, 0, err
+	}
+	out, _ := imap.EncodeBinaryParts(raw)
+	return bytes.NewReader(out), int64(len(out)), nil
 }

@@ -71,6 +71,15 @@ func TestAppendLiteral8(t *testing.T) {
 	r.cmd("s", "SELECT INBOX")
 	lines := r.cmd("f", "FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])")
 	assert.Equal(t, []string{"* 1 FETCH (BINARY[1] ~{5}", "a\x00b", " BINARY.SIZE[1] 5)", "f OK FETCH completed"}, lines)
+	// Stored with the binary part in base64 (RFC 3516 §4.4): BODY[]
+	// carries no NUL.
+	lines = r.cmd("g", "FETCH 1 (BODY.PEEK[1] BODY.PEEK[1.MIME])")
+	assert.Equal(t, []string{"* 1 FETCH (BODY[1] {10}", "YQBiDQo=", " BODY[1.MIME] {49}", "Subject: x", "Content-Transfer-Encoding: base64", "", ")", "g OK FETCH completed"}, lines)
+	// A literal8 in a MULTIAPPEND is converted the same way.
+	r.sendRaw("h APPEND INBOX {" + itoa(len(msg)) + "+}\r\n" + msg + " ~{" + itoa(len(msg)) + "+}\r\n" + msg + "\r\n")
+	assert.True(t, strings.HasPrefix(last(r.until("h ")), "h OK"))
+	lines = r.cmd("i", "FETCH 2:3 (BINARY.SIZE[1] BODY.PEEK[1])")
+	assert.Equal(t, []string{"* 2 FETCH (BODY[1] {5}", "a\x00b", " BINARY.SIZE[1] 5)", "* 3 FETCH (BODY[1] {10}", "YQBiDQo=", " BINARY.SIZE[1] 5)", "i OK FETCH completed"}, lines)
 }
 
 func nilIfEmpty(s []string) []string {

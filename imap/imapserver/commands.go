@@ -606,6 +606,11 @@ func cmdAppend(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err != nil {
 		return err
 	}
+	if c.dec.LiteralBinary() {
+		if r, size, err = readBinaryLiteral(r, size); err != nil {
+			return err
+		}
+	}
 	var data *imap.AppendData
 	if nameErr == nil {
 		data, err = c.sess.Append(ctx, name, r, size, opts)

@@ -34,7 +34,7 @@ var imaptestPass = []string{
 	"esort", "sort-addresses", "sort-arrival", "sort-date",
 	"sort-display-from", "sort-display-to", "sort-size", "sort-subject",
 	"listext",
-	"fetch-binary-mime", "fetch-binary-mime-base64",
+	"append-binary", "fetch-binary-mime", "fetch-binary-mime-base64",
 	"fetch-binary-mime-qp", "multiappend",
 }
 

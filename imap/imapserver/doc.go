@@ -5,8 +5,11 @@
 // ESEARCH (RFC 4731: SEARCH RETURN with MIN, MAX, ALL, COUNT),
 // CHILDREN (RFC 3348), APPENDLIMIT (RFC 7889), BINARY (RFC 3516: FETCH
 // BINARY[], BINARY.PEEK[], BINARY.SIZE[], replies in literal8 "~{n}" when
-// the data holds a NUL, APPEND with literal8; a part whose transfer
-// encoding is unknown gets NO [UNKNOWN-CTE]), STARTTLS/LOGINDISABLED
+// the data holds a NUL, APPEND with literal8, whose binary parts are
+// stored in base64 (see [imap.EncodeBinaryParts]; such a message is read into
+// memory, at most Limits.MaxMessageSize; BINARY[] returns the octets as
+// sent); a part whose transfer encoding is unknown gets NO
+// [UNKNOWN-CTE]), STARTTLS/LOGINDISABLED
 // (RFC 2595, RFC 8314 implicit TLS), and, when the session implements
 // them, SORT and THREAD=ORDEREDSUBJECT/THREAD=REFERENCES (RFC 5256),
 // SORT=DISPLAY (RFC 5957) and ESORT (RFC 5267 §3: SORT RETURN with MIN,

@@ -127,6 +127,11 @@ func (m *multiAppend) read() (*AppendMessage, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.LiteralBinary() {
+		if r, size, err = readBinaryLiteral(r, size); err != nil {
+			return nil, err
+		}
+	}
 	m.prevSize = size
 	m.total += size
 	m.count++
