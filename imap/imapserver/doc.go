@@ -6,9 +6,9 @@
 // CHILDREN (RFC 3348), APPENDLIMIT (RFC 7889), BINARY (RFC 3516: FETCH
 // BINARY[], BINARY.PEEK[], BINARY.SIZE[], replies in literal8 "~{n}" when
 // the data holds a NUL, APPEND with literal8, whose binary parts are
-// stored in base64 (see [imap.EncodeBinaryParts]; such a message is read into
-// memory, at most Limits.MaxMessageSize; BINARY[] returns the octets as
-// sent); a part whose transfer encoding is unknown gets NO
+// stored in base64, see [imap.EncodeBinaryParts]: such a message is read
+// into memory, at most Limits.MaxMessageSize, and BINARY[] returns the
+// octets as sent; a part whose transfer encoding is unknown gets NO
 // [UNKNOWN-CTE]), STARTTLS/LOGINDISABLED
 // (RFC 2595, RFC 8314 implicit TLS), and, when the session implements
 // them, SORT and THREAD=ORDEREDSUBJECT/THREAD=REFERENCES (RFC 5256),
@@ -83,8 +83,9 @@
 // writes FETCH replies by other means must answer [imap.FetchSection.Binary]
 // sections and [imap.FetchOptions.BinarySize] itself
 // ([FetchResponseWriter.WriteBinarySection], [ErrUnknownCTE]). BODY[]
-// sections return the stored octets (a NUL in a binary part is sent as
-// is, not re-encoded to base64).
+// sections return the stored octets: a message appended with a plain
+// literal (or delivered by other means) that holds a NUL is sent with it
+// in a plain literal, not re-encoded; only literal8 APPENDs are converted.
 //
 // A backend returns an [*Error] (e.g. [ErrNoSuchMailbox]) to choose the
 // reply; NONEXISTENT becomes TRYCREATE for APPEND, COPY and MOVE. Any

@@ -78,7 +78,8 @@ type Session interface {
 	Status(ctx context.Context, mailbox string, opts *imap.StatusOptions) (*imap.StatusData, error)
 	// Append stores a message read from r (exactly size bytes). The
 	// server acknowledges the APPEND only after Append returned nil, so
-	// Append must return only once the message is stored.
+	// Append must return only once the message is stored. A session that
+	// implements [MultiAppendSession] gets every APPEND there instead.
 	Append(ctx context.Context, mailbox string, r io.Reader, size int64, opts *imap.AppendOptions) (*imap.AppendData, error)
 
 	// Poll reports pending changes of the selected mailbox made by other
