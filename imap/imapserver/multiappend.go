@@ -61,6 +61,10 @@ type MultiAppendData struct {
 // together exceed Limits.MaxMultiAppendSize.
 var ErrMultiAppendTooBig = &Error{Type: StatusNO, Code: "TOOBIG", Text: "Messages too big together"}
 
+// errUnreadMessage: a MultiAppendSession asked for the next message
+// before reading the previous one (a bug in the session).
+var errUnreadMessage = errors.New("imapserver: AppendMulti called next before reading the previous message to its end")
+
 // multiAppend reads the messages of one APPEND for AppendMulti.
 type multiAppend struct {
 	c     *conn
@@ -106,7 +110,7 @@ func (m *multiAppend) read() (*AppendMessage, error) {
 	d := m.c.dec
 	if m.prev != nil {
 		if m.prev.n != m.prevSize {
-			return nil, fmt.Errorf("imapserver: AppendMulti called next before reading message %d to its end", m.count)
+			return nil, fmt.Errorf("%w (message %d)", errUnreadMessage, m.count)
 		}
 		if d.AtEOL() {
 			if err := m.c.endLine(); err != nil {
@@ -127,13 +131,13 @@ func (m *multiAppend) read() (*AppendMessage, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.total += size // as sent; CheckLiteral bounds it
 	if d.LiteralBinary() {
 		if r, size, err = readBinaryLiteral(r, size); err != nil {
 			return nil, err
 		}
 	}
 	m.prevSize = size
-	m.total += size
 	m.count++
 	m.prev = &countReader{r: r}
 	return &AppendMessage{Body: m.prev, Size: size, Options: opts}, nil
@@ -204,7 +208,15 @@ func cmdMultiAppend(ctx context.Context, c *conn, ms MultiAppendSession) error {
 		// command: the client waits for a continuation it never gets.
 		// Otherwise the server skips the rest of the line (a refused
 		// non-synchronising literal was skipped already).
-		if m.tooBig && m.tooBigSync {
+		switch {
+		case m.tooBig && m.tooBigSync:
+			c.lineDone = true
+		case errors.Is(m.err, errUnreadMessage):
+			// A session bug, not the client's: skip the rest of the
+			// command and answer NO [SERVERBUG].
+			if derr := c.dec.DiscardLine(); derr != nil {
+				return derr
+			}
 			c.lineDone = true
 		}
 		return m.err

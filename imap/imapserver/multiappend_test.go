@@ -1,6 +1,10 @@
 package imapserver_test
 
 import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -123,4 +127,61 @@ func TestMultiAppendNotAnnouncedWithoutSession(t *testing.T) {
 	// A single APPEND still works through Session.Append.
 	r.sendRaw("a APPEND INBOX " + lit("Subject: x\r\n\r\ny\r\n") + "\r\n")
 	assert.True(t, strings.HasPrefix(last(r.until("a ")), "a OK [APPENDUID "))
+}
+
+// scriptedAppend is a session whose AppendMulti misbehaves or fails in
+// the way its mode says.
+type scriptedAppend struct {
+	imapserver.Session
+	mode string
+}
+
+func (s scriptedAppend) AppendMulti(ctx context.Context, name string, next func() (*imapserver.AppendMessage, error)) (*imapserver.MultiAppendData, error) {
+	m, err := next()
+	if err != nil {
+		return nil, err
+	}
+	switch s.mode {
+	case "unread":
+		_, err := next() // without reading the first message
+		return nil, err
+	case "quota":
+		_, _ = io.Copy(io.Discard, m.Body)
+		return nil, imapserver.ErrOverQuota
+	}
+	return nil, errors.New("unknown mode")
+}
+
+type scriptedBackend struct {
+	be   imapserver.Backend
+	mode string
+}
+
+func (b scriptedBackend) NewSession(ctx context.Context, c *imapserver.ConnInfo) (imapserver.Session, error) {
+	s, err := b.be.NewSession(ctx, c)
+	return scriptedAppend{Session: s, mode: b.mode}, err
+}
+
+func TestMultiAppendSessionFailures(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ mode, status string }{
+		{"unread", "NO [SERVERBUG]"},
+		{"quota", "NO [OVERQUOTA]"},
+	} {
+		t.Run(tt.mode, func(t *testing.T) {
+			t.Parallel()
+			env := newEnv(t, nil)
+			srv := &imapserver.Server{Backend: scriptedBackend{be: env.be, mode: tt.mode}, AllowInsecureAuth: true,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			go func() { _ = srv.Serve(l) }()
+			t.Cleanup(func() { _ = srv.Close() })
+			r := dialRaw(t, l.Addr().String())
+			require.True(t, strings.HasPrefix(last(r.cmd("l", "LOGIN alice secret")), "l OK"))
+			r.sendRaw("a APPEND INBOX " + lit("Subject: 1\r\n\r\n1\r\n") + " " + lit("Subject: 2\r\n\r\n2\r\n") + " " + lit("x") + "\r\n")
+			assert.True(t, strings.HasPrefix(last(r.until("a ")), "a "+tt.status))
+			assert.True(t, strings.HasPrefix(last(r.cmd("n", "NOOP")), "n OK"))
+		})
+	}
 }
