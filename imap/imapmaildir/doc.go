@@ -90,6 +90,10 @@
 //   - Messages are served with CRLF line ends: files with bare LF (as Postfix
 //     writes them) are converted on the fly, and RFC822.SIZE and STATUS SIZE
 //     count the converted size (computed once per message and process).
+//     BINARY[] and BINARY.SIZE[] see the converted message too: a part
+//     with Content-Transfer-Encoding binary stored with bare LF comes back
+//     with CRLF (APPEND with literal8 stores binary parts in base64, which
+//     the conversion does not touch).
 //   - BODY[]/RFC822 (whole message, with or without a partial range) is
 //     streamed from the file; ENVELOPE, BODYSTRUCTURE, part and header
 //     sections and text SEARCH read the message into memory (bounded by
