@@ -44,18 +44,23 @@ func (w *FetchResponseWriter) Fail(err error) {
 
 // binaryItems decodes the BINARY sections (indexed like opts.Sections)
 // and BINARY.SIZE parts of opts. A part that does not exist reads as
-// empty, as a BODY section does.
+// empty, as a BODY section does. Each part is decoded once, however
+// often it is asked for, so memory stays within the parts' sizes.
 func binaryItems(opts *imap.FetchOptions, msg *imap.Message) (sections, sizes [][]byte, err error) {
+	var cache map[string][]byte
 	get := func(part []int) ([]byte, error) {
-		data, err := msg.BinarySection(part)
-		switch {
-		case errors.Is(err, imap.ErrNoSuchPart):
-			return nil, nil
-		case errors.Is(err, imap.ErrUnknownCTE):
-			return nil, ErrUnknownCTE
-		case err != nil:
+		key := imap.BinarySizeName(part)
+		if data, ok := cache[key]; ok {
+			return data, nil
+		}
+		data, err := decodePart(msg, part)
+		if err != nil {
 			return nil, err
 		}
+		if cache == nil {
+			cache = map[string][]byte{}
+		}
+		cache[key] = data
 		return data, nil
 	}
 	for i, s := range opts.Sections {
@@ -77,6 +82,21 @@ func binaryItems(opts *imap.FetchOptions, msg *imap.Message) (sections, sizes []
 		sizes = append(sizes, data)
 	}
 	return sections, sizes, nil
+}
+
+// decodePart returns BINARY[part] of msg, or the reply for a part that
+// cannot be decoded.
+func decodePart(msg *imap.Message, part []int) ([]byte, error) {
+	data, err := msg.BinarySection(part)
+	switch {
+	case errors.Is(err, imap.ErrNoSuchPart):
+		return nil, nil
+	case errors.Is(err, imap.ErrUnknownCTE):
+		return nil, ErrUnknownCTE
+	case err != nil:
+		return nil, err
+	}
+	return data, nil
 }
 
 // readBinaryLiteral reads a message sent as a literal8 (APPEND ~{n}, RFC

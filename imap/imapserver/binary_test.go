@@ -39,6 +39,8 @@ func TestFetchBinary(t *testing.T) {
 		{"unknown CTE", "FETCH 1 (BINARY.PEEK[3])", nil, "NO [UNKNOWN-CTE]"},
 		{"unknown CTE in BINARY.SIZE", "FETCH 1 (UID BINARY.SIZE[3])", nil, "NO [UNKNOWN-CTE]"},
 		{"no such part", "FETCH 1 (BINARY.SIZE[7])", []string{"* 1 FETCH (BINARY.SIZE[7] 0)"}, "OK"},
+		{"same part twice", "FETCH 1 (BINARY.PEEK[2] BINARY.SIZE[2] BINARY.PEEK[2]<4.3>)",
+			[]string{"* 1 FETCH (BINARY[2] {10}", "softbreak= BINARY[2]<4> {3}", "bre BINARY.SIZE[2] 10)"}, "OK"},
 		{"BINARY with a specifier", "FETCH 1 (BINARY[1.MIME])", nil, "BAD"},
 	}
 	for _, tt := range tests {
