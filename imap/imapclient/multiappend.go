@@ -15,6 +15,10 @@ import (
 // message when the server did not announce MULTIAPPEND (RFC 3502).
 var ErrNoMultiAppend = errors.New("imapclient: server does not support MULTIAPPEND")
 
+// ErrNoBinary is returned by [Client.AppendMulti] for a message with
+// Binary set when the server did not announce BINARY (RFC 3516).
+var ErrNoBinary = errors.New("imapclient: server does not support BINARY (literal8)")
+
 // AppendMessage is one message of [Client.AppendMulti].
 type AppendMessage struct {
 	// Body yields the message: Size octets are read from it.
@@ -42,7 +46,8 @@ type AppendMultiData struct {
 // AppendMulti appends msgs to mailbox with one APPEND command
 // (MULTIAPPEND, RFC 3502): the server stores all of them or, if it
 // fails, none. With a single message it is a plain APPEND; with several
-// the server must announce MULTIAPPEND ([ErrNoMultiAppend]). A refusal
+// the server must announce MULTIAPPEND ([ErrNoMultiAppend]), and BINARY
+// for a message with Binary set ([ErrNoBinary]). A refusal
 // (for instance NO [TOOBIG] or NO [TRYCREATE]) is a [*StatusError].
 // Failing to read a Body closes the connection, as [Client.Append] does.
 func (c *Client) AppendMulti(ctx context.Context, mailbox string, msgs []AppendMessage) (*AppendMultiData, error) {
@@ -54,7 +59,7 @@ func (c *Client) AppendMulti(ctx context.Context, mailbox string, msgs []AppendM
 	}
 	for _, m := range msgs {
 		if m.Binary && !c.Has("BINARY") {
-			return nil, errors.New("imapclient: server does not support BINARY (literal8)")
+			return nil, ErrNoBinary
 		}
 		if m.Size < 0 {
 			return nil, errors.New("imapclient: negative message size")

@@ -126,3 +126,17 @@ func TestFetchBinary(t *testing.T) {
 	_, ok = msgs[0].BinarySize(2)
 	assert.False(t, ok)
 }
+
+func TestAppendMultiNeedsCapabilities(t *testing.T) {
+	t.Parallel()
+	addr := hostileServer(t, "", "* OK\r\n") // announces IMAP4rev1 only
+	c, err := imapclient.Dial(ctxT(t), addr, nil)
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.AppendMulti(ctxT(t), "INBOX", appendMessages(msg1, msg2))
+	assert.ErrorIs(t, err, imapclient.ErrNoMultiAppend)
+	_, err = c.AppendMulti(ctxT(t), "INBOX", []imapclient.AppendMessage{{Body: strings.NewReader("x"), Size: 1, Binary: true}})
+	assert.ErrorIs(t, err, imapclient.ErrNoBinary)
+	_, err = c.AppendMulti(ctxT(t), "INBOX", nil)
+	assert.Error(t, err)
+}
