@@ -1,6 +1,8 @@
 package imapserver_test
 
 import (
+	"context"
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -154,4 +156,55 @@ func TestListExtendedErrors(t *testing.T) {
 	require.True(t, strings.HasPrefix(last(r.cmd("s", "SUBSCRIBE INBOX")), "s OK"))
 	assert.Equal(t, []string{`* LSUB () "/" INBOX`, "l OK LSUB completed"}, r.cmd("l", `LSUB "" *`))
 	assert.Equal(t, []string{`* STATUS INBOX (MESSAGES 0)`, "t OK STATUS completed"}, r.cmd("t", `STATUS INBOX (MESSAGES)`))
+}
+
+// failingStatusBackend's sessions offer LIST-EXTENDED and fail STATUS
+// for the mailbox "broken" with a plain error.
+type failingStatusBackend struct{ be *imapmem.Backend }
+
+type failingStatusSession struct {
+	imapserver.Session
+	les imapserver.ListExtendedSession
+}
+
+func (b failingStatusBackend) NewSession(ctx context.Context, c *imapserver.ConnInfo) (imapserver.Session, error) {
+	s, err := b.be.NewSession(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return failingStatusSession{s, s.(imapserver.ListExtendedSession)}, nil
+}
+
+func (s failingStatusSession) Mailboxes(ctx context.Context) (*imapserver.Mailboxes, error) {
+	return s.les.Mailboxes(ctx)
+}
+
+func (s failingStatusSession) Status(ctx context.Context, name string, opts *imap.StatusOptions) (*imap.StatusData, error) {
+	if name == "broken" {
+		return nil, errors.New("disk on fire")
+	}
+	return s.Session.Status(ctx, name, opts)
+}
+
+func TestListStatusFailure(t *testing.T) {
+	t.Parallel()
+	mem := imapmem.New()
+	require.NoError(t, mem.AddUser("alice", "secret"))
+	srv := &imapserver.Server{Backend: failingStatusBackend{mem}, AllowInsecureAuth: true}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	r := dialRaw(t, l.Addr().String())
+	require.True(t, strings.HasPrefix(last(r.cmd("a", "LOGIN alice secret")), "a OK"))
+	require.True(t, strings.HasPrefix(last(r.cmd("b", "CREATE broken")), "b OK"))
+	got := r.cmd("c", `LIST "" * RETURN (STATUS (MESSAGES))`)
+	assert.Equal(t, []string{
+		`* LIST (\HasNoChildren) "/" INBOX`,
+		`* STATUS INBOX (MESSAGES 0)`,
+		`* LIST (\HasNoChildren) "/" broken`,
+		"c OK LIST completed",
+	}, got)
+	// The STATUS command itself reports the failure.
+	assert.Equal(t, "d NO [SERVERBUG] Internal server error", last(r.cmd("d", "STATUS broken (MESSAGES)")))
 }
