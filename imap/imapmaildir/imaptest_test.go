@@ -30,6 +30,8 @@ var imaptestPass = []string{
 	"listext",
 	"append-binary", "fetch-binary-mime", "fetch-binary-mime-base64",
 	"fetch-binary-mime-qp", "multiappend",
+	"thread", "thread2", "thread3", "thread4", "thread5", "thread6",
+	"thread7", "thread8", "thread-orderedsubject", "thread-orderedsubject2",
 }
 
 // imaptestSuite runs the scripts against a fresh server on a fresh
