@@ -320,45 +320,16 @@ func (c *Client) Status(ctx context.Context, mailbox string, opts *imap.StatusOp
 
 // Append stores a message of size bytes read from r.
 func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size int64, opts *imap.AppendOptions) (*imap.AppendData, error) {
-	cmd := &command{}
-	var copyErr error
-	err := c.execute(ctx, cmd, "APPEND", func(e *imap.Encoder) {
-		e.SP().Mailbox(mailbox, false)
-		if opts != nil && len(opts.Flags) > 0 {
-			e.SP().Flags(opts.Flags)
-		}
-		if opts != nil && !opts.Time.IsZero() {
-			e.SP().DateTime(opts.Time)
-		}
-		e.SP()
-		w := e.LiteralWriter(size)
-		if e.Err() != nil {
-			return
-		}
-		var n int64
-		n, copyErr = io.CopyN(w, r, size)
-		if copyErr == nil && n != size {
-			copyErr = io.ErrUnexpectedEOF
-		}
-	})
-	if copyErr != nil {
-		c.mu.Lock()
-		c.closed = true
-		c.conn.Close()
-		c.mu.Unlock()
-		return nil, fmt.Errorf("imapclient: reading the message: %w", copyErr)
-	}
+	// One message of AppendMulti is a plain APPEND; it also gives up the
+	// connection at once when r fails before size octets were read,
+	// instead of leaving the server waiting for the rest of the literal.
+	md, err := c.AppendMulti(ctx, mailbox, []AppendMessage{{Body: r, Size: size, Options: opts}})
 	if err != nil {
 		return nil, err
 	}
-	data := &imap.AppendData{}
-	if name, args, _ := strings.Cut(cmd.okCode, " "); strings.EqualFold(name, "APPENDUID") {
-		f := strings.Fields(args)
-		if len(f) == 2 {
-			v, _ := strconv.ParseUint(f[0], 10, 32)
-			u, _ := strconv.ParseUint(f[1], 10, 32)
-			data.UIDValidity, data.UID = uint32(v), uint32(u)
-		}
+	data := &imap.AppendData{UIDValidity: md.UIDValidity}
+	if len(md.UIDs) == 1 {
+		data.UID = md.UIDs[0]
 	}
 	return data, nil
 }

@@ -1,6 +1,7 @@
 package imapclient_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"strings"
@@ -139,4 +140,24 @@ func TestAppendMultiNeedsCapabilities(t *testing.T) {
 	assert.ErrorIs(t, err, imapclient.ErrNoBinary)
 	_, err = c.AppendMulti(ctxT(t), "INBOX", nil)
 	assert.Error(t, err)
+}
+
+// TestAppendBodyError: a plain Append whose reader fails before the
+// literal is complete returns that error at once (the server would wait
+// for the rest of the literal), closes the connection and stores nothing.
+func TestAppendBodyError(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	c := e.dial(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := c.Append(ctx, "INBOX", io.MultiReader(strings.NewReader("Subj"), failingReader{}), 100, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "disk on fire")
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+	assert.NoError(t, ctx.Err(), "Append returned before its context ended")
+	require.ErrorIs(t, c.Noop(ctxT(t)), imapclient.ErrClosed)
+	stored, err := e.be.Messages("alice", "INBOX")
+	require.NoError(t, err)
+	assert.Empty(t, stored)
 }
