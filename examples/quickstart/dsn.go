@@ -37,7 +37,8 @@ import (
 // next hop's reply). It returns the whole message for a failure, unless
 // RET=HDRS asked for the header only; a success report returns only the
 // header, and so does a failure report whose full form would be larger
-// than QueueLimits.MessageBytes.
+// than QueueLimits.MessageBytes (and when even the header would make it
+// too large, the report returns nothing of the message).
 //
 // Each notification is a message with the null reverse path in the same
 // spool, to the original sender, written (and fsynced) before the
@@ -313,6 +314,12 @@ func (q *queue) buildDSN(id string, it *queued, notes []dsnNote, data []byte) ([
 	b, err := r.Bytes()
 	if err == nil && int64(len(b)) > q.lim.MessageBytes && !r.ReturnedHeadersOnly {
 		r.Returned, r.ReturnedHeadersOnly = headerSection(data), true
+		b, err = r.Bytes()
+	}
+	if err == nil && int64(len(b)) > q.lim.MessageBytes && r.Returned != nil {
+		// Even the header section is too large: report without it rather
+		// than never report (the recipient would stay queued for ever).
+		r.Returned, r.ReturnedHeadersOnly = nil, false
 		b, err = r.Bytes()
 	}
 	if err != nil {

@@ -684,3 +684,36 @@ func TestDelayedDSN(t *testing.T) {
 	assert.ElementsMatch(t, []string{dave, erin}, failed)
 	assert.Empty(t, e.spoolFiles())
 }
+
+// A message whose header section alone nearly fills
+// QueueLimits.MessageBytes cannot be returned even as headers in a
+// bounce; the bounce must still go out (without the returned part)
+// instead of the failed recipient being kept and refused again on every
+// attempt.
+func TestBounceWhenHeadersTooLargeToReturn(t *testing.T) {
+	t.Parallel()
+	e := newDSNEnv(t, true, reject550(dave))
+	const limit = 8 << 10
+	m, log := e.start(QueueLimits{MessageBytes: limit})
+	var msg strings.Builder
+	msg.WriteString("From: Alice <" + alice + ">\r\nTo: Dave <" + dave + ">\r\nSubject: big header\r\n")
+	for msg.Len() < limit-1024 {
+		msg.WriteString("X-Pad: " + strings.Repeat("p", 70) + "\r\n")
+	}
+	msg.WriteString("\r\n" + bodyMarker + "\r\n")
+	_, err := e.submit(m, []string{dave}, msg.String())
+	require.NoError(t, err)
+
+	m.queue.Flush(context.Background())
+	e.clock.Advance(retryMax)
+	m.queue.Flush(context.Background())
+
+	assert.Equal(t, 1, e.hop.Tries(dave), "a permanent failure is not retried")
+	r, raw := onlyDSN(t, m)
+	require.Len(t, r.Recipients, 1)
+	assert.Equal(t, esmtp.ActionFailed, r.Recipients[0].Action)
+	assert.LessOrEqual(t, len(raw), limit)
+	assert.Len(t, find(log.Events(), KindDSN, "queue", alice), 1)
+	assert.Empty(t, e.spoolFiles())
+	assert.Equal(t, 0, m.queue.Len())
+}
