@@ -33,6 +33,13 @@ type FetchOptions struct {
 	// 3516 §4.2): the size of each part after its content transfer
 	// encoding is removed. An empty path is the whole message.
 	BinarySize [][]int
+	// ModSeq asks for MODSEQ, the message's mod-sequence (RFC 7162
+	// §3.1.4.1, CONDSTORE).
+	ModSeq bool
+	// ChangedSince is the CHANGEDSINCE modifier (RFC 7162 §3.1.4.1):
+	// only messages whose mod-sequence is greater are returned, with
+	// MODSEQ. 0: no modifier. [Decoder.FetchModifiers] reads it.
+	ChangedSince uint64
 }
 
 // SetsSeen reports whether fetching these items sets \Seen (a non-peek
@@ -183,6 +190,7 @@ func (o *FetchOptions) String() string {
 	for _, p := range o.BinarySize {
 		items = append(items, BinarySizeName(p))
 	}
+	add(o.ModSeq, "MODSEQ")
 	return "(" + strings.Join(items, " ") + ")"
 }
 
@@ -228,6 +236,8 @@ func (d *Decoder) fetchAtt(o *FetchOptions, macros bool) error {
 		}
 	case "UID":
 		o.UID = true
+	case "MODSEQ":
+		o.ModSeq = true
 	case "FLAGS":
 		o.Flags = true
 	case "INTERNALDATE":

@@ -319,6 +319,8 @@ func (d *Decoder) StatusItems() (*StatusOptions, error) {
 			o.Size = true
 		case "DELETED":
 			o.NumDeleted = true
+		case "HIGHESTMODSEQ":
+			o.HighestModSeq = true
 		default:
 			return syntaxErr("unknown STATUS item %s", printable(strings.ToUpper(a)))
 		}
@@ -346,6 +348,7 @@ func (o *StatusOptions) Items() []string {
 	add(o.NumUnseen, "UNSEEN")
 	add(o.Size, "SIZE")
 	add(o.NumDeleted, "DELETED")
+	add(o.HighestModSeq, "HIGHESTMODSEQ")
 	return items
 }
 
@@ -362,4 +365,5 @@ func (o *StatusOptions) merge(p *StatusOptions) {
 	o.NumUnseen = o.NumUnseen || p.NumUnseen
 	o.Size = o.Size || p.Size
 	o.NumDeleted = o.NumDeleted || p.NumDeleted
+	o.HighestModSeq = o.HighestModSeq || p.HighestModSeq
 }

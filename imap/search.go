@@ -60,6 +60,12 @@ type SearchCriteria struct {
 	// size > n, SMALLER n size < n; 0: no bound.
 	Larger, Smaller int64
 
+	// ModSeq is the MODSEQ key (RFC 7162 §3.1.5): the message's
+	// mod-sequence must be at least *ModSeq. The optional entry name and
+	// type are read and ignored (all flags share one mod-sequence here).
+	// nil: no condition.
+	ModSeq *uint64
+
 	// Not lists NOT keys: each must not match.
 	Not []SearchCriteria
 	// Or lists OR keys: at least one of each pair must match.
@@ -291,6 +297,39 @@ func (d *Decoder) searchKey(c *SearchCriteria, count *int, depth int) error {
 			return err
 		}
 		c.UID = append(c.UID, set)
+	case "MODSEQ":
+		if err := d.SP(); err != nil {
+			return err
+		}
+		if b, _ := d.Peek(); b == '"' || b == '{' || b == '~' {
+			// entry-name SP entry-type-req (RFC 7162 §3.1.5)
+			if _, err := d.String(); err != nil {
+				return err
+			}
+			if err := d.SP(); err != nil {
+				return err
+			}
+			t, err := d.Atom()
+			if err != nil {
+				return err
+			}
+			switch strings.ToLower(t) {
+			case "priv", "shared", "all":
+			default:
+				return syntaxErr("bad MODSEQ entry type %q", printable(t))
+			}
+			if err := d.SP(); err != nil {
+				return err
+			}
+		}
+		n, err := d.Number64()
+		if err != nil {
+			return err
+		}
+		v := uint64(n)
+		if c.ModSeq == nil || v > *c.ModSeq {
+			c.ModSeq = &v
+		}
 	case "NOT":
 		if err := d.SP(); err != nil {
 			return err
@@ -380,6 +419,9 @@ func (c *SearchCriteria) String() string {
 	if c.Smaller > 0 {
 		add("SMALLER", strconv.FormatInt(c.Smaller, 10))
 	}
+	if c.ModSeq != nil {
+		add("MODSEQ", strconv.FormatUint(*c.ModSeq, 10))
+	}
 	for i := range c.Not {
 		add("NOT", "("+c.Not[i].String()+")")
 	}
@@ -416,6 +458,8 @@ type SearchTarget struct {
 	Body []byte
 	// SentDate is the parsed Date header (zero: none).
 	SentDate time.Time
+	// ModSeq is the message's mod-sequence, matched by MODSEQ (RFC 7162).
+	ModSeq uint64
 
 	msg      *Message // set by Message.SearchTarget
 	bodyText []byte   // decoded text prepared for i;unicode-casemap, computed on demand
@@ -616,6 +660,9 @@ func (c *SearchCriteria) Match(m *SearchTarget) bool {
 	if c.Smaller > 0 && m.Size >= c.Smaller {
 		return false
 	}
+	if c.ModSeq != nil && m.ModSeq < *c.ModSeq {
+		return false
+	}
 	for _, h := range c.Header {
 		found := false
 		for _, v := range headerValues(m.Header, h.Key) {
@@ -687,6 +734,13 @@ func (c *SearchCriteria) NeedsMessage() bool {
 	return c.any(func(c *SearchCriteria) bool {
 		return len(c.Header) > 0 || len(c.Body) > 0 || len(c.Text) > 0 || !c.SentSince.IsZero() || !c.SentBefore.IsZero()
 	})
+}
+
+// HasModSeq reports whether c uses the MODSEQ key (RFC 7162 §3.1.5),
+// also inside NOT and OR: the SEARCH reply then carries the highest
+// mod-sequence of the messages found.
+func (c *SearchCriteria) HasModSeq() bool {
+	return c.any(func(c *SearchCriteria) bool { return c.ModSeq != nil })
 }
 
 // NeedsSize reports whether matching c needs the message size (LARGER,

@@ -103,6 +103,8 @@ type StatusOptions struct {
 	Size bool
 	// NumDeleted asks for DELETED (RFC 9051).
 	NumDeleted bool
+	// HighestModSeq asks for HIGHESTMODSEQ (RFC 7162 §3.1.6, CONDSTORE).
+	HighestModSeq bool
 }
 
 // StatusData is a STATUS reply; nil fields were not asked for.
@@ -127,6 +129,9 @@ type StatusData struct {
 	// NumDeleted is DELETED (RFC 9051), the number of messages with
 	// \Deleted.
 	NumDeleted *uint32
+	// HighestModSeq is HIGHESTMODSEQ (RFC 7162 §3.1.6); 0: not asked
+	// for, or the mailbox has no mod-sequences.
+	HighestModSeq uint64
 }
 
 // SelectOptions are the options of SELECT and EXAMINE.
@@ -134,6 +139,9 @@ type SelectOptions struct {
 	// ReadOnly is set for EXAMINE: the mailbox is opened read-only
 	// (RFC 3501 §6.3.2). False: SELECT.
 	ReadOnly bool
+	// CondStore is the CONDSTORE parameter of SELECT and EXAMINE (RFC
+	// 7162 §3.1.8): it enables CONDSTORE on the connection.
+	CondStore bool
 }
 
 // SelectData is what SELECT reports.
@@ -162,6 +170,10 @@ type SelectData struct {
 	// ReadOnly reports that the mailbox was opened read-only
 	// ([READ-ONLY] response code) even if SELECT asked for read-write.
 	ReadOnly bool
+	// HighestModSeq is the HIGHESTMODSEQ response code (RFC 7162
+	// §3.1.2.1) of a session that implements CONDSTORE; 0 means the
+	// mailbox has no persistent mod-sequences (NOMODSEQ response code).
+	HighestModSeq uint64
 }
 
 // AppendOptions are the options of APPEND.
@@ -217,6 +229,11 @@ type StoreFlags struct {
 	Silent bool
 	// Flags are the flags to set, add or remove.
 	Flags []Flag
+	// UnchangedSince is the UNCHANGEDSINCE modifier (RFC 7162 §3.1.3):
+	// a message whose mod-sequence is greater is not changed and is
+	// reported in the MODIFIED response code. nil: no modifier (0 is a
+	// valid value that fails for every message).
+	UnchangedSince *uint64
 }
 
 // NumKind says whether numbers in a command are sequence numbers or UIDs.

@@ -43,11 +43,15 @@ type mailbox struct {
 	specialUse  []imap.MailboxAttr // RFC 6154; see SetSpecialUse
 	msgs        []*message
 	byUID       map[uint32]*message
-	sessions    map[*session]struct{}
+	// highestModSeq is HIGHESTMODSEQ (RFC 7162): raised by every append,
+	// flag change and expunge.
+	highestModSeq uint64
+	sessions      map[*session]struct{}
 }
 
 type message struct {
 	uid     uint32
+	modseq  uint64 // mod-sequence of the last change (RFC 7162)
 	flags   []imap.Flag
 	date    time.Time
 	raw     []byte
@@ -96,7 +100,7 @@ func (b *Backend) newMailbox(u *user, name string) *mailbox {
 	} else {
 		b.uidValidity++
 	}
-	mb := &mailbox{name: name, uidValidity: b.uidValidity, uidNext: 1, byUID: make(map[uint32]*message), sessions: make(map[*session]struct{})}
+	mb := &mailbox{name: name, uidValidity: b.uidValidity, uidNext: 1, highestModSeq: 1, byUID: make(map[uint32]*message), sessions: make(map[*session]struct{})}
 	u.mailboxes[name] = mb
 	return mb
 }
@@ -132,7 +136,8 @@ func (b *Backend) Deliver(username, mailbox string, raw []byte, flags []imap.Fla
 }
 
 func (b *Backend) appendLocked(mb *mailbox, raw []byte, flags []imap.Flag, date time.Time) uint32 {
-	m := &message{uid: mb.uidNext, flags: dedupFlags(flags), date: date, raw: raw}
+	mb.highestModSeq++
+	m := &message{uid: mb.uidNext, modseq: mb.highestModSeq, flags: dedupFlags(flags), date: date, raw: raw}
 	mb.uidNext++
 	mb.msgs = append(mb.msgs, m)
 	mb.byUID[m.uid] = m
@@ -193,6 +198,7 @@ var (
 	_ imapserver.NamespaceSession = (*session)(nil)
 	_ imapserver.SortSession      = (*session)(nil)
 	_ imapserver.ThreadSession    = (*session)(nil)
+	_ imapserver.CondStoreSession = (*session)(nil)
 )
 
 func (s *session) signal() {
@@ -267,6 +273,7 @@ func (s *session) Select(ctx context.Context, name string, opts *imap.SelectOpti
 		UIDNext:        mb.uidNext,
 		UIDValidity:    mb.uidValidity,
 		ReadOnly:       opts.ReadOnly,
+		HighestModSeq:  mb.highestModSeq,
 	}
 	for i, m := range mb.msgs {
 		s.view = append(s.view, m.uid)
@@ -494,7 +501,7 @@ func (s *session) Status(ctx context.Context, name string, opts *imap.StatusOpti
 	if err != nil {
 		return nil, err
 	}
-	d := &imap.StatusData{Mailbox: name, UIDNext: mb.uidNext, UIDValidity: mb.uidValidity}
+	d := &imap.StatusData{Mailbox: name, UIDNext: mb.uidNext, UIDValidity: mb.uidValidity, HighestModSeq: mb.highestModSeq}
 	var unseen, recent, deleted int
 	var size int64
 	for _, m := range mb.msgs {
@@ -588,7 +595,7 @@ func (s *session) pendingLocked(allowExpunge bool) []imapserver.Update {
 		for i, uid := range s.view {
 			if s.changed[uid] {
 				if m := s.mb.byUID[uid]; m != nil {
-					ups = append(ups, imapserver.Update{Kind: imapserver.UpdateFlags, Seq: uint32(i + 1), UID: uid, Flags: s.flagsOf(m)})
+					ups = append(ups, imapserver.Update{Kind: imapserver.UpdateFlags, Seq: uint32(i + 1), UID: uid, Flags: s.flagsOf(m), ModSeq: m.modseq})
 				}
 			}
 		}
@@ -635,9 +642,10 @@ func (s *session) notifyOthersLocked(uid uint32) {
 }
 
 type fetchItem struct {
-	seq   uint32
-	m     *message
-	flags []imap.Flag
+	seq    uint32
+	m      *message
+	flags  []imap.Flag
+	modseq uint64
 }
 
 func (s *session) Fetch(ctx context.Context, w *imapserver.FetchWriter, kind imap.NumKind, set imap.SeqSet, opts *imap.FetchOptions) error {
@@ -653,11 +661,15 @@ func (s *session) Fetch(ctx context.Context, w *imapserver.FetchWriter, kind ima
 		if m == nil {
 			continue // expunged by another session, not yet reported
 		}
+		if opts.ChangedSince != 0 && m.modseq <= opts.ChangedSince {
+			continue
+		}
 		if setSeen && !hasFlag(m.flags, imap.FlagSeen) {
 			m.flags = append(m.flags, imap.FlagSeen)
+			s.touchLocked(m)
 			s.notifyOthersLocked(m.uid)
 		}
-		items = append(items, fetchItem{seq: seq, m: m, flags: s.flagsOf(m)})
+		items = append(items, fetchItem{seq: seq, m: m, flags: s.flagsOf(m), modseq: m.modseq})
 	}
 	s.b.mu.Unlock()
 	if setSeen && !opts.Flags {
@@ -670,6 +682,9 @@ func (s *session) Fetch(ctx context.Context, w *imapserver.FetchWriter, kind ima
 			return err
 		}
 		rw := w.CreateMessage(it.seq)
+		if opts.ModSeq {
+			rw.WriteModSeq(it.modseq)
+		}
 		imapserver.WriteFetch(rw, opts, it.m.uid, it.flags, it.m.date, it.m.msg())
 		if err := rw.Close(); err != nil {
 			return err
@@ -679,15 +694,36 @@ func (s *session) Fetch(ctx context.Context, w *imapserver.FetchWriter, kind ima
 }
 
 func (s *session) Store(ctx context.Context, w *imapserver.FetchWriter, kind imap.NumKind, set imap.SeqSet, sf *imap.StoreFlags) error {
+	_, err := s.store(w, kind, set, sf)
+	return err
+}
+
+// StoreUnchangedSince implements [imapserver.CondStoreSession].
+func (s *session) StoreUnchangedSince(ctx context.Context, w *imapserver.FetchWriter, kind imap.NumKind, set imap.SeqSet, sf *imap.StoreFlags) ([]uint32, error) {
+	return s.store(w, kind, set, sf)
+}
+
+// store changes flags; with sf.UnchangedSince it leaves the messages
+// changed since then alone and returns their numbers (of kind).
+func (s *session) store(w *imapserver.FetchWriter, kind imap.NumKind, set imap.SeqSet, sf *imap.StoreFlags) ([]uint32, error) {
 	s.b.mu.Lock()
 	if s.mb == nil {
 		s.b.mu.Unlock()
-		return imapserver.ErrNoSuchMailbox
+		return nil, imapserver.ErrNoSuchMailbox
 	}
 	var ups []imapserver.Update
+	var modified []uint32
 	for _, seq := range s.resolveLocked(kind, set) {
 		m := s.mb.byUID[s.view[seq-1]]
 		if m == nil {
+			continue
+		}
+		if sf.UnchangedSince != nil && m.modseq > *sf.UnchangedSince {
+			if kind == imap.NumUID {
+				modified = append(modified, m.uid)
+			} else {
+				modified = append(modified, seq)
+			}
 			continue
 		}
 		before := append([]imap.Flag(nil), m.flags...)
@@ -708,17 +744,49 @@ func (s *session) Store(ctx context.Context, w *imapserver.FetchWriter, kind ima
 		if sameFlags(before, m.flags) {
 			// Like Dovecot, no FETCH reply for a message whose flags did
 			// not change (RFC 3501 says SHOULD; clients' caches are
-			// already right).
+			// already right), and no new mod-sequence.
 			continue
 		}
+		s.touchLocked(m)
 		s.notifyOthersLocked(m.uid)
-		ups = append(ups, imapserver.Update{Kind: imapserver.UpdateFlags, Seq: seq, UID: m.uid, Flags: s.flagsOf(m)})
+		ups = append(ups, imapserver.Update{Kind: imapserver.UpdateFlags, Seq: seq, UID: m.uid, Flags: s.flagsOf(m), ModSeq: m.modseq})
 	}
 	s.b.mu.Unlock()
-	if sf.Silent {
-		return nil
+	return modified, w.WriteStoreResults(kind, ups)
+}
+
+// touchLocked gives m the next mod-sequence of the selected mailbox.
+func (s *session) touchLocked(m *message) {
+	s.mb.highestModSeq++
+	m.modseq = s.mb.highestModSeq
+}
+
+// HighestModSeq implements [imapserver.CondStoreSession].
+func (s *session) HighestModSeq(ctx context.Context) (uint64, error) {
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	if s.mb == nil {
+		return 0, imapserver.ErrNoSuchMailbox
 	}
-	return w.WriteStoreResults(kind, ups)
+	return s.mb.highestModSeq, nil
+}
+
+// SearchModSeq implements [imapserver.CondStoreSession].
+func (s *session) SearchModSeq(ctx context.Context, kind imap.NumKind, c *imap.SearchCriteria) ([]uint32, []uint64, error) {
+	found, err := s.search(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	nums := make([]uint32, len(found))
+	modseqs := make([]uint64, len(found))
+	for i, f := range found {
+		nums[i] = f.t.SeqNum
+		if kind == imap.NumUID {
+			nums[i] = f.t.UID
+		}
+		modseqs[i] = f.t.ModSeq
+	}
+	return nums, modseqs, nil
 }
 
 func sameFlags(a, b []imap.Flag) bool {
@@ -749,6 +817,9 @@ func (s *session) expungeLocked(remove map[uint32]bool) []imapserver.Update {
 		s.mb.msgs[i] = nil
 	}
 	s.mb.msgs = kept
+	if len(remove) > 0 {
+		s.mb.highestModSeq++
+	}
 	for o := range s.mb.sessions {
 		if o == s {
 			continue
@@ -834,7 +905,7 @@ func (s *session) search(ctx context.Context, c *imap.SearchCriteria) ([]found, 
 			continue
 		}
 		cands = append(cands, found{t: imap.SearchTarget{SeqNum: uint32(i + 1), UID: uid, MaxSeqNum: uint32(len(s.view)), MaxUID: maxUID,
-			Flags: s.flagsOf(m), InternalDate: m.date, Size: int64(len(m.raw))}, m: m})
+			Flags: s.flagsOf(m), InternalDate: m.date, Size: int64(len(m.raw)), ModSeq: m.modseq}, m: m})
 	}
 	s.b.mu.Unlock()
 	out := cands[:0]

@@ -360,11 +360,31 @@ func arg[T any](c *conn, read func() (T, error)) (T, error) {
 }
 
 func cmdSelect(ctx context.Context, c *conn, tag string, uid bool) error {
-	name, err := c.lastMailboxArg()
+	raw, err := arg(c, c.dec.AString)
 	if err != nil {
 		return err
 	}
-	readOnly := strings.HasPrefix(strings.ToUpper(c.cmd), "EXAMINE")
+	opts := &imap.SelectOptions{ReadOnly: strings.HasPrefix(strings.ToUpper(c.cmd), "EXAMINE")}
+	if !c.dec.AtEOL() {
+		// select-params (RFC 4466 §2.1): (CONDSTORE), RFC 7162 §3.1.8.
+		if err := c.dec.SP(); err != nil {
+			return err
+		}
+		if err := c.dec.SelectParams(opts); err != nil {
+			return err
+		}
+	}
+	if err := c.endLine(); err != nil {
+		return err
+	}
+	name, err := mailboxName(raw)
+	if err != nil {
+		return err
+	}
+	readOnly := opts.ReadOnly
+	if opts.CondStore && c.csSess == nil {
+		return bad("CONDSTORE not supported")
+	}
 	if c.state == stateSelected {
 		if err := c.sess.Unselect(ctx); err != nil {
 			return err
@@ -372,7 +392,11 @@ func cmdSelect(ctx context.Context, c *conn, tag string, uid bool) error {
 		c.state = stateAuth
 		c.enc.Raw("* OK [CLOSED] Previous mailbox closed").CRLF()
 	}
-	data, err := c.sess.Select(ctx, name, &imap.SelectOptions{ReadOnly: readOnly})
+	c.sentHighest = false
+	if opts.CondStore {
+		c.condStore.Store(true)
+	}
+	data, err := c.sess.Select(ctx, name, opts)
 	if err != nil {
 		return err
 	}
@@ -390,6 +414,10 @@ func cmdSelect(ctx context.Context, c *conn, tag string, uid bool) error {
 	e.Raw("* OK [PERMANENTFLAGS ").Flags(pf).Raw("] Flags permitted").CRLF()
 	e.Raw("* OK [UIDVALIDITY ").Number(data.UIDValidity).Raw("] UIDs valid").CRLF()
 	e.Raw("* OK [UIDNEXT ").Number(data.UIDNext).Raw("] Predicted next UID").CRLF()
+	if c.csSess != nil && c.condStore.Load() {
+		c.writeHighestModSeq(data.HighestModSeq)
+		c.sentHighest = true
+	}
 	c.state = stateSelected
 	c.readOnly = readOnly || data.ReadOnly
 	if c.readOnly {
@@ -545,6 +573,11 @@ func cmdStatus(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err != nil {
 		return err
 	}
+	if opts.HighestModSeq {
+		if err := c.needCondStore(ctx); err != nil {
+			return err
+		}
+	}
 	d, err := c.sess.Status(ctx, name, opts)
 	if err != nil {
 		return err
@@ -682,24 +715,33 @@ func cmdNamespace(ctx context.Context, c *conn, tag string, uid bool) error {
 }
 
 func cmdEnable(ctx context.Context, c *conn, tag string, uid bool) error {
-	n := 0
+	var names []string
 	for !c.dec.AtEOL() {
 		if err := c.dec.SP(); err != nil {
 			return err
 		}
-		if _, err := c.dec.Atom(); err != nil {
+		a, err := c.dec.Atom()
+		if err != nil {
 			return err
 		}
-		n++
+		names = append(names, a)
 	}
-	if n == 0 {
+	if len(names) == 0 {
 		return bad("ENABLE needs a capability")
 	}
 	if err := c.endLine(); err != nil {
 		return err
 	}
-	// No capability that needs enabling is implemented.
-	c.enc.Raw("* ENABLED").CRLF()
+	c.enc.Raw("* ENABLED")
+	for _, a := range names {
+		// CONDSTORE (RFC 7162 §3.1) is the only capability to enable;
+		// ENABLED lists it only the first time (RFC 5161 §3.1).
+		if strings.EqualFold(a, "CONDSTORE") && c.csSess != nil && !c.condStore.Load() {
+			c.condStore.Store(true)
+			c.enc.Raw(" CONDSTORE")
+		}
+	}
+	c.enc.CRLF()
 	return nil
 }
 
@@ -864,17 +906,42 @@ func cmdSearch(ctx context.Context, c *conn, tag string, uid bool) error {
 	if charset != "" && !supportedCharset(charset) {
 		return errBadCharset
 	}
-	nums, err := c.sess.Search(ctx, kindOf(uid), crit)
-	if err != nil {
-		return err
+	var nums []uint32
+	var modseq uint64
+	if crit.HasModSeq() {
+		// RFC 7162 §3.1.5: the reply carries the highest mod-sequence.
+		if err := c.needCondStore(ctx); err != nil {
+			return err
+		}
+		var modseqs []uint64
+		nums, modseqs, err = c.csSess.SearchModSeq(ctx, kindOf(uid), crit)
+		if err != nil {
+			return err
+		}
+		if len(modseqs) != len(nums) {
+			return errors.New("imapserver: SearchModSeq returned mismatched slices")
+		}
+		if esearch {
+			modseq = searchModSeq(&ret, nums, modseqs)
+		} else {
+			modseq = searchModSeq(nil, nums, modseqs)
+		}
+	} else {
+		nums, err = c.sess.Search(ctx, kindOf(uid), crit)
+		if err != nil {
+			return err
+		}
 	}
 	if esearch {
-		c.writeESearch(tag, uid, ret, nums, false)
+		c.writeESearchModSeq(tag, uid, ret, nums, false, modseq)
 		return nil
 	}
 	c.enc.Raw("* SEARCH")
 	for _, n := range nums {
 		c.enc.SP().Number(n)
+	}
+	if modseq != 0 {
+		c.enc.Raw(" (MODSEQ ").Number64(int64(modseq)).Raw(")")
 	}
 	c.enc.CRLF()
 	return nil
@@ -889,8 +956,22 @@ func cmdFetch(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err != nil {
 		return err
 	}
+	if !c.dec.AtEOL() {
+		// fetch-modifiers (RFC 4466 §2.4): (CHANGEDSINCE n).
+		if err := c.dec.SP(); err != nil {
+			return err
+		}
+		if err := c.dec.FetchModifiers(opts); err != nil {
+			return err
+		}
+	}
 	if err := c.endLine(); err != nil {
 		return err
+	}
+	if opts.ModSeq {
+		if err := c.needCondStore(ctx); err != nil {
+			return err
+		}
 	}
 	if uid {
 		opts.UID = true
@@ -908,11 +989,23 @@ func cmdStore(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err != nil {
 		return err
 	}
-	item, err := arg(c, c.dec.Atom)
-	if err != nil {
+	if err := c.dec.SP(); err != nil {
 		return err
 	}
 	sf := &imap.StoreFlags{}
+	if b, _ := c.dec.Peek(); b == '(' {
+		// store-modifiers (RFC 4466 §2.5): (UNCHANGEDSINCE n).
+		if err := c.dec.StoreModifiers(sf); err != nil {
+			return err
+		}
+		if err := c.dec.SP(); err != nil {
+			return err
+		}
+	}
+	item, err := c.dec.Atom()
+	if err != nil {
+		return err
+	}
 	u := strings.ToUpper(item)
 	switch {
 	case strings.HasPrefix(u, "+"):
@@ -960,10 +1053,28 @@ func cmdStore(ctx context.Context, c *conn, tag string, uid bool) error {
 		}
 	}
 	sf.Flags = normalizeFlags(sf.Flags)
+	if sf.UnchangedSince != nil {
+		if err := c.needCondStore(ctx); err != nil {
+			return err
+		}
+	}
 	if c.readOnly {
 		return ErrReadOnly
 	}
-	return c.sess.Store(ctx, &FetchWriter{c: c, uid: uid}, kindOf(uid), set, sf)
+	w := &FetchWriter{c: c, uid: uid, silent: sf.Silent}
+	if sf.UnchangedSince == nil {
+		return c.sess.Store(ctx, w, kindOf(uid), set, sf)
+	}
+	modified, err := c.csSess.StoreUnchangedSince(ctx, w, kindOf(uid), set, sf)
+	if err != nil {
+		return err
+	}
+	if len(modified) > 0 {
+		// RFC 7162 §3.1.3: OK [MODIFIED set] lists the messages that
+		// failed the condition.
+		return ok("MODIFIED "+imap.SeqSetOf(modified...).String(), "Conditional STORE failed")
+	}
+	return nil
 }
 
 func cmdCopy(ctx context.Context, c *conn, tag string, uid bool) error {
@@ -1005,6 +1116,12 @@ func cmdCopy(ctx context.Context, c *conn, tag string, uid bool) error {
 // For a SORT RETURN (RFC 5267 §3, ordered), nums are in sort order: MIN
 // and MAX are the first and last of them and ALL keeps their order.
 func (c *conn) writeESearch(tag string, uid bool, ret searchReturn, nums []uint32, ordered bool) {
+	c.writeESearchModSeq(tag, uid, ret, nums, ordered, 0)
+}
+
+// writeESearchModSeq is writeESearch with the MODSEQ result (RFC 7162
+// §3.1.10) when modseq is not 0.
+func (c *conn) writeESearchModSeq(tag string, uid bool, ret searchReturn, nums []uint32, ordered bool, modseq uint64) {
 	e := c.enc
 	e.Raw("* ESEARCH (TAG ").Quoted(tag).Raw(")")
 	if uid {
@@ -1031,6 +1148,9 @@ func (c *conn) writeESearch(tag string, uid bool, ret searchReturn, nums []uint3
 	}
 	if ret.count {
 		e.Raw(" COUNT ").Number(uint32(len(nums)))
+	}
+	if modseq != 0 {
+		e.Raw(" MODSEQ ").Number64(int64(modseq))
 	}
 	e.CRLF()
 }

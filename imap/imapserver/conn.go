@@ -49,6 +49,14 @@ type conn struct {
 	thrSess  ThreadSession // sess, if it implements THREAD
 
 	maSess MultiAppendSession // sess, if it implements MULTIAPPEND
+	csSess CondStoreSession   // sess, if it implements CONDSTORE
+
+	// condStore: CONDSTORE was enabled (RFC 7162 §3.1.2); read by the
+	// update writers, also while Idle runs.
+	condStore atomic.Bool
+	// sentHighest: HIGHESTMODSEQ (or NOMODSEQ) was sent for the
+	// selected mailbox.
+	sentHighest bool
 
 	state    connState
 	readOnly bool
@@ -151,6 +159,7 @@ func (c *conn) serve() {
 	c.sortSess, _ = sess.(SortSession)
 	c.thrSess, _ = sess.(ThreadSession)
 	c.maSess, _ = sess.(MultiAppendSession)
+	c.csSess, _ = sess.(CondStoreSession)
 	if c.srv.SASL != nil {
 		if _, ok := sess.(SASLSession); !ok {
 			// A configuration error: refuse the connection rather than
@@ -447,6 +456,9 @@ func (c *conn) caps() []string {
 	}
 	if c.maSess != nil {
 		caps = append(caps, "MULTIAPPEND")
+	}
+	if c.csSess != nil {
+		caps = append(caps, "CONDSTORE")
 	}
 	caps = append(caps, fmt.Sprintf("APPENDLIMIT=%d", c.lim.MaxMessageSize))
 	return caps

@@ -117,6 +117,10 @@ type Update struct {
 	Seq   uint32
 	UID   uint32      // UpdateFlags only
 	Flags []imap.Flag // UpdateFlags only
+	// ModSeq is the message's mod-sequence after the change
+	// (UpdateFlags, CONDSTORE sessions; 0: unknown). It is written as
+	// MODSEQ once the client enabled CONDSTORE (RFC 7162 §3.1.12).
+	ModSeq uint64
 }
 
 // WriteUpdates writes ups in order and stops at the first error.
@@ -129,7 +133,7 @@ func (w *UpdateWriter) WriteUpdates(ups []Update) error {
 		case UpdateExists:
 			err = w.WriteExists(u.Seq)
 		case UpdateFlags:
-			err = w.WriteMessageFlags(u.Seq, u.UID, u.Flags)
+			err = w.writeFlagsModSeq(u.Seq, u.UID, u.Flags, u.ModSeq)
 		case UpdateRecent:
 			err = w.WriteRecent(u.Seq)
 		}
@@ -140,19 +144,33 @@ func (w *UpdateWriter) WriteUpdates(ups []Update) error {
 	return nil
 }
 
-// WriteStoreResults writes the FETCH replies of a STORE without .SILENT:
-// one "* seq FETCH (FLAGS (...))" per update of kind UpdateFlags, with the
-// UID too when kind is [imap.NumUID] (UID STORE). Other kinds are skipped.
+// WriteStoreResults writes the FETCH replies of a STORE: one "* seq
+// FETCH (FLAGS (...))" per update of kind UpdateFlags, with the UID too
+// when kind is [imap.NumUID] (UID STORE) and MODSEQ once the client
+// enabled CONDSTORE. For FLAGS.SILENT nothing is written, except with
+// CONDSTORE enabled "* seq FETCH (MODSEQ (n))" (RFC 7162 §3.1.3), so
+// sessions call it whether or not the STORE was silent. Other kinds are
+// skipped.
 func (w *FetchWriter) WriteStoreResults(kind imap.NumKind, ups []Update) error {
+	cs := w.c.condStore.Load()
 	for _, u := range ups {
 		if u.Kind != UpdateFlags {
+			continue
+		}
+		withModSeq := cs && u.ModSeq != 0
+		if w.silent && !withModSeq {
 			continue
 		}
 		rw := w.CreateMessage(u.Seq)
 		if kind == imap.NumUID {
 			rw.WriteUID(u.UID)
 		}
-		rw.WriteFlags(u.Flags)
+		if !w.silent {
+			rw.WriteFlags(u.Flags)
+		}
+		if withModSeq {
+			rw.WriteModSeq(u.ModSeq)
+		}
 		if err := rw.Close(); err != nil {
 			return err
 		}

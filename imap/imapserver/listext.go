@@ -209,6 +209,9 @@ func (c *conn) writeStatus(name string, opts *imap.StatusOptions, d *imap.Status
 	if opts.NumDeleted && d.NumDeleted != nil {
 		item("DELETED").Number(*d.NumDeleted)
 	}
+	if opts.HighestModSeq && d.HighestModSeq != 0 {
+		item("HIGHESTMODSEQ").Number64(int64(d.HighestModSeq))
+	}
 	e.Raw(")").CRLF()
 }
 

@@ -55,6 +55,23 @@ func (w *UpdateWriter) WriteMessageFlags(seq, uid uint32, flags []imap.Flag) err
 	return w.c.flushIfIdle()
 }
 
+// writeFlagsModSeq writes a flag update with MODSEQ once CONDSTORE is
+// enabled (RFC 7162 §3.1.12) and modseq is known.
+func (w *UpdateWriter) writeFlagsModSeq(seq, uid uint32, flags []imap.Flag, modseq uint64) error {
+	if modseq == 0 || !w.c.condStore.Load() {
+		return w.WriteMessageFlags(seq, uid, flags)
+	}
+	w.c.wmu.Lock()
+	defer w.c.wmu.Unlock()
+	e := w.c.enc
+	e.Raw("* ").Number(seq).Raw(" FETCH (")
+	if uid != 0 {
+		e.Raw("UID ").Number(uid).SP()
+	}
+	e.Raw("FLAGS ").Flags(flags).Raw(" MODSEQ (").Number64(int64(modseq)).Raw("))").CRLF()
+	return w.c.flushIfIdle()
+}
+
 // MoveWriter writes the replies of MOVE: an untagged OK with COPYUID
 // (RFC 4315, RFC 6851 §4.3) and the EXPUNGE responses.
 type MoveWriter struct {
@@ -106,8 +123,9 @@ func (w *ListWriter) WriteList(d *imap.ListData) error {
 
 // FetchWriter writes FETCH replies.
 type FetchWriter struct {
-	c   *conn
-	uid bool
+	c      *conn
+	uid    bool
+	silent bool // STORE with FLAGS.SILENT
 }
 
 // CreateMessage starts the FETCH reply of message seq; finish it with
