@@ -717,3 +717,23 @@ func TestBounceWhenHeadersTooLargeToReturn(t *testing.T) {
 	assert.Empty(t, e.spoolFiles())
 	assert.Equal(t, 0, m.queue.Len())
 }
+
+// RCPT parameters the spool cannot hold (an ORCPT whose decoded address
+// has a CR LF) are refused permanently at RCPT, not answered with a
+// temporary error after DATA that the client would retry for days.
+func TestSubmissionRefusesUnstorableORCPT(t *testing.T) {
+	t.Parallel()
+	e := newDSNEnv(t, true, nil)
+	m, _ := e.start(QueueLimits{})
+	res, err := e.submitEnv(m, &smtp.Envelope{From: alice, To: []string{dave},
+		Rcpt: []smtp.RcptOptions{{OriginalRecipientType: "rfc822", OriginalRecipient: "a\r\nrcpt: <x@evil.test>"}}}, dsnMessage("orcpt"))
+	require.Error(t, err)
+	require.NotNil(t, res)
+	require.Len(t, res.Rcpts, 1)
+	var se *smtp.Error
+	require.ErrorAs(t, res.Rcpts[0].Err, &se)
+	assert.Equal(t, 501, se.Code, "refused at RCPT: %v", res.Rcpts[0].Err)
+	assert.False(t, smtp.IsTemporary(res.Rcpts[0].Err))
+	assert.Empty(t, e.spoolFiles())
+	assert.Empty(t, e.hop.Messages())
+}

@@ -226,6 +226,12 @@ func (s *submissionSession) Rcpt(_ context.Context, to string, opts *smtp.RcptOp
 		return errQueueFull
 	}
 	if d := dsnFromOptions(opts); !d.isZero() {
+		if why := d.check(); why != "" {
+			// The spool could not hold it: refuse it now rather than
+			// answer the DATA that follows with a temporary error.
+			return &smtp.Error{Code: 501, Enhanced: esmtp.EnhancedCode{Class: 5, Subject: 5, Detail: 4},
+				Message: "<" + to + ">: " + why + " parameter"}
+		}
 		if s.in.dsn == nil {
 			s.in.dsn = map[string]rcptDSN{}
 		}

@@ -181,6 +181,18 @@ type rcptDSN struct {
 
 func (d rcptDSN) isZero() bool { return d.Notify == 0 && d.ORcpt == nil }
 
+// check reports why d cannot go into a spool header, "" when it can.
+func (d rcptDSN) check() string {
+	if d.ORcpt != nil && (d.ORcpt.Addr == "" || checkAddress(d.ORcpt.Addr) != "" || !validAddrType(d.ORcpt.AddrType)) {
+		return "bad ORCPT"
+	}
+	if d.Notify&esmtp.NotifyNever != 0 && d.Notify != esmtp.NotifyNever ||
+		d.Notify&^(esmtp.NotifyNever|esmtp.NotifySuccess|esmtp.NotifyFailure|esmtp.NotifyDelay) != 0 {
+		return "bad NOTIFY"
+	}
+	return ""
+}
+
 // params returns d as RCPT parameters for the spool ("NOTIFY=... ORCPT=...").
 func (d rcptDSN) params() string {
 	p := esmtp.RcptParams{Notify: d.Notify, ORcpt: d.ORcpt}
@@ -273,12 +285,8 @@ func (e *spoolEnvelope) encodeHeader() ([]byte, error) {
 		}
 		fmt.Fprintf(&b, "rcpt: <%s>\n", r)
 		if d := e.RcptDSN[r]; !d.isZero() {
-			if d.ORcpt != nil && (d.ORcpt.Addr == "" || checkAddress(d.ORcpt.Addr) != "" || !validAddrType(d.ORcpt.AddrType)) {
-				return nil, bad("bad ORCPT")
-			}
-			if d.Notify&esmtp.NotifyNever != 0 && d.Notify != esmtp.NotifyNever ||
-				d.Notify&^(esmtp.NotifyNever|esmtp.NotifySuccess|esmtp.NotifyFailure|esmtp.NotifyDelay) != 0 {
-				return nil, bad("bad NOTIFY")
+			if why := d.check(); why != "" {
+				return nil, bad(why)
 			}
 			fmt.Fprintf(&b, "rcpt-params: %s\n", d.params())
 		}
