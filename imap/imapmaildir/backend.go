@@ -144,6 +144,7 @@ var (
 	_ imapserver.NamespaceSession = (*session)(nil)
 	_ imapserver.SortSession      = (*session)(nil)
 	_ imapserver.ThreadSession    = (*session)(nil)
+	_ imapserver.CondStoreSession = (*session)(nil)
 )
 
 func (s *session) Login(ctx context.Context, username, password string) error {
@@ -626,7 +627,7 @@ func (s *session) Status(ctx context.Context, name string, opts *imap.StatusOpti
 		f.mu.Unlock()
 		return nil, imapserver.ErrNoSuchMailbox
 	}
-	d := &imap.StatusData{Mailbox: name, UIDNext: f.uidNext, UIDValidity: f.uidValidity}
+	d := &imap.StatusData{Mailbox: name, UIDNext: f.uidNext, UIDValidity: f.uidValidity, HighestModSeq: f.highestModSeq}
 	var unseen, recent, deleted int
 	var sizeOf []*message
 	for _, m := range f.msgs {

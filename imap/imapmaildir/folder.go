@@ -25,7 +25,9 @@ const (
 	uidlistName  = "mailkit-uidlist"
 	lockName     = "mailkit-uidlist.lock"
 	keywordsName = "dovecot-keywords"
-	uidlistMagic = "mailkit-uidlist 1"
+	uidlistMagic = "mailkit-uidlist 1" // version 1: no mod-sequences
+	// uidlistMagic2 is version 2, with mod-sequences (RFC 7162).
+	uidlistMagic2 = "mailkit-uidlist 2"
 	maxKeywords  = 26 // Dovecot's letters a-z
 )
 
@@ -43,6 +45,8 @@ type message struct {
 	vsize atomic.Int64
 	// claimable: \Recent not yet given to any session of this process.
 	claimable bool
+	// modseq is the mod-sequence (RFC 7162) of the last change.
+	modseq uint64
 }
 
 func (m *message) path(dir string) string {
@@ -69,6 +73,9 @@ type folder struct {
 	uidNext     uint32
 	listID      fileID            // the uidlist version fileUIDs reflects
 	fileUIDs    map[string]uint32 // key -> UID as in the uidlist file
+	fileMods    map[string]modRec // key -> mod-sequence as in the uidlist file
+	// highestModSeq is HIGHESTMODSEQ (RFC 7162) as in the uidlist file.
+	highestModSeq uint64
 	msgs        []*message        // ascending UIDs
 	byUID       map[uint32]*message
 	byKey       map[string]*message
@@ -86,71 +93,130 @@ func newFolder(b *Backend, root, dir string, md *maildir.Maildir) *folder {
 // UIDVALIDITY.
 var errCorrupt = errors.New("imapmaildir: corrupt uidlist")
 
-// readUIDList parses the uidlist file:
+// modRec is the recorded mod-sequence of a message and the info part
+// (flags) it had then; a different info part in the directory is a flag
+// change and gets a new mod-sequence.
+type modRec struct {
+	modseq uint64
+	info   maildir.Info
+	// known is false for messages of a version 1 uidlist, whose flags
+	// were not recorded: their current flags are taken as they are.
+	known bool
+}
+
+// uidList is the content of a uidlist file.
+type uidList struct {
+	validity, next uint32
+	highest        uint64
+	uids           map[string]uint32
+	mods           map[string]modRec
+}
+
+// maxModSeq bounds mod-sequences (RFC 7162: 63 bits).
+const maxModSeq = 1<<63 - 1
+
+// readUIDList parses the uidlist file, version 2:
+//
+//	mailkit-uidlist 2 <uidvalidity> <uidnext> <highestmodseq>
+//	<uid> <modseq> <info> <key>
+//	...
+//
+// or version 1 (written before CONDSTORE), whose messages all get
+// mod-sequence 1:
 //
 //	mailkit-uidlist 1 <uidvalidity> <uidnext>
 //	<uid> <key>
 //	...
-func readUIDList(data []byte) (validity, next uint32, uids map[string]uint32, err error) {
+func readUIDList(data []byte) (*uidList, error) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
 	if !sc.Scan() {
-		return 0, 0, nil, errCorrupt
+		return nil, errCorrupt
 	}
 	head := sc.Text()
-	if !strings.HasPrefix(head, uidlistMagic+" ") {
-		return 0, 0, nil, errCorrupt
+	v2 := strings.HasPrefix(head, uidlistMagic2+" ")
+	if !v2 && !strings.HasPrefix(head, uidlistMagic+" ") {
+		return nil, errCorrupt
 	}
-	f := strings.Fields(strings.TrimPrefix(head, uidlistMagic+" "))
-	if len(f) != 2 {
-		return 0, 0, nil, errCorrupt
+	f := strings.Fields(head[len(uidlistMagic)+1:])
+	if v2 && len(f) != 3 || !v2 && len(f) != 2 {
+		return nil, errCorrupt
 	}
 	v, err1 := strconv.ParseUint(f[0], 10, 32)
 	n, err2 := strconv.ParseUint(f[1], 10, 32)
 	if err1 != nil || err2 != nil || v == 0 || n == 0 {
-		return 0, 0, nil, errCorrupt
+		return nil, errCorrupt
 	}
-	uids = map[string]uint32{}
+	l := &uidList{validity: uint32(v), next: uint32(n), highest: 1, uids: map[string]uint32{}, mods: map[string]modRec{}}
+	if v2 {
+		h, err := strconv.ParseUint(f[2], 10, 64)
+		if err != nil || h == 0 || h > maxModSeq {
+			return nil, errCorrupt
+		}
+		l.highest = h
+	}
 	seen := map[uint32]bool{}
 	for sc.Scan() {
-		l := sc.Text()
-		if l == "" {
+		line := sc.Text()
+		if line == "" {
 			continue
 		}
-		us, key, ok := strings.Cut(l, " ")
+		us, rest, ok := strings.Cut(line, " ")
 		u, err := strconv.ParseUint(us, 10, 32)
 		if !ok || err != nil || u == 0 || u >= n || seen[uint32(u)] {
-			return 0, 0, nil, errCorrupt
+			return nil, errCorrupt
+		}
+		rec := modRec{modseq: 1}
+		key := rest
+		if v2 {
+			ms, rest2, ok1 := strings.Cut(rest, " ")
+			is, k, ok2 := strings.Cut(rest2, " ")
+			m, err := strconv.ParseUint(ms, 10, 64)
+			if !ok1 || !ok2 || err != nil || m == 0 || m > l.highest {
+				return nil, errCorrupt
+			}
+			in, err := maildir.ParseInfo(is)
+			if err != nil {
+				return nil, errCorrupt
+			}
+			rec, key = modRec{modseq: m, info: in, known: true}, k
 		}
 		if nm, err := maildir.ParseName(key); err != nil || nm.Key != key {
-			return 0, 0, nil, errCorrupt
+			return nil, errCorrupt
 		}
-		if _, dup := uids[key]; dup {
-			return 0, 0, nil, errCorrupt
+		if _, dup := l.uids[key]; dup {
+			return nil, errCorrupt
 		}
 		seen[uint32(u)] = true
-		uids[key] = uint32(u)
+		l.uids[key] = uint32(u)
+		l.mods[key] = rec
 	}
 	if sc.Err() != nil {
-		return 0, 0, nil, errCorrupt
+		return nil, errCorrupt
 	}
-	return uint32(v), uint32(n), uids, nil
+	return l, nil
 }
 
-func formatUIDList(validity, next uint32, uids map[string]uint32) []byte {
+// format writes the uidlist in version 2.
+func (l *uidList) format() []byte {
 	type ent struct {
 		uid uint32
 		key string
 	}
-	ents := make([]ent, 0, len(uids))
-	for k, u := range uids {
+	ents := make([]ent, 0, len(l.uids))
+	for k, u := range l.uids {
 		ents = append(ents, ent{u, k})
 	}
 	sort.Slice(ents, func(i, j int) bool { return ents[i].uid < ents[j].uid })
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "%s %d %d\n", uidlistMagic, validity, next)
+	fmt.Fprintf(&buf, "%s %d %d %d\n", uidlistMagic2, l.validity, l.next, l.highest)
 	for _, e := range ents {
+		rec := l.mods[e.key]
 		buf.WriteString(strconv.FormatUint(uint64(e.uid), 10))
+		buf.WriteByte(' ')
+		buf.WriteString(strconv.FormatUint(max(rec.modseq, 1), 10))
+		buf.WriteByte(' ')
+		buf.WriteString(rec.info.String())
 		buf.WriteByte(' ')
 		buf.WriteString(e.key)
 		buf.WriteByte('\n')
@@ -424,7 +490,7 @@ func (f *folder) sync(ctx context.Context) error {
 	defer lk.release()
 
 	path := filepath.Join(f.dir, uidlistName)
-	validity, next, uids := f.uidValidity, f.uidNext, f.fileUIDs
+	ul := &uidList{validity: f.uidValidity, next: f.uidNext, highest: f.highestModSeq, uids: f.fileUIDs, mods: f.fileMods}
 	dirty := false
 	id, err := statID(path)
 	switch {
@@ -436,26 +502,38 @@ func (f *folder) sync(ctx context.Context) error {
 			return fmt.Errorf("imapmaildir: %w", rerr)
 		}
 		var perr error
-		validity, next, uids, perr = readUIDList(data)
+		ul, perr = readUIDList(data)
 		if perr != nil {
 			f.b.logger().Warn("imapmaildir: unreadable uidlist, assigning a new UIDVALIDITY", "dir", f.dir, "error", perr)
-			validity = 0
+			ul = &uidList{}
 		}
 	case errors.Is(err, fs.ErrNotExist):
-		validity = 0
+		ul.validity = 0
 	default:
 		return fmt.Errorf("imapmaildir: %w", err)
 	}
-	if validity == 0 {
+	if ul.validity == 0 {
 		v, err := f.b.newUIDValidity(f.root)
 		if err != nil {
 			return err
 		}
-		validity, next, uids, dirty = v, 1, map[string]uint32{}, true
+		ul, dirty = &uidList{validity: v, next: 1, highest: 1}, true
 	} else if id != f.listID || !f.loaded {
 		f.listID = id
 	}
-	uids = copyUIDs(uids)
+	validity, next := ul.validity, ul.next
+	uids := copyUIDs(ul.uids)
+	mods := make(map[string]modRec, len(ul.mods))
+	for k, r := range ul.mods {
+		mods[k] = r
+	}
+	highest := max(ul.highest, 1)
+	bump := func() uint64 {
+		if highest < maxModSeq {
+			highest++
+		}
+		return highest
+	}
 
 	list, err := f.md.List(ctx)
 	if err != nil {
@@ -486,11 +564,16 @@ func (f *folder) sync(ctx context.Context) error {
 				list = append(list, m)
 			}
 		}
+		gone := false
 		for k := range uids {
 			if !present[k] {
 				delete(uids, k)
-				dirty = true
+				delete(mods, k)
+				dirty, gone = true, true
 			}
+		}
+		if gone {
+			bump() // an expunge raises HIGHESTMODSEQ (RFC 7162 §3.1.2.1)
 		}
 	}
 	listed := make(map[string]bool, len(list))
@@ -509,10 +592,23 @@ func (f *folder) sync(ctx context.Context) error {
 			next++
 			dirty = true
 		}
+		switch rec, ok := mods[m.Key]; {
+		case !ok:
+			mods[m.Key] = modRec{modseq: bump(), info: m.Info, known: true}
+			dirty = true
+		case !rec.known:
+			mods[m.Key] = modRec{modseq: rec.modseq, info: m.Info, known: true}
+			dirty = true
+		case rec.info != m.Info:
+			// Flags changed (by this Backend or another program).
+			mods[m.Key] = modRec{modseq: bump(), info: m.Info, known: true}
+			dirty = true
+		}
 	}
 	list = kept
 	if dirty {
-		if err := writeFileAtomic(path, formatUIDList(validity, next, uids), f.b.fileMode()); err != nil {
+		nl := &uidList{validity: validity, next: next, highest: highest, uids: uids, mods: mods}
+		if err := writeFileAtomic(path, nl.format(), f.b.fileMode()); err != nil {
 			return err
 		}
 		if f.listID, err = statID(path); err != nil {
@@ -520,7 +616,7 @@ func (f *folder) sync(ctx context.Context) error {
 		}
 	}
 	reset := f.loaded && validity != f.uidValidity
-	f.uidValidity, f.uidNext, f.fileUIDs = validity, next, uids
+	f.uidValidity, f.uidNext, f.fileUIDs, f.fileMods, f.highestModSeq = validity, next, uids, mods, highest
 	f.loadKeywordsLocked()
 	f.loaded = true
 
@@ -547,6 +643,7 @@ func (f *folder) sync(ctx context.Context) error {
 			m.vsize.Store(-1)
 			added = true
 		}
+		m.modseq = mods[lm.Key].modseq
 		msgs = append(msgs, m)
 		byKey[lm.Key] = m
 	}

@@ -361,7 +361,7 @@ func TestUIDListFormat(t *testing.T) {
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 	require.Len(t, lines, 3)
-	assert.Regexp(t, `^mailkit-uidlist 1 \d+ 3$`, lines[0])
+	assert.Regexp(t, `^mailkit-uidlist 2 \d+ 3 3$`, lines[0], "version 2: HIGHESTMODSEQ 3 after two appends")
 	md, err := maildir.Open(filepath.Join(dir, "alice"), nil)
 	require.NoError(t, err)
 	all, err := md.List(context.Background())
@@ -371,10 +371,12 @@ func TestUIDListFormat(t *testing.T) {
 		keys[m.Key] = true
 	}
 	for i, l := range lines[1:] {
-		uid, key, ok := strings.Cut(l, " ")
-		require.True(t, ok)
-		assert.Equal(t, fmt.Sprint(i+1), uid)
-		assert.True(t, keys[key], key)
+		f := strings.SplitN(l, " ", 4)
+		require.Len(t, f, 4)
+		assert.Equal(t, fmt.Sprint(i+1), f[0], "uid")
+		assert.Equal(t, fmt.Sprint(i+2), f[1], "modseq")
+		assert.Equal(t, "2,", f[2], "info")
+		assert.True(t, keys[f[3]], f[3])
 	}
 }
 

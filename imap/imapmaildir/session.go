@@ -110,6 +110,7 @@ func (s *session) Select(ctx context.Context, name string, opts *imap.SelectOpti
 		UIDNext:        f.uidNext,
 		UIDValidity:    f.uidValidity,
 		ReadOnly:       s.ro,
+		HighestModSeq:  f.highestModSeq,
 	}
 	for i, m := range f.msgs {
 		s.view = append(s.view, m.uid)
@@ -186,7 +187,7 @@ func (s *session) pendingLocked(ctx context.Context, allowExpunge bool) []imapse
 		for i, uid := range s.view {
 			if s.changed[uid] {
 				if m := s.f.byUID[uid]; m != nil {
-					ups = append(ups, imapserver.Update{Kind: imapserver.UpdateFlags, Seq: uint32(i + 1), UID: uid, Flags: s.flagsOf(m)})
+					ups = append(ups, imapserver.Update{Kind: imapserver.UpdateFlags, Seq: uint32(i + 1), UID: uid, Flags: s.flagsOf(m), ModSeq: m.modseq})
 				}
 			}
 		}
@@ -247,11 +248,12 @@ func (s *session) notifyOthersLocked(uid uint32) {
 // item is a snapshot of one message taken under the folder lock, used
 // after it is released.
 type item struct {
-	seq   uint32
-	m     *message
-	path  string
-	flags []imap.Flag
-	date  time.Time
+	seq    uint32
+	m      *message
+	path   string
+	flags  []imap.Flag
+	date   time.Time
+	modseq uint64
 }
 
 func (s *session) selected() (*folder, error) {
@@ -282,23 +284,42 @@ func (s *session) Fetch(ctx context.Context, w *imapserver.FetchWriter, kind ima
 	}
 	setSeen := opts.SetsSeen() && !s.ro
 	f.mu.Lock()
-	var items []item
-	for _, seq := range s.resolveLocked(kind, set) {
-		m := f.byUID[s.view[seq-1]]
-		if m == nil {
-			continue // expunged, not yet reported
-		}
-		if setSeen && !m.info.Flags.Has(maildir.FlagSeen) {
+	seqs := s.resolveLocked(kind, set)
+	if setSeen {
+		seen := false
+		for _, seq := range seqs {
+			m := f.byUID[s.view[seq-1]]
+			if m == nil || m.info.Flags.Has(maildir.FlagSeen) {
+				continue
+			}
 			in := m.info
 			in.Flags |= maildir.FlagSeen
 			if err := f.setInfo(ctx, m, in); err == nil {
+				seen = true
 				s.notifyOthersLocked(m.uid)
 			} else if !errors.Is(err, maildir.ErrNotFound) {
 				f.mu.Unlock()
 				return err
 			}
 		}
-		it := item{seq: seq, m: m, path: m.path(f.dir), flags: s.flagsOf(m)}
+		if seen {
+			// Record the new mod-sequences before they are reported.
+			if err := f.sync(ctx); err != nil {
+				f.mu.Unlock()
+				return err
+			}
+		}
+	}
+	var items []item
+	for _, seq := range seqs {
+		m := f.byUID[s.view[seq-1]]
+		if m == nil {
+			continue // expunged, not yet reported
+		}
+		if opts.ChangedSince != 0 && m.modseq <= opts.ChangedSince {
+			continue
+		}
+		it := item{seq: seq, m: m, path: m.path(f.dir), flags: s.flagsOf(m), modseq: m.modseq}
 		if opts.InternalDate {
 			it.date = f.dateOf(m)
 		}
@@ -459,6 +480,9 @@ func (s *session) fetchParsed(ctx context.Context, w *imapserver.FetchWriter, op
 		return err
 	}
 	rw := w.CreateMessage(it.seq)
+	if opts.ModSeq {
+		rw.WriteModSeq(it.modseq)
+	}
 	imapserver.WriteFetch(rw, opts, it.m.uid, it.flags, it.date, imap.ParseMessage(raw))
 	return rw.Close()
 }
@@ -501,6 +525,9 @@ func (s *session) fetchStream(ctx context.Context, w *imapserver.FetchWriter, op
 	if opts.UID {
 		rw.WriteUID(it.m.uid)
 	}
+	if opts.ModSeq {
+		rw.WriteModSeq(it.modseq)
+	}
 	if opts.Flags {
 		rw.WriteFlags(it.flags)
 	}
@@ -537,24 +564,58 @@ func (s *session) fetchStream(ctx context.Context, w *imapserver.FetchWriter, op
 }
 
 func (s *session) Store(ctx context.Context, w *imapserver.FetchWriter, kind imap.NumKind, set imap.SeqSet, sf *imap.StoreFlags) error {
+	_, err := s.store(ctx, w, kind, set, sf)
+	return err
+}
+
+// StoreUnchangedSince implements [imapserver.CondStoreSession].
+func (s *session) StoreUnchangedSince(ctx context.Context, w *imapserver.FetchWriter, kind imap.NumKind, set imap.SeqSet, sf *imap.StoreFlags) ([]uint32, error) {
+	return s.store(ctx, w, kind, set, sf)
+}
+
+// store changes flags (renaming the files) and records the new
+// mod-sequences in the uidlist before it answers; with sf.UnchangedSince
+// it first rescans, so that changes made by other programs count, and
+// leaves the messages changed since then alone, returning their numbers
+// (of kind).
+func (s *session) store(ctx context.Context, w *imapserver.FetchWriter, kind imap.NumKind, set imap.SeqSet, sf *imap.StoreFlags) ([]uint32, error) {
 	f, err := s.selected()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if s.ro {
-		return imapserver.ErrReadOnly
+		return nil, imapserver.ErrReadOnly
 	}
 	f.mu.Lock()
+	if sf.UnchangedSince != nil {
+		if err := f.sync(ctx); err != nil {
+			f.mu.Unlock()
+			return nil, err
+		}
+	}
 	if sf.Action != imap.StoreRemove {
 		if err := f.ensureKeywords(sf.Flags); err != nil {
 			f.mu.Unlock()
-			return err
+			return nil, err
 		}
 	}
-	var ups []imapserver.Update
+	type change struct {
+		seq uint32
+		m   *message
+	}
+	var changes []change
+	var modified []uint32
 	for _, seq := range s.resolveLocked(kind, set) {
 		m := f.byUID[s.view[seq-1]]
 		if m == nil {
+			continue
+		}
+		if sf.UnchangedSince != nil && m.modseq > *sf.UnchangedSince {
+			if kind == imap.NumUID {
+				modified = append(modified, m.uid)
+			} else {
+				modified = append(modified, seq)
+			}
 			continue
 		}
 		in := f.applyStore(m.info, sf.Action, sf.Flags)
@@ -567,16 +628,54 @@ func (s *session) Store(ctx context.Context, w *imapserver.FetchWriter, kind ima
 				continue // removed by another process
 			}
 			f.mu.Unlock()
-			return err
+			return nil, err
 		}
 		s.notifyOthersLocked(m.uid)
-		ups = append(ups, imapserver.Update{Kind: imapserver.UpdateFlags, Seq: seq, UID: m.uid, Flags: s.flagsOf(m)})
+		changes = append(changes, change{seq, m})
+	}
+	if len(changes) > 0 {
+		// The rescan gives the renamed files their new mod-sequences and
+		// writes them to the uidlist.
+		if err := f.sync(ctx); err != nil {
+			f.mu.Unlock()
+			return nil, err
+		}
+	}
+	var ups []imapserver.Update
+	for _, c := range changes {
+		ups = append(ups, imapserver.Update{Kind: imapserver.UpdateFlags, Seq: c.seq, UID: c.m.uid, Flags: s.flagsOf(c.m), ModSeq: c.m.modseq})
 	}
 	f.mu.Unlock()
-	if sf.Silent {
-		return nil
+	return modified, w.WriteStoreResults(kind, ups)
+}
+
+// HighestModSeq implements [imapserver.CondStoreSession].
+func (s *session) HighestModSeq(ctx context.Context) (uint64, error) {
+	f, err := s.selected()
+	if err != nil {
+		return 0, err
 	}
-	return w.WriteStoreResults(kind, ups)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.highestModSeq, nil
+}
+
+// SearchModSeq implements [imapserver.CondStoreSession].
+func (s *session) SearchModSeq(ctx context.Context, kind imap.NumKind, c *imap.SearchCriteria) ([]uint32, []uint64, error) {
+	found, err := s.search(ctx, c, false, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	nums := make([]uint32, len(found))
+	modseqs := make([]uint64, len(found))
+	for i, f := range found {
+		nums[i] = f.t.SeqNum
+		if kind == imap.NumUID {
+			nums[i] = f.t.UID
+		}
+		modseqs[i] = f.t.ModSeq
+	}
+	return nums, modseqs, nil
 }
 
 // removeFiles deletes message files and fsyncs their directories.
@@ -688,7 +787,7 @@ func (s *session) search(ctx context.Context, c *imap.SearchCriteria, parse, nee
 			continue
 		}
 		cands = append(cands, cand{t: imap.SearchTarget{SeqNum: uint32(i + 1), UID: uid, MaxSeqNum: uint32(len(s.view)), MaxUID: maxUID,
-			Flags: s.flagsOf(m), InternalDate: f.dateOf(m), Size: -1}, m: m, path: m.path(f.dir)})
+			Flags: s.flagsOf(m), InternalDate: f.dateOf(m), Size: -1, ModSeq: m.modseq}, m: m, path: m.path(f.dir)})
 	}
 	f.mu.Unlock()
 	content, size := parse || c.NeedsMessage(), needSize || c.NeedsSize()
