@@ -28,7 +28,7 @@ const (
 	uidlistMagic = "mailkit-uidlist 1" // version 1: no mod-sequences
 	// uidlistMagic2 is version 2, with mod-sequences (RFC 7162).
 	uidlistMagic2 = "mailkit-uidlist 2"
-	maxKeywords  = 26 // Dovecot's letters a-z
+	maxKeywords   = 26 // Dovecot's letters a-z
 )
 
 // message is the cached state of one message file of a folder.
@@ -76,12 +76,12 @@ type folder struct {
 	fileMods    map[string]modRec // key -> mod-sequence as in the uidlist file
 	// highestModSeq is HIGHESTMODSEQ (RFC 7162) as in the uidlist file.
 	highestModSeq uint64
-	msgs        []*message        // ascending UIDs
-	byUID       map[uint32]*message
-	byKey       map[string]*message
-	keywords    []string // index i is the letter 'a'+i (dovecot-keywords)
-	kwID        fileID
-	sessions    map[*session]struct{}
+	msgs          []*message // ascending UIDs
+	byUID         map[uint32]*message
+	byKey         map[string]*message
+	keywords      []string // index i is the letter 'a'+i (dovecot-keywords)
+	kwID          fileID
+	sessions      map[*session]struct{}
 }
 
 func newFolder(b *Backend, root, dir string, md *maildir.Maildir) *folder {
