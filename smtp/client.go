@@ -574,8 +574,9 @@ type replier interface {
 }
 
 // firstReplyError walks err's chain (depth first, as errors.As does) and
-// returns the first *Error or replier in it, or nil.
-func firstReplyError(err error) error {
+// returns the first *Error or replier in it, or nil. Like errors.As, it
+// also asks an error's As method for either.
+func firstReplyError(err error) any {
 	switch x := err.(type) {
 	case nil:
 		return nil
@@ -583,6 +584,18 @@ func firstReplyError(err error) error {
 		return x
 	case replier:
 		return err
+	}
+	if x, ok := err.(interface{ As(any) bool }); ok {
+		var e *Error
+		if x.As(&e) && e != nil {
+			return e
+		}
+		var r replier
+		if x.As(&r) && r != nil {
+			return r
+		}
+	}
+	switch x := err.(type) {
 	case interface{ Unwrap() error }:
 		return firstReplyError(x.Unwrap())
 	case interface{ Unwrap() []error }:

@@ -25,6 +25,19 @@ func (s *suggested) Reply() (int, string, string) {
 	return s.code, fmt.Sprintf("%d.0.0", s.code/100), "suggested"
 }
 
+// asReply stands for an *smtp.Error through an As method only, as
+// errors.As supports and IsTemporary did before it walked the chain itself.
+type asReply struct{ e *smtp.Error }
+
+func (a asReply) Error() string { return "as " + a.e.Error() }
+func (a asReply) As(target any) bool {
+	if p, ok := target.(**smtp.Error); ok {
+		*p = a.e
+		return true
+	}
+	return false
+}
+
 func TestIsTemporary(t *testing.T) {
 	t.Parallel()
 	e451 := &smtp.Error{Code: 451, Enhanced: smtp.EnhancedCode{Class: 4, Subject: 3, Detail: 0}, Message: "try later"}
@@ -48,6 +61,9 @@ func TestIsTemporary(t *testing.T) {
 		{"outer 451 decides over inner 550", &suggested{code: 451, err: e550}, true},
 		{"joined: first 550 decides", errors.Join(e550, &suggested{code: 451}), false},
 		{"joined: plain error then 556", errors.Join(errors.New("x"), &suggested{code: 556}), false},
+		{"550 through an As method", asReply{e550}, false},
+		{"wrapped 550 through an As method", fmt.Errorf("send: %w", asReply{e550}), false},
+		{"451 through an As method", asReply{e451}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
