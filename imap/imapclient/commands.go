@@ -186,6 +186,8 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *imap.SelectOp
 			data.UIDNext = n
 		} else if strings.EqualFold(code, "READ-ONLY") {
 			data.ReadOnly = true
+		} else if n, args, _ := strings.Cut(code, " "); strings.EqualFold(n, "HIGHESTMODSEQ") {
+			data.HighestModSeq, _ = parseModSeq(imap.Atom(strings.TrimSpace(args)))
 		} else if n, args, _ := strings.Cut(code, " "); strings.EqualFold(n, "PERMANENTFLAGS") {
 			d := imap.NewDecoder(bufioString(args), nil)
 			if v, err := d.ReadValue(); err == nil {
@@ -193,7 +195,12 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *imap.SelectOp
 			}
 		}
 	}
-	err := c.execute(ctx, cmd, name, func(e *imap.Encoder) { e.SP().Mailbox(mailbox, false) })
+	err := c.execute(ctx, cmd, name, func(e *imap.Encoder) {
+		e.SP().Mailbox(mailbox, false)
+		if opts != nil && opts.CondStore {
+			e.Raw(" (CONDSTORE)")
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -378,19 +385,33 @@ func (c *Client) UIDExpunge(ctx context.Context, uids imap.SeqSet) ([]uint32, er
 }
 
 func (c *Client) search(ctx context.Context, name string, crit *imap.SearchCriteria) ([]uint32, error) {
+	out, _, err := c.searchModSeq(ctx, name, crit)
+	return out, err
+}
+
+// searchModSeq runs SEARCH and returns the numbers and the "(MODSEQ n)"
+// that ends the reply when the criteria use MODSEQ (RFC 7162 §3.1.5).
+func (c *Client) searchModSeq(ctx context.Context, name string, crit *imap.SearchCriteria) ([]uint32, uint64, error) {
 	var out []uint32
+	var modseq uint64
 	cmd := &command{}
 	cmd.onUntagged = func(n string, _ uint32, vals []imap.Value) bool {
 		if n != "SEARCH" {
 			return false
 		}
 		for _, v := range vals {
+			if l, ok := v.([]imap.Value); ok {
+				if len(l) == 2 && strings.EqualFold(fmt.Sprint(l[0]), "MODSEQ") {
+					modseq, _ = parseModSeq(l[1])
+				}
+				continue
+			}
 			out = append(out, uint32(atoi(v)))
 		}
 		return true
 	}
 	err := c.execute(ctx, cmd, name, func(e *imap.Encoder) { e.SP().Raw(searchString(crit)) })
-	return out, err
+	return out, modseq, err
 }
 
 func searchString(crit *imap.SearchCriteria) string {
@@ -429,13 +450,30 @@ func (c *Client) store(ctx context.Context, name string, set imap.SeqSet, sf *im
 	if sf.Silent {
 		item += ".SILENT"
 	}
+	var modified imap.SeqSet
+	if sf.UnchangedSince != nil {
+		cmd.onCode = func(code string) {
+			if n, args, _ := strings.Cut(code, " "); strings.EqualFold(n, "MODIFIED") {
+				modified, _ = imap.ParseSeqSet(strings.TrimSpace(args))
+			}
+		}
+	}
 	err := c.execute(ctx, cmd, name, func(e *imap.Encoder) {
-		e.SP().Raw(set.String()).SP().Raw(item).SP().Flags(sf.Flags)
+		e.SP().Raw(set.String()).SP()
+		if sf.UnchangedSince != nil {
+			e.Raw("(UNCHANGEDSINCE ").Number64(int64(*sf.UnchangedSince)).Raw(") ")
+		}
+		e.Raw(item).SP().Flags(sf.Flags)
 	})
+	if err == nil && len(modified) > 0 {
+		err = &ModifiedError{Modified: modified}
+	}
 	return out, err
 }
 
 // Store changes flags and returns the FETCH responses with the new flags.
+// With sf.UnchangedSince (CONDSTORE, RFC 7162 §3.1.3) the messages
+// changed since are left alone and reported by a [*ModifiedError].
 func (c *Client) Store(ctx context.Context, set imap.SeqSet, sf *imap.StoreFlags) ([]*FetchMessage, error) {
 	return c.store(ctx, "STORE", set, sf)
 }

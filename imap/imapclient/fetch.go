@@ -37,6 +37,9 @@ type FetchMessage struct {
 	// BinarySizes holds the BINARY.SIZE items (RFC 3516), in the order
 	// sent; see [FetchMessage.BinarySize].
 	BinarySizes []BinarySize
+	// ModSeq is the MODSEQ item (RFC 7162 §3.1.4.1, CONDSTORE; 0: not
+	// sent).
+	ModSeq uint64
 }
 
 // SectionData is one body section of a FETCH response.
@@ -104,6 +107,16 @@ func (c *Client) readFetch(cmd *command, seq uint32) (*FetchMessage, error) {
 		switch name {
 		case "UID":
 			m.UID = uint32(atoi(val))
+		case "MODSEQ":
+			l, _ := val.([]imap.Value)
+			if len(l) != 1 {
+				return fmt.Errorf("%w: bad MODSEQ item", ErrProtocol)
+			}
+			n, ok := parseModSeq(l[0])
+			if !ok {
+				return fmt.Errorf("%w: bad MODSEQ item", ErrProtocol)
+			}
+			m.ModSeq = n
 		case "RFC822.SIZE":
 			m.RFC822Size = atoi(val)
 		case "FLAGS":
@@ -202,7 +215,7 @@ func (c *Client) fetch(ctx context.Context, name string, set imap.SeqSet, opts *
 		cmd.onFetch = func(*FetchMessage) error { return nil }
 	}
 	return c.execute(ctx, cmd, name, func(e *imap.Encoder) {
-		e.SP().Raw(set.String()).SP().Raw(opts.String())
+		e.SP().Raw(set.String()).SP().Raw(opts.String()).Raw(opts.FetchModifiersString())
 	})
 }
 

@@ -189,6 +189,8 @@ func statusFromValues(data *imap.StatusData, l []imap.Value) {
 		case "SIZE":
 			sz := atoi(l[i+1])
 			data.Size = &sz
+		case "HIGHESTMODSEQ":
+			data.HighestModSeq, _ = parseModSeq(l[i+1])
 		}
 	}
 }

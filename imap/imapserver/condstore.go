@@ -45,9 +45,12 @@ type CondStoreSession interface {
 	SearchModSeq(ctx context.Context, kind imap.NumKind, criteria *imap.SearchCriteria) (nums []uint32, modseqs []uint64, err error)
 }
 
-// WriteModSeq writes the MODSEQ item (RFC 7162 §3.1.4.1): "MODSEQ (n)".
+// WriteModSeq adds the MODSEQ item (RFC 7162 §3.1.4.1), "MODSEQ (n)",
+// which [FetchResponseWriter.Close] writes last, unless the reply failed
+// ([FetchResponseWriter.Fail]): so a session may call it before
+// [WriteFetch].
 func (w *FetchResponseWriter) WriteModSeq(modseq uint64) {
-	w.item("MODSEQ").Raw("(").Number64(int64(modseq)).Raw(")")
+	w.modseq = modseq
 }
 
 // enableCondStore turns CONDSTORE on for the connection (RFC 7162

@@ -144,6 +144,7 @@ type FetchResponseWriter struct {
 	n       int
 	hasUID  bool
 	err     error
+	modseq  uint64 // MODSEQ item to write at Close (0: none)
 }
 
 func (w *FetchResponseWriter) start() {
@@ -210,6 +211,9 @@ func (w *FetchResponseWriter) BodySectionWriter(s *imap.FetchSection, size int64
 func (w *FetchResponseWriter) Close() error {
 	if w.err != nil && !w.started {
 		return w.err
+	}
+	if w.modseq != 0 && w.err == nil {
+		w.item("MODSEQ").Raw("(").Number64(int64(w.modseq)).Raw(")")
 	}
 	w.start()
 	w.c.enc.Raw(")").CRLF()
