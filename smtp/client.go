@@ -550,8 +550,9 @@ var ErrNoRecipients = errors.New("smtp: all recipients refused")
 //	Reply() (code int, enhanced, text string)
 //
 // (as a permanent *mx.Error for a null MX, or a greylist decision, do)
-// decides by its code: 5xx is permanent, anything else temporary. Any
-// other non-nil error (connection refused, timeout, TLS failure, ...) is
+// decides: an *Error by [Error.Temporary] (4xx only), a reply suggestion
+// by its code (5xx permanent, any other code temporary). Any other
+// non-nil error (connection refused, timeout, TLS failure, ...) is
 // temporary. IsTemporary(nil) is false.
 func IsTemporary(err error) bool {
 	if err == nil {
