@@ -61,7 +61,10 @@
 //   - Releasing removes the lock only if it is still the holder's file.
 //
 // So Mailboxes (in one process or several) never hold one dot-lock at
-// once. A crash leaves at worst a stale lock, broken later, or, between
+// once, as long as the stale lock file can be opened: a stale lock that
+// cannot be (a symbolic link, a file without read permission) is judged
+// by lstat and renamed away without the flock, and the inode check then
+// narrows the race without closing it. A crash leaves at worst a stale lock, broken later, or, between
 // the rename and the removal, the already broken lock under its unique
 // name. Other programs remove stale locks by name without these checks:
 // against them the race is narrowed, not closed, and a Mailbox that holds

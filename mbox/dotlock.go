@@ -49,7 +49,10 @@ import (
 // lock itself is gone, as intended).
 //
 // Among processes that use this package, two can therefore never hold the
-// lock at once. Other dot-lock users do not take the flock and remove
+// lock at once, except around a stale lock that cannot be opened (a
+// symbolic link, no read permission): breakUnopened renames it by its
+// lstat judgment without a flock, which narrows the race but cannot close
+// it. Other dot-lock users do not take the flock and remove
 // stale locks by name; against them the check in step 3 narrows the race
 // to the link back, and a Mailbox holding a lock longer than their stale
 // age (liblockfile 5 minutes, Postfix 500 s) may still lose it to them.
