@@ -165,7 +165,14 @@ var errSimulatedCrash = errors.New("quickstart: simulated crash after storing a 
 // recipients, and returns the failed recipients that must stay in the
 // spool because it could not be stored. crashed is set when the test hook
 // stopped the attempt.
-func (q *queue) notify(ctx context.Context, it *queued, notes []dsnNote, body func() io.Reader) (keep []string, crashed bool) {
+//
+// The notification is on disk when notify returns, but not yet in the
+// queue: the caller hands it to admit after it has saved the original
+// without the reported recipients. Otherwise another goroutine's Flush
+// could deliver the notification and remove its file (and with it the
+// link reconciliation uses) before the original is saved, and a crash
+// in between would report those recipients again after the restart.
+func (q *queue) notify(ctx context.Context, it *queued, notes []dsnNote, body func() io.Reader) (keep []string, pending *queued, crashed bool) {
 	var want []dsnNote
 	for _, n := range notes {
 		if it.wants(n) {
@@ -173,11 +180,11 @@ func (q *queue) notify(ctx context.Context, it *queued, notes []dsnNote, body fu
 		}
 	}
 	if len(want) == 0 {
-		return nil, false
+		return nil, nil, false
 	}
-	id, err := q.storeDSN(ctx, it, want, body)
+	d, err := q.storeDSN(ctx, it, want, body)
 	if errors.Is(err, errSimulatedCrash) {
-		return nil, true
+		return nil, nil, true
 	}
 	if err != nil {
 		q.m.logger().Error("quickstart: storing a delivery status notification", "id", it.id, "err", err)
@@ -186,37 +193,49 @@ func (q *queue) notify(ctx context.Context, it *queued, notes []dsnNote, body fu
 				keep = append(keep, n.rcpt)
 			}
 		}
-		return keep, false
+		return keep, nil, false
 	}
 	var rcpts []string
 	for _, n := range want {
 		rcpts = append(rcpts, fmt.Sprintf("%s %s (%s)", n.rcpt, n.action, n.status))
 	}
 	q.m.events.add(Event{Hop: "queue", Kind: KindDSN, To: it.from,
-		Result: fmt.Sprintf("queue id %s, MAIL FROM:<>, reports on %s", id, strings.Join(rcpts, ", "))})
-	return nil, false
+		Result: fmt.Sprintf("queue id %s, MAIL FROM:<>, reports on %s", d.id, strings.Join(rcpts, ", "))})
+	return nil, d, false
+}
+
+// admit adds a notification stored by notify to the queue (nil: none).
+func (q *queue) admit(d *queued) {
+	if d == nil {
+		return
+	}
+	q.mu.Lock()
+	q.items = append(q.items, d)
+	q.bytes += d.size
+	q.mu.Unlock()
 }
 
 // storeDSN builds the notification and writes it to the spool; when it
-// returns nil the notification is durable and queued.
-func (q *queue) storeDSN(ctx context.Context, it *queued, notes []dsnNote, body func() io.Reader) (string, error) {
+// returns a nil error the notification is durable (not yet queued: see
+// notify and admit).
+func (q *queue) storeDSN(ctx context.Context, it *queued, notes []dsnNote, body func() io.Reader) (*queued, error) {
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(body(), it.size))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	q.mu.Lock()
 	now := q.m.now()
 	id, err := q.newID()
 	q.mu.Unlock()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	msg, err := q.buildDSN(id, it, notes, data)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	d := &queued{id: id, from: "", rcpts: []string{it.from}, size: int64(len(msg)),
 		arrived: now, next: now, dsnFor: it.id}
@@ -230,16 +249,12 @@ func (q *queue) storeDSN(ctx context.Context, it *queued, notes []dsnNote, body 
 	}
 	if _, err := q.spool.write(d.envelope(), bytes.NewReader(msg)); err != nil {
 		_ = q.spool.remove(id)
-		return "", err
+		return nil, err
 	}
 	if q.crashAfterDSN != nil && q.crashAfterDSN() {
-		return id, errSimulatedCrash
+		return d, errSimulatedCrash
 	}
-	q.mu.Lock()
-	q.items = append(q.items, d)
-	q.bytes += d.size
-	q.mu.Unlock()
-	return id, nil
+	return d, nil
 }
 
 // buildDSN renders the notification as a message (CRLF line endings).

@@ -463,7 +463,7 @@ func (q *queue) attempt(ctx context.Context, it *queued, hop string, localOnly b
 		// Some recipients were delivered or bounced: store the
 		// notifications, then record that in the spool before the next
 		// transaction, so that a crash does not repeat it.
-		keep, crashed := q.notify(ctx, it, notes, body)
+		keep, dsn, crashed := q.notify(ctx, it, notes, body)
 		if crashed {
 			return
 		}
@@ -475,6 +475,7 @@ func (q *queue) attempt(ctx context.Context, it *queued, hop string, localOnly b
 		}
 		it.rcpts = append(rest, untouched...)
 		q.save(it, f, off)
+		q.admit(dsn)
 	}
 	it.rcpts = append(left, untouched...)
 	if localOnly {
@@ -498,13 +499,14 @@ func (q *queue) attempt(ctx context.Context, it *queued, hop string, localOnly b
 			}
 			notes = append(notes, n)
 		}
-		keep, crashed := q.notify(ctx, it, notes, body)
+		keep, dsn, crashed := q.notify(ctx, it, notes, body)
 		if crashed {
 			return
 		}
 		it.rcpts = keep
 		it.next = now.Add(retryMax) // only if a notification could not be stored
 		q.save(it, f, off)
+		q.admit(dsn)
 		return
 	}
 	wait := retryFirst << (it.attempts - 1)
@@ -533,9 +535,13 @@ func (q *queue) attempt(ctx context.Context, it *queued, hop string, localOnly b
 			}
 			notes = append(notes, n)
 		}
-		if _, crashed := q.notify(ctx, it, notes, body); crashed {
+		_, dsn, crashed := q.notify(ctx, it, notes, body)
+		if crashed {
 			return
 		}
+		q.save(it, f, off)
+		q.admit(dsn)
+		return
 	}
 	q.save(it, f, off)
 }
