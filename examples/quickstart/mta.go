@@ -74,7 +74,12 @@ type MTA struct {
 	// MXAddr, SubmissionAddr and POP3Addr are the listeners' addresses.
 	MXAddr, SubmissionAddr, POP3Addr string
 	done                             chan error
+	started                          bool // Start was called (it runs once)
 }
+
+// errStarted is returned by a second call of [MTA.Start]: loading the
+// spool twice would queue every message twice.
+var errStarted = errors.New("quickstart: MTA already started")
 
 // NewMTA wires the policy engines into the protocol servers.
 func NewMTA(cfg Config, events *eventLog) *MTA {
@@ -137,6 +142,10 @@ func (m *MTA) isLocal(domain string) bool {
 // listens on three loopback ports and serves in the background. It does
 // not flush the queue; the demo and the tests call its Flush.
 func (m *MTA) Start() error {
+	if m.started {
+		return errStarted
+	}
+	m.started = true
 	if err := m.queue.load(); err != nil {
 		return err
 	}

@@ -483,3 +483,16 @@ func TestQueueFileDamagedWhileQueued(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, b[:len(b)-4], kept)
 }
+
+// TestStartTwiceRefused: a second Start fails and does not load the spool
+// again (which would queue every message twice).
+func TestStartTwiceRefused(t *testing.T) {
+	e := newQueueEnv(t, nil)
+	m, _ := e.start(QueueLimits{})
+	res, err := e.submit(m, []string{"dave@remote.test"}, "Subject: once\r\n\r\nbody\r\n")
+	require.NoError(t, err)
+	require.Len(t, res.Accepted(), 1)
+	require.Equal(t, 1, m.queue.Len())
+	require.ErrorIs(t, m.Start(), errStarted)
+	assert.Equal(t, 1, m.queue.Len(), "the spool was not loaded again")
+}
