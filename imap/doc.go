@@ -47,6 +47,18 @@
 // [SpecialUseAttr] canonicalises one, and [Decoder.CreateOptions] reads
 // the "(USE (...))" parameter of CREATE-SPECIAL-USE into [CreateOptions].
 //
+// CONDSTORE (RFC 7162 §3.1): [FetchOptions.ModSeq] (the MODSEQ fetch
+// item) and [FetchOptions.ChangedSince] ([Decoder.FetchModifiers],
+// [FetchOptions.FetchModifiersString]), [StoreFlags.UnchangedSince]
+// ([Decoder.StoreModifiers]), [SelectOptions.CondStore]
+// ([Decoder.SelectParams]), the MODSEQ search key
+// ([SearchCriteria.ModSeq], matched against [SearchTarget.ModSeq],
+// [SearchCriteria.HasModSeq]; the optional entry name and type are read
+// and ignored, since every flag shares the message's mod-sequence), the
+// HIGHESTMODSEQ status item ([StatusOptions.HighestModSeq],
+// [StatusData.HighestModSeq]) and [SelectData.HighestModSeq].
+// Mod-sequences are 63-bit: larger numbers are a syntax error.
+//
 // # Collation
 //
 // SORT, THREAD and SEARCH compare strings with i;unicode-casemap (RFC

@@ -43,6 +43,11 @@ func FuzzCommand(f *testing.F) {
 		"HEADER X y LARGER 5\r\n",
 		"(BINARY[1]<0.10> BINARY.PEEK[2.1] BINARY.SIZE[] BINARY.SIZE[3])\r\n",
 		"BINARY.PEEK[1.TEXT]\r\n", "(BINARY.SIZE[1]<0.1>)\r\n",
+		// CONDSTORE (RFC 7162): MODSEQ item and search key, modifiers.
+		"(FLAGS MODSEQ)\r\n", "MODSEQ\r\n",
+		"MODSEQ \"/flags/\\\\draft\" all 620162338 UNSEEN\r\n",
+		"OR MODSEQ 0 NOT MODSEQ 9223372036854775807 MODSEQ 5\r\n",
+		"(CHANGEDSINCE 12345)\r\n", "(UNCHANGEDSINCE 0)\r\n", "(CONDSTORE)\r\n", "()\r\n",
 	} {
 		f.Add(s)
 	}
@@ -61,6 +66,21 @@ func FuzzCommand(f *testing.F) {
 				t.Fatalf("search %q -> %q -> %v", s, c.String(), err)
 			}
 		}
+		d = NewDecoder(bufio.NewReader(strings.NewReader(s)), smallLimits())
+		if o := (&FetchOptions{}); d.FetchModifiers(o) == nil && o.ChangedSince != 0 {
+			ms := strings.TrimPrefix(o.FetchModifiersString(), " ")
+			again := &FetchOptions{}
+			err := NewDecoder(bufio.NewReader(strings.NewReader(ms+"\r\n")), nil).FetchModifiers(again)
+			if err != nil || again.ChangedSince != o.ChangedSince || !again.ModSeq {
+				t.Fatalf("fetch modifiers %q -> %q -> %v %v", s, ms, again, err)
+			}
+		}
+		d = NewDecoder(bufio.NewReader(strings.NewReader(s)), smallLimits())
+		if sf := (&StoreFlags{}); d.StoreModifiers(sf) == nil && sf.UnchangedSince != nil && *sf.UnchangedSince > 1<<63-1 {
+			t.Fatalf("UNCHANGEDSINCE %d beyond 63 bits", *sf.UnchangedSince)
+		}
+		d = NewDecoder(bufio.NewReader(strings.NewReader(s)), smallLimits())
+		_ = d.SelectParams(&SelectOptions{})
 		d = NewDecoder(bufio.NewReader(strings.NewReader(s)), smallLimits())
 		for i := 0; i < 50; i++ {
 			if _, err := d.AString(); err != nil {

@@ -15,7 +15,12 @@
 // STORE, SEARCH, SORT and THREAD (RFC 5256, with typed results: sequence
 // numbers or UIDs in sort order, [imap.Thread] trees), SORT RETURN (ESORT,
 // RFC 5267 §3, [Client.ESort]), EXPUNGE, COPY, MOVE,
-// their UID variants, IDLE, CLOSE, UNSELECT, NOOP and LOGOUT.
+// their UID variants, IDLE, CLOSE, UNSELECT, NOOP and LOGOUT, ENABLE
+// ([Client.Enable]) and CONDSTORE (RFC 7162 §3.1: MODSEQ and CHANGEDSINCE
+// in FETCH, [FetchMessage.ModSeq]; UNCHANGEDSINCE in STORE, with the
+// messages left alone in a [*ModifiedError]; SELECT (CONDSTORE) and
+// HIGHESTMODSEQ in [imap.SelectData] and [imap.StatusData];
+// [Client.SearchModSeq]).
 //
 // [Dial] connects in plaintext, [DialStartTLS] upgrades at once with
 // STARTTLS (whatever the server sent before the handshake is discarded,

@@ -18,10 +18,19 @@
 //
 // Per Maildir (INBOX root and each folder), besides tmp/, new/ and cur/:
 //
-//   - mailkit-uidlist: the persistent UIDs. First line
-//     "mailkit-uidlist 1 <UIDVALIDITY> <UIDNEXT>", then one line
-//     "<uid> <key>" per message, key being the stable unique part of the
-//     file name (maildir.Name.Key), in ascending UID order. It is replaced
+//   - mailkit-uidlist: the persistent UIDs and mod-sequences (CONDSTORE,
+//     RFC 7162). First line "mailkit-uidlist 2 <UIDVALIDITY> <UIDNEXT>
+//     <HIGHESTMODSEQ>", then one line "<uid> <modseq> <info> <key>" per
+//     message, key being the stable unique part of the file name
+//     (maildir.Name.Key) and info the info part ("2,FS", "2," for none)
+//     the message had when it got that mod-sequence, in ascending UID
+//     order. Version 1 files ("mailkit-uidlist 1 <UIDVALIDITY> <UIDNEXT>",
+//     lines "<uid> <key>"), written before CONDSTORE, are read with the
+//     same UIDs and UIDVALIDITY, HIGHESTMODSEQ 1 and mod-sequence 1 for
+//     every message, and rewritten in version 2 by the first rescan (older
+//     versions of this package cannot read version 2: they treat it as
+//     unreadable and assign a new UIDVALIDITY, so clients resync rather
+//     than see wrong data). It is replaced
 //     atomically (written to mailkit-uidlist.tmp, fsynced, renamed, the
 //     directory fsynced). A leftover .tmp file from a crash is never read
 //     and is overwritten by the next write. An unreadable uidlist is
@@ -62,6 +71,17 @@
 // made by other sessions of the same Backend are reported at once, also
 // during IDLE. A file renamed by another program between the reads of new/
 // and cur/ is confirmed with a second listing before it is taken as gone.
+//
+// Mod-sequences (CONDSTORE, RFC 7162 §3.1; sessions implement
+// [imapserver.CondStoreSession]): a rescan gives the next mod-sequence
+// to each new message, to each message whose info part differs from the
+// one recorded in the uidlist (a flag change by this Backend or any
+// other program, also one made while no server ran), and raises
+// HIGHESTMODSEQ once when messages vanished; the uidlist is written
+// before any of it is reported. STORE and FETCH that set \Seen rename
+// the files and then rescan, so their replies carry the new
+// mod-sequences, which are on disk already. STORE with UNCHANGEDSINCE
+// rescans first, so changes made by other programs count.
 //
 // \Recent (RFC 3501): a message found in new/, or appended, copied or
 // moved through this Backend, is recent for the first read-write session
@@ -107,7 +127,9 @@
 //     SORT by ARRIVAL and SIZE only, which reads no message file.
 //   - A rescan costs one listing of new/ and cur/ (O(messages)); the uidlist is
 //     reread only when its inode, size or modification time changed, and
-//     rewritten (O(messages)) only when messages appeared or vanished.
+//     rewritten (O(messages), with fsync) only when messages appeared or
+//     vanished or flags changed: a STORE that changes flags costs a
+//     listing and a rewrite of the uidlist.
 //   - \Recent is process-local for messages appended through the Backend;
 //     after a restart only messages still in new/ are recent.
 //   - Keywords are written to dovecot-keywords under this package's lock, not

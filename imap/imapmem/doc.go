@@ -21,6 +21,12 @@
 // are supported (\All and \Flagged name virtual mailboxes this backend
 // does not have: NO [USEATTR]). They follow RENAME and go with DELETE.
 //
+// CONDSTORE (RFC 7162 §3.1): sessions implement
+// [imapserver.CondStoreSession]. Each mailbox starts at HIGHESTMODSEQ 1;
+// every appended message, every flag change (STORE, or \Seen set by a
+// FETCH) and every EXPUNGE takes the next mod-sequence. A STORE that
+// changes nothing gives none.
+//
 // STORE answers with FETCH responses only for messages whose flags
 // changed, as Dovecot does (QUIRK: interop scripts and clients written
 // against Dovecot count these responses).

@@ -15,8 +15,8 @@
 // SORT=DISPLAY (RFC 5957) and ESORT (RFC 5267 §3: SORT RETURN with MIN,
 // MAX, ALL, COUNT), MULTIAPPEND (RFC 3502: one APPEND with several
 // messages, stored all or none, APPENDUID with a UID set), LIST-EXTENDED
-// (RFC 5258) with SPECIAL-USE (RFC 6154) and LIST-STATUS (RFC 5819), and
-// CREATE-SPECIAL-USE (RFC 6154 §3).
+// (RFC 5258) with SPECIAL-USE (RFC 6154) and LIST-STATUS (RFC 5819),
+// CREATE-SPECIAL-USE (RFC 6154 §3), and CONDSTORE (RFC 7162 §3.1).
 //
 // # Backend and sessions
 //
@@ -26,7 +26,7 @@
 // interfaces add extensions: [MoveSession] (MOVE), [SortSession] (SORT,
 // SORT=DISPLAY, ESORT), [ThreadSession] (THREAD), [ListExtendedSession]
 // (LIST-EXTENDED, SPECIAL-USE, LIST-STATUS), [CreateSpecialUseSession]
-// (CREATE-SPECIAL-USE), [MultiAppendSession]
+// (CREATE-SPECIAL-USE), [CondStoreSession] (CONDSTORE), [MultiAppendSession]
 // (MULTIAPPEND; every APPEND then goes through it), [SASLSession] (needed
 // with [Server.SASL]), [NamespaceSession]. They are checked once per
 // connection, when its session is created, never by a failing type
@@ -68,6 +68,28 @@
 // that way; a session that implements [Session.Search], [SortSession]
 // or [ThreadSession] by other means must too. I18NLEVEL=2 (COMPARATOR
 // command, other collations) is not offered.
+//
+// # CONDSTORE
+//
+// With a [CondStoreSession] the server announces CONDSTORE (RFC 7162
+// §3.1). CONDSTORE is enabled on the connection by ENABLE CONDSTORE,
+// SELECT or EXAMINE with (CONDSTORE), or the first command that uses
+// it (FETCH with MODSEQ or CHANGEDSINCE, STORE with UNCHANGEDSINCE,
+// SEARCH with MODSEQ, STATUS with HIGHESTMODSEQ; §3.1.2); when that
+// happens with a mailbox selected the server sends "* OK
+// [HIGHESTMODSEQ n]" ([CondStoreSession.HighestModSeq]). Once enabled,
+// SELECT and EXAMINE report HIGHESTMODSEQ (NOMODSEQ when the session
+// reports 0), and every untagged FETCH for a flag change carries MODSEQ
+// ([Update.ModSeq]), also the replies to STORE, where FLAGS.SILENT still
+// sends "* n FETCH (MODSEQ (m))" (§3.1.3). STORE with UNCHANGEDSINCE goes
+// to [CondStoreSession.StoreUnchangedSince]; the messages it leaves
+// alone are listed in "OK [MODIFIED set]". SEARCH with MODSEQ goes to
+// [CondStoreSession.SearchModSeq] and its reply ends with "(MODSEQ n)",
+// the highest mod-sequence found; an ESEARCH reply ends with "MODSEQ n"
+// (§3.1.10: of the MIN and/or MAX message when only they are asked
+// for). [FetchResponseWriter.WriteModSeq] writes the MODSEQ item last.
+// Without a CondStoreSession, CONDSTORE is not announced, ENABLE
+// CONDSTORE enables nothing and the syntax above gets BAD.
 //
 // # Security
 //
@@ -137,7 +159,11 @@
 // # Deviations
 //
 //   - The server speaks IMAP4rev1; IMAP4rev2 is not announced, and ENABLE
-//     enables nothing.
+//     enables only CONDSTORE (with a [CondStoreSession]). QRESYNC (RFC
+//     7162 §3.2) is not offered.
+//   - CONDSTORE: SORT and THREAD accept the MODSEQ search key but their
+//     replies carry no MODSEQ; a FETCH that sets \Seen as a side effect
+//     does not add MODSEQ to its reply unless it was asked for.
 //   - LIST-EXTENDED needs a [ListExtendedSession]; without one LIST takes
 //     a parenthesised list of patterns but no options. With one, the
 //     server answers every LIST (LSUB still goes to [Session.List]) from
