@@ -40,6 +40,10 @@ type FetchOptions struct {
 	// only messages whose mod-sequence is greater are returned, with
 	// MODSEQ. 0: no modifier. [Decoder.FetchModifiers] reads it.
 	ChangedSince uint64
+	// Vanished is the VANISHED modifier of UID FETCH (RFC 7162 §3.2.6,
+	// QRESYNC; with ChangedSince): the UIDs of the set expunged since
+	// ChangedSince are reported in "* VANISHED (EARLIER) uids".
+	Vanished bool
 }
 
 // SetsSeen reports whether fetching these items sets \Seen (a non-peek

@@ -142,6 +142,22 @@ type SelectOptions struct {
 	// CondStore is the CONDSTORE parameter of SELECT and EXAMINE (RFC
 	// 7162 §3.1.8): it enables CONDSTORE on the connection.
 	CondStore bool
+	// QResync is the QRESYNC parameter (RFC 7162 §3.2.5); nil: none.
+	QResync *QResyncParams
+}
+
+// QResyncParams is the QRESYNC parameter of SELECT and EXAMINE (RFC 7162
+// §3.2.5): what the client knew of the mailbox when it last had it open.
+type QResyncParams struct {
+	// UIDValidity and ModSeq are the UIDVALIDITY and HIGHESTMODSEQ the
+	// client last saw.
+	UIDValidity uint32
+	ModSeq      uint64
+	// KnownUIDs are the UIDs the client knows (nil: all).
+	KnownUIDs SeqSet
+	// SeqMatchSeqs and SeqMatchUIDs are the optional sequence match data
+	// (nil: none): message sequence numbers and the UIDs they had.
+	SeqMatchSeqs, SeqMatchUIDs SeqSet
 }
 
 // SelectData is what SELECT reports.

@@ -197,7 +197,12 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *imap.SelectOp
 	}
 	err := c.execute(ctx, cmd, name, func(e *imap.Encoder) {
 		e.SP().Mailbox(mailbox, false)
-		if opts != nil && opts.CondStore {
+		switch {
+		case opts != nil && opts.QResync != nil:
+			// RFC 7162 §3.2.5: VANISHED (EARLIER) and FETCH replies go to
+			// Options.OnUpdate.
+			e.Raw(" (" + opts.QResync.String() + ")")
+		case opts != nil && opts.CondStore:
 			e.Raw(" (CONDSTORE)")
 		}
 	})

@@ -145,6 +145,7 @@ var (
 	_ imapserver.SortSession      = (*session)(nil)
 	_ imapserver.ThreadSession    = (*session)(nil)
 	_ imapserver.CondStoreSession = (*session)(nil)
+	_ imapserver.QResyncSession   = (*session)(nil)
 )
 
 func (s *session) Login(ctx context.Context, username, password string) error {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mailkit-go/mailkit/imap"
+	"github.com/mailkit-go/mailkit/imap/imapserver"
 	"github.com/mailkit-go/mailkit/maildir"
 )
 
@@ -76,12 +77,15 @@ type folder struct {
 	fileMods    map[string]modRec // key -> mod-sequence as in the uidlist file
 	// highestModSeq is HIGHESTMODSEQ (RFC 7162) as in the uidlist file.
 	highestModSeq uint64
-	msgs          []*message // ascending UIDs
-	byUID         map[uint32]*message
-	byKey         map[string]*message
-	keywords      []string // index i is the letter 'a'+i (dovecot-keywords)
-	kwID          fileID
-	sessions      map[*session]struct{}
+	// expungeLog remembers the UIDs expunged since this process loaded
+	// the folder (QRESYNC); its Floor is the HIGHESTMODSEQ at load.
+	expungeLog imapserver.ExpungeLog
+	msgs       []*message // ascending UIDs
+	byUID      map[uint32]*message
+	byKey      map[string]*message
+	keywords   []string // index i is the letter 'a'+i (dovecot-keywords)
+	kwID       fileID
+	sessions   map[*session]struct{}
 }
 
 func newFolder(b *Backend, root, dir string, md *maildir.Maildir) *folder {
@@ -528,6 +532,10 @@ func (f *folder) sync(ctx context.Context) error {
 		mods[k] = r
 	}
 	highest := max(ul.highest, 1)
+	if !f.loaded || ul.validity != f.uidValidity {
+		// Expunges before now are unknown to this process.
+		f.expungeLog = imapserver.ExpungeLog{Floor: highest}
+	}
 	bump := func() uint64 {
 		if highest < maxModSeq {
 			highest++
@@ -564,16 +572,18 @@ func (f *folder) sync(ctx context.Context) error {
 				list = append(list, m)
 			}
 		}
-		gone := false
-		for k := range uids {
+		var gone []uint32
+		for k, u := range uids {
 			if !present[k] {
 				delete(uids, k)
 				delete(mods, k)
-				dirty, gone = true, true
+				dirty = true
+				gone = append(gone, u)
 			}
 		}
-		if gone {
-			bump() // an expunge raises HIGHESTMODSEQ (RFC 7162 §3.1.2.1)
+		if len(gone) > 0 {
+			// An expunge raises HIGHESTMODSEQ (RFC 7162 §3.1.2.1).
+			f.expungeLog.Add(bump(), gone...)
 		}
 	}
 	listed := make(map[string]bool, len(list))

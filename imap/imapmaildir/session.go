@@ -143,7 +143,7 @@ func (s *session) expungesLocked() []imapserver.Update {
 	for i, uid := range s.view {
 		if s.expunged[uid] {
 			// Sequence numbers shift down after each EXPUNGE.
-			ups = append(ups, imapserver.Update{Kind: imapserver.UpdateExpunge, Seq: uint32(i+1) - uint32(len(ups))})
+			ups = append(ups, imapserver.Update{Kind: imapserver.UpdateExpunge, Seq: uint32(i+1) - uint32(len(ups)), UID: uid})
 			delete(s.recent, uid)
 			delete(s.changed, uid)
 			continue
@@ -658,6 +658,21 @@ func (s *session) HighestModSeq(ctx context.Context) (uint64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.highestModSeq, nil
+}
+
+// Vanished implements [imapserver.QResyncSession].
+func (s *session) Vanished(ctx context.Context, since uint64, within imap.SeqSet) (imap.SeqSet, error) {
+	f, err := s.selected()
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	existing := make([]uint32, len(f.msgs))
+	for i, m := range f.msgs {
+		existing[i] = m.uid
+	}
+	return f.expungeLog.Vanished(since, within, f.uidNext, existing), nil
 }
 
 // SearchModSeq implements [imapserver.CondStoreSession].

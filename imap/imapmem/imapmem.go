@@ -46,7 +46,9 @@ type mailbox struct {
 	// highestModSeq is HIGHESTMODSEQ (RFC 7162): raised by every append,
 	// flag change and expunge.
 	highestModSeq uint64
-	sessions      map[*session]struct{}
+	// expungeLog remembers expunged UIDs for QRESYNC (bounded).
+	expungeLog imapserver.ExpungeLog
+	sessions   map[*session]struct{}
 }
 
 type message struct {
@@ -199,6 +201,7 @@ var (
 	_ imapserver.SortSession      = (*session)(nil)
 	_ imapserver.ThreadSession    = (*session)(nil)
 	_ imapserver.CondStoreSession = (*session)(nil)
+	_ imapserver.QResyncSession   = (*session)(nil)
 )
 
 func (s *session) signal() {
@@ -562,7 +565,7 @@ func (s *session) pendingLocked(allowExpunge bool) []imapserver.Update {
 	if allowExpunge && len(s.expunged) > 0 {
 		for i := len(s.view) - 1; i >= 0; i-- {
 			if s.expunged[s.view[i]] {
-				ups = append(ups, imapserver.Update{Kind: imapserver.UpdateExpunge, Seq: uint32(i + 1)})
+				ups = append(ups, imapserver.Update{Kind: imapserver.UpdateExpunge, Seq: uint32(i + 1), UID: s.view[i]})
 				delete(s.recent, s.view[i])
 				s.view = append(s.view[:i], s.view[i+1:]...)
 			}
@@ -771,6 +774,20 @@ func (s *session) HighestModSeq(ctx context.Context) (uint64, error) {
 	return s.mb.highestModSeq, nil
 }
 
+// Vanished implements [imapserver.QResyncSession].
+func (s *session) Vanished(ctx context.Context, since uint64, within imap.SeqSet) (imap.SeqSet, error) {
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	if s.mb == nil {
+		return nil, imapserver.ErrNoSuchMailbox
+	}
+	existing := make([]uint32, len(s.mb.msgs))
+	for i, m := range s.mb.msgs {
+		existing[i] = m.uid
+	}
+	return s.mb.expungeLog.Vanished(since, within, s.mb.uidNext, existing), nil
+}
+
 // SearchModSeq implements [imapserver.CondStoreSession].
 func (s *session) SearchModSeq(ctx context.Context, kind imap.NumKind, c *imap.SearchCriteria) ([]uint32, []uint64, error) {
 	found, err := s.search(ctx, c)
@@ -819,6 +836,11 @@ func (s *session) expungeLocked(remove map[uint32]bool) []imapserver.Update {
 	s.mb.msgs = kept
 	if len(remove) > 0 {
 		s.mb.highestModSeq++
+		uids := make([]uint32, 0, len(remove))
+		for uid := range remove {
+			uids = append(uids, uid)
+		}
+		s.mb.expungeLog.Add(s.mb.highestModSeq, uids...)
 	}
 	for o := range s.mb.sessions {
 		if o == s {
@@ -832,7 +854,7 @@ func (s *session) expungeLocked(remove map[uint32]bool) []imapserver.Update {
 	var ups []imapserver.Update
 	for i := len(s.view) - 1; i >= 0; i-- {
 		if remove[s.view[i]] {
-			ups = append(ups, imapserver.Update{Kind: imapserver.UpdateExpunge, Seq: uint32(i + 1)})
+			ups = append(ups, imapserver.Update{Kind: imapserver.UpdateExpunge, Seq: uint32(i + 1), UID: s.view[i]})
 			delete(s.recent, s.view[i])
 			s.view = append(s.view[:i], s.view[i+1:]...)
 		}

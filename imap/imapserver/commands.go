@@ -385,6 +385,10 @@ func cmdSelect(ctx context.Context, c *conn, tag string, uid bool) error {
 	if opts.CondStore && c.csSess == nil {
 		return bad("CONDSTORE not supported")
 	}
+	if opts.QResync != nil && (c.qrSess == nil || !c.qresync.Load()) {
+		// RFC 7162 §3.2.5: BAD unless QRESYNC was enabled.
+		return bad("QRESYNC not enabled")
+	}
 	if c.state == stateSelected {
 		if err := c.sess.Unselect(ctx); err != nil {
 			return err
@@ -419,6 +423,11 @@ func cmdSelect(ctx context.Context, c *conn, tag string, uid bool) error {
 		c.sentHighest = true
 	}
 	c.state = stateSelected
+	if opts.QResync != nil {
+		if err := c.qresyncSelect(ctx, opts.QResync, data); err != nil {
+			return err
+		}
+	}
 	c.readOnly = readOnly || data.ReadOnly
 	if c.readOnly {
 		return ok("READ-ONLY", "EXAMINE completed")
@@ -734,11 +743,17 @@ func cmdEnable(ctx context.Context, c *conn, tag string, uid bool) error {
 	}
 	c.enc.Raw("* ENABLED")
 	for _, a := range names {
-		// CONDSTORE (RFC 7162 §3.1) is the only capability to enable;
-		// ENABLED lists it only the first time (RFC 5161 §3.1).
-		if strings.EqualFold(a, "CONDSTORE") && c.csSess != nil && !c.condStore.Load() {
+		// CONDSTORE and QRESYNC (RFC 7162 §3.1, §3.2.3) are the
+		// capabilities to enable; ENABLED lists each only the first time
+		// (RFC 5161 §3.1). QRESYNC enables CONDSTORE too.
+		switch {
+		case strings.EqualFold(a, "CONDSTORE") && c.csSess != nil && !c.condStore.Load():
 			c.condStore.Store(true)
 			c.enc.Raw(" CONDSTORE")
+		case strings.EqualFold(a, "QRESYNC") && c.qrSess != nil && !c.qresync.Load():
+			c.qresync.Store(true)
+			c.condStore.Store(true)
+			c.enc.Raw(" QRESYNC")
 		}
 	}
 	c.enc.CRLF()
@@ -972,6 +987,18 @@ func cmdFetch(ctx context.Context, c *conn, tag string, uid bool) error {
 		if err := c.needCondStore(ctx); err != nil {
 			return err
 		}
+	}
+	if opts.Vanished {
+		// RFC 7162 §3.2.6: UID FETCH only, with CHANGEDSINCE, after
+		// ENABLE QRESYNC.
+		if !uid || opts.ChangedSince == 0 || c.qrSess == nil || !c.qresync.Load() {
+			return bad("VANISHED needs UID FETCH with CHANGEDSINCE and QRESYNC enabled")
+		}
+		v, err := c.qrSess.Vanished(ctx, opts.ChangedSince, set)
+		if err != nil {
+			return err
+		}
+		c.writeVanished(true, v)
 	}
 	if uid {
 		opts.UID = true

@@ -50,6 +50,11 @@ type conn struct {
 
 	maSess MultiAppendSession // sess, if it implements MULTIAPPEND
 	csSess CondStoreSession   // sess, if it implements CONDSTORE
+	qrSess QResyncSession     // sess, if it implements QRESYNC
+
+	// qresync: QRESYNC was enabled (RFC 7162 §3.2.3); expunges are then
+	// written as VANISHED.
+	qresync atomic.Bool
 
 	// condStore: CONDSTORE was enabled (RFC 7162 §3.1.2); read by the
 	// update writers, also while Idle runs.
@@ -160,6 +165,7 @@ func (c *conn) serve() {
 	c.thrSess, _ = sess.(ThreadSession)
 	c.maSess, _ = sess.(MultiAppendSession)
 	c.csSess, _ = sess.(CondStoreSession)
+	c.qrSess, _ = sess.(QResyncSession)
 	if c.srv.SASL != nil {
 		if _, ok := sess.(SASLSession); !ok {
 			// A configuration error: refuse the connection rather than
@@ -459,6 +465,9 @@ func (c *conn) caps() []string {
 	}
 	if c.csSess != nil {
 		caps = append(caps, "CONDSTORE")
+	}
+	if c.qrSess != nil {
+		caps = append(caps, "QRESYNC")
 	}
 	caps = append(caps, fmt.Sprintf("APPENDLIMIT=%d", c.lim.MaxMessageSize))
 	return caps

@@ -114,8 +114,10 @@ type Update struct {
 	Kind UpdateKind
 	// Seq is the message sequence number (EXPUNGE, FETCH) or the number
 	// of messages (EXISTS, RECENT); see the [UpdateKind] constants.
-	Seq   uint32
-	UID   uint32      // UpdateFlags only
+	Seq uint32
+	// UID is the message's UID: for UpdateFlags, and for UpdateExpunge
+	// when the session implements [QResyncSession] (VANISHED).
+	UID   uint32
 	Flags []imap.Flag // UpdateFlags only
 	// ModSeq is the message's mod-sequence after the change
 	// (UpdateFlags, CONDSTORE sessions; 0: unknown). It is written as
@@ -124,8 +126,31 @@ type Update struct {
 }
 
 // WriteUpdates writes ups in order and stops at the first error.
+//
+// Once the client enabled QRESYNC, consecutive expunges with their UID
+// set are written as one "* VANISHED uids" (RFC 7162 §3.2.10).
 func (w *UpdateWriter) WriteUpdates(ups []Update) error {
+	var vanished imap.SeqSet
+	flush := func() error {
+		if len(vanished) == 0 {
+			return nil
+		}
+		v := vanished.Resolve(0)
+		vanished = nil
+		w.c.wmu.Lock()
+		defer w.c.wmu.Unlock()
+		w.c.writeVanished(false, v)
+		return w.c.flushIfIdle()
+	}
+	qr := w.c.qresync.Load()
 	for _, u := range ups {
+		if qr && u.Kind == UpdateExpunge && u.UID != 0 {
+			vanished.AddNum(u.UID)
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
 		var err error
 		switch u.Kind {
 		case UpdateExpunge:
@@ -141,7 +166,7 @@ func (w *UpdateWriter) WriteUpdates(ups []Update) error {
 			return err
 		}
 	}
-	return nil
+	return flush()
 }
 
 // WriteStoreResults writes the FETCH replies of a STORE: one "* seq
