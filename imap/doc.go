@@ -57,7 +57,10 @@
 // and ignored, since every flag shares the message's mod-sequence), the
 // HIGHESTMODSEQ status item ([StatusOptions.HighestModSeq],
 // [StatusData.HighestModSeq]) and [SelectData.HighestModSeq].
-// Mod-sequences are 63-bit: larger numbers are a syntax error.
+// Mod-sequences are 63-bit: larger numbers are a syntax error. QRESYNC
+// (RFC 7162 §3.2): [SelectOptions.QResync] ([QResyncParams], read by
+// [Decoder.SelectParams]) and the VANISHED fetch modifier
+// ([FetchOptions.Vanished]).
 //
 // # Collation
 //

@@ -47,7 +47,9 @@ func FuzzCommand(f *testing.F) {
 		"(FLAGS MODSEQ)\r\n", "MODSEQ\r\n",
 		"MODSEQ \"/flags/\\\\draft\" all 620162338 UNSEEN\r\n",
 		"OR MODSEQ 0 NOT MODSEQ 9223372036854775807 MODSEQ 5\r\n",
-		"(CHANGEDSINCE 12345)\r\n", "(UNCHANGEDSINCE 0)\r\n", "(CONDSTORE)\r\n", "()\r\n",
+		"(CHANGEDSINCE 12345)\r\n", "(CHANGEDSINCE 1 VANISHED)\r\n",
+		"(QRESYNC (67890007 20050715194045000 41,43:211,214:541 (1:5 1:*)))\r\n",
+		"(CONDSTORE QRESYNC (1 2 3:*))\r\n", "(UNCHANGEDSINCE 0)\r\n", "(CONDSTORE)\r\n", "()\r\n",
 	} {
 		f.Add(s)
 	}
@@ -71,7 +73,7 @@ func FuzzCommand(f *testing.F) {
 			ms := strings.TrimPrefix(o.FetchModifiersString(), " ")
 			again := &FetchOptions{}
 			err := NewDecoder(bufio.NewReader(strings.NewReader(ms+"\r\n")), nil).FetchModifiers(again)
-			if err != nil || again.ChangedSince != o.ChangedSince || !again.ModSeq {
+			if err != nil || again.ChangedSince != o.ChangedSince || !again.ModSeq || again.Vanished != o.Vanished {
 				t.Fatalf("fetch modifiers %q -> %q -> %v %v", s, ms, again, err)
 			}
 		}
@@ -80,7 +82,14 @@ func FuzzCommand(f *testing.F) {
 			t.Fatalf("UNCHANGEDSINCE %d beyond 63 bits", *sf.UnchangedSince)
 		}
 		d = NewDecoder(bufio.NewReader(strings.NewReader(s)), smallLimits())
-		_ = d.SelectParams(&SelectOptions{})
+		if so := (&SelectOptions{}); d.SelectParams(so) == nil && so.QResync != nil {
+			q := so.QResync.String()
+			again := &SelectOptions{}
+			err := NewDecoder(bufio.NewReader(strings.NewReader("("+q+")\r\n")), nil).SelectParams(again)
+			if err != nil || again.QResync == nil || again.QResync.String() != q {
+				t.Fatalf("select params %q -> %q -> %v", s, q, err)
+			}
+		}
 		d = NewDecoder(bufio.NewReader(strings.NewReader(s)), smallLimits())
 		for i := 0; i < 50; i++ {
 			if _, err := d.AString(); err != nil {

@@ -20,7 +20,10 @@
 // in FETCH, [FetchMessage.ModSeq]; UNCHANGEDSINCE in STORE, with the
 // messages left alone in a [*ModifiedError]; SELECT (CONDSTORE) and
 // HIGHESTMODSEQ in [imap.SelectData] and [imap.StatusData];
-// [Client.SearchModSeq]).
+// [Client.SearchModSeq]); SELECT (QRESYNC ...) ([imap.SelectOptions]
+// QResync, RFC 7162 §3.2.5, after [Client.Enable] "QRESYNC": the
+// VANISHED (EARLIER) and FETCH replies go to [Options.OnUpdate], like
+// every VANISHED).
 //
 // [Dial] connects in plaintext, [DialStartTLS] upgrades at once with
 // STARTTLS (whatever the server sent before the handshake is discarded,

@@ -164,3 +164,12 @@ func TestCondStoreExternalChange(t *testing.T) {
 	assert.Equal(t, uint64(3), u.Message.ModSeq)
 	assert.Contains(t, u.Message.Flags, imap.FlagAnswered)
 }
+
+// removeUID deletes the file of INBOX's message uid, as another program
+// would.
+func removeUID(t *testing.T, dir string, uid uint32) error {
+	t.Helper()
+	md, err := maildir.Open(filepath.Join(dir, "alice"), nil)
+	require.NoError(t, err)
+	return md.Remove(context.Background(), keyOfUID(t, dir, uid))
+}

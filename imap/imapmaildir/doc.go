@@ -83,6 +83,14 @@
 // mod-sequences, which are on disk already. STORE with UNCHANGEDSINCE
 // rescans first, so changes made by other programs count.
 //
+// QRESYNC (RFC 7162 §3.2; sessions implement
+// [imapserver.QResyncSession]): the UIDs expunged (or removed by other
+// programs) are kept in memory in an [imapserver.ExpungeLog] per folder,
+// not on disk, from the time this process first loaded the folder; a
+// resync from a mod-sequence older than that (for instance after a
+// restart) gets every UID below UIDNEXT that is no longer there, a
+// superset RFC 7162 §3.2.5.1 allows.
+//
 // \Recent (RFC 3501): a message found in new/, or appended, copied or
 // moved through this Backend, is recent for the first read-write session
 // that sees it; SELECT (or the poll that reports it) moves it from new/ to

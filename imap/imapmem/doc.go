@@ -25,7 +25,10 @@
 // [imapserver.CondStoreSession]. Each mailbox starts at HIGHESTMODSEQ 1;
 // every appended message, every flag change (STORE, or \Seen set by a
 // FETCH) and every EXPUNGE takes the next mod-sequence. A STORE that
-// changes nothing gives none.
+// changes nothing gives none. QRESYNC (RFC 7162 §3.2): sessions implement
+// [imapserver.QResyncSession] with an [imapserver.ExpungeLog] per
+// mailbox (the last 10000 expunged UIDs at least; older resyncs get the
+// UIDs missing below UIDNEXT).
 //
 // STORE answers with FETCH responses only for messages whose flags
 // changed, as Dovecot does (QUIRK: interop scripts and clients written

@@ -16,7 +16,7 @@
 // MAX, ALL, COUNT), MULTIAPPEND (RFC 3502: one APPEND with several
 // messages, stored all or none, APPENDUID with a UID set), LIST-EXTENDED
 // (RFC 5258) with SPECIAL-USE (RFC 6154) and LIST-STATUS (RFC 5819),
-// CREATE-SPECIAL-USE (RFC 6154 §3), and CONDSTORE (RFC 7162 §3.1).
+// CREATE-SPECIAL-USE (RFC 6154 §3), CONDSTORE and QRESYNC (RFC 7162).
 //
 // # Backend and sessions
 //
@@ -26,7 +26,8 @@
 // interfaces add extensions: [MoveSession] (MOVE), [SortSession] (SORT,
 // SORT=DISPLAY, ESORT), [ThreadSession] (THREAD), [ListExtendedSession]
 // (LIST-EXTENDED, SPECIAL-USE, LIST-STATUS), [CreateSpecialUseSession]
-// (CREATE-SPECIAL-USE), [CondStoreSession] (CONDSTORE), [MultiAppendSession]
+// (CREATE-SPECIAL-USE), [CondStoreSession] (CONDSTORE), [QResyncSession]
+// (QRESYNC), [MultiAppendSession]
 // (MULTIAPPEND; every APPEND then goes through it), [SASLSession] (needed
 // with [Server.SASL]), [NamespaceSession]. They are checked once per
 // connection, when its session is created, never by a failing type
@@ -90,6 +91,23 @@
 // for). [FetchResponseWriter.WriteModSeq] writes the MODSEQ item last.
 // Without a CondStoreSession, CONDSTORE is not announced, ENABLE
 // CONDSTORE enables nothing and the syntax above gets BAD.
+//
+// With a [QResyncSession] the server announces QRESYNC (RFC 7162 §3.2).
+// ENABLE QRESYNC enables CONDSTORE too; after it, SELECT and EXAMINE take
+// (QRESYNC (uidvalidity modseq [known-uids [(seqs uids)]])): when the
+// UIDVALIDITY matches, the reply holds "* VANISHED (EARLIER) uids"
+// ([QResyncSession.Vanished]) and a FETCH (UID, FLAGS, MODSEQ) for each
+// message changed since ([Session.Fetch] with CHANGEDSINCE); the
+// sequence match data is read and not used (the answer is already
+// exact or a superset). UID FETCH takes (CHANGEDSINCE n VANISHED). Expunges
+// are written as "* VANISHED uids" instead of "* n EXPUNGE" (consecutive
+// ones in one response), so the session's expunge [Update]s carry UIDs.
+// QRESYNC syntax before ENABLE QRESYNC gets BAD. [ExpungeLog] is the
+// bounded record of expunged UIDs both backends keep: by default 10000
+// UIDs per mailbox; when it is full the older half is forgotten, and a
+// resync from before what it remembers gets every UID below UIDNEXT (or
+// among the known UIDs) that is no longer in the mailbox, which RFC 7162
+// §3.2.5.1 allows (clients ignore UIDs they do not have).
 //
 // # Security
 //
@@ -159,8 +177,8 @@
 // # Deviations
 //
 //   - The server speaks IMAP4rev1; IMAP4rev2 is not announced, and ENABLE
-//     enables only CONDSTORE (with a [CondStoreSession]). QRESYNC (RFC
-//     7162 §3.2) is not offered.
+//     enables only CONDSTORE and QRESYNC (with the sessions that offer
+//     them).
 //   - CONDSTORE: SORT and THREAD accept the MODSEQ search key but their
 //     replies carry no MODSEQ; a FETCH that sets \Seen as a side effect
 //     does not add MODSEQ to its reply unless it was asked for.
