@@ -1008,6 +1008,12 @@ func cmdFetch(ctx context.Context, c *conn, tag string, uid bool) error {
 			s.Peek = true
 		}
 	}
+	if c.csSess != nil && c.condStore.Load() && opts.SetsSeen() {
+		// The \Seen this FETCH may set is a flag change: its reply
+		// carries the new MODSEQ as other flag changes do (RFC 7162
+		// §3.1.12).
+		opts.ModSeq = true
+	}
 	return c.sess.Fetch(ctx, &FetchWriter{c: c, uid: uid}, kindOf(uid), set, opts)
 }
 

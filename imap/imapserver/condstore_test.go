@@ -80,6 +80,8 @@ func TestRFC7162CondStore(t *testing.T) {
 			{cmd: "FETCH 1:* (UID) (CHANGEDSINCE 3)", want: []string{"* 3 FETCH (UID 3 MODSEQ (4))", "* 4 FETCH (UID 4 MODSEQ (5))", "* 2 FETCH (UID 2 MODSEQ (6))"},
 				not: []string{"* 1 FETCH"}},
 			{cmd: "FETCH 1:* (FLAGS) (CHANGEDSINCE 6)", want: []string{"$TAG OK FETCH completed"}, not: []string{"* "}},
+			{cmd: "FETCH 3 (BODY[TEXT])", want: []string{"* 3 FETCH (FLAGS (\\Seen \\Recent) BODY[TEXT] {8}", " MODSEQ (7))", "$TAG OK FETCH completed"}},
+			{cmd: "FETCH 3 (FLAGS) (CHANGEDSINCE 6)", want: []string{"* 3 FETCH (FLAGS (\\Seen \\Recent) MODSEQ (7))"}},
 		}},
 		{"UID STORE (UNCHANGEDSINCE) +FLAGS.SILENT sends MODSEQ only (§3.1.3 example 3)", []csStep{
 			{cmd: "SELECT INBOX (CONDSTORE)"},

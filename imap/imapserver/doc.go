@@ -180,8 +180,9 @@
 //     enables only CONDSTORE and QRESYNC (with the sessions that offer
 //     them).
 //   - CONDSTORE: SORT and THREAD accept the MODSEQ search key but their
-//     replies carry no MODSEQ; a FETCH that sets \Seen as a side effect
-//     does not add MODSEQ to its reply unless it was asked for.
+//     replies carry no MODSEQ (and do not enable CONDSTORE). A FETCH of
+//     non-peek body sections gets MODSEQ in its replies once CONDSTORE is
+//     enabled, whether or not \Seen was set by it.
 //   - LIST-EXTENDED needs a [ListExtendedSession]; without one LIST takes
 //     a parenthesised list of patterns but no options. With one, the
 //     server answers every LIST (LSUB still goes to [Session.List]) from
