@@ -583,7 +583,7 @@ func (f *folder) sync(ctx context.Context) error {
 		}
 		if len(gone) > 0 {
 			// An expunge raises HIGHESTMODSEQ (RFC 7162 §3.1.2.1).
-			f.expungeLog.Add(bump(), gone...)
+			bump()
 		}
 	}
 	listed := make(map[string]bool, len(list))
@@ -623,6 +623,30 @@ func (f *folder) sync(ctx context.Context) error {
 		}
 		if f.listID, err = statID(path); err != nil {
 			return fmt.Errorf("imapmaildir: %w", err)
+		}
+	}
+	if f.loaded && validity == f.uidValidity {
+		// Every UID known before or handed out since (also by another
+		// process, between two rescans of this one) that is no longer
+		// listed was expunged: the expunge log gets them at the current
+		// HIGHESTMODSEQ, which is not below the expunge's own.
+		now := make(map[uint32]bool, len(uids))
+		for _, u := range uids {
+			now[u] = true
+		}
+		var gone []uint32
+		for _, u := range f.fileUIDs {
+			if !now[u] {
+				gone = append(gone, u)
+			}
+		}
+		for u := f.uidNext; u < next; u++ {
+			if !now[u] {
+				gone = append(gone, u)
+			}
+		}
+		if len(gone) > 0 {
+			f.expungeLog.Add(highest, gone...)
 		}
 	}
 	reset := f.loaded && validity != f.uidValidity

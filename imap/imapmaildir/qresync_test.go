@@ -113,3 +113,34 @@ func TestQResync(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "no VANISHED")
 	}
 }
+
+// TestQResyncTwoBackends: expunges made through another Backend on the
+// same Maildir (as another process would), including of a message this
+// Backend never saw, reach this Backend's QRESYNC answers.
+func TestQResyncTwoBackends(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	e1 := startServer(t, dir)
+	a, upsA := e1.dial(t, "alice")
+	appendMsg(t, a, "INBOX", msg1)
+	appendMsg(t, a, "INBOX", msg2)
+	_, err := a.Enable(ctx, "QRESYNC")
+	require.NoError(t, err)
+	sd, err := a.Select(ctx, "INBOX", nil)
+	require.NoError(t, err)
+	require.NoError(t, a.Unselect(ctx))
+
+	e2 := startServer(t, dir)
+	b, _ := e2.dial(t, "alice")
+	appendMsg(t, b, "INBOX", msg1) // UID 3, never seen by the first Backend
+	_, err = b.Select(ctx, "INBOX", nil)
+	require.NoError(t, err)
+	_, err = b.UIDStore(ctx, imap.SeqSetOf(1, 3), &imap.StoreFlags{Action: imap.StoreAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true})
+	require.NoError(t, err)
+	_, err = b.Expunge(ctx)
+	require.NoError(t, err)
+
+	van, _ := qresyncSelect(t, a, upsA, &imap.QResyncParams{UIDValidity: sd.UIDValidity, ModSeq: sd.HighestModSeq})
+	assert.Equal(t, []string{"(EARLIER) 1,3"}, van)
+}
