@@ -375,6 +375,16 @@ func (s *session) expungeAllLocked(mb *mailbox) {
 		}
 		o.signal()
 	}
+	if len(mb.msgs) > 0 {
+		// The mailbox may live on (INBOX after RENAME, a \Noselect
+		// parent): its expunges count for CONDSTORE and QRESYNC.
+		mb.highestModSeq++
+		uids := make([]uint32, len(mb.msgs))
+		for i, m := range mb.msgs {
+			uids[i] = m.uid
+		}
+		mb.expungeLog.Add(mb.highestModSeq, uids...)
+	}
 	mb.msgs = nil
 	mb.byUID = map[uint32]*message{}
 }

@@ -122,3 +122,28 @@ func TestExpungeLog(t *testing.T) {
 	assert.Equal(t, "11:16", l.Vanished(0, imap.SeqSet{{Start: 11, Stop: 0}}, 17, existing).String(), "* is UIDNEXT-1")
 	assert.Empty(t, l.Vanished(0, nil, 1, nil), "empty mailbox")
 }
+
+// TestQResyncRenameInbox: RENAME INBOX moves its messages away (RFC 3501
+// §6.3.5); a QRESYNC client of INBOX sees them vanish.
+func TestQResyncRenameInbox(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, nil)
+	for i := 0; i < 2; i++ {
+		deliver(t, env, "alice", "INBOX", "Subject: x\r\n\r\nx\r\n")
+	}
+	r := login(t, env, "alice")
+	r.cmd("a", "ENABLE QRESYNC")
+	sel := r.cmd("b", "SELECT INBOX")
+	assert.Contains(t, sel, "* OK [HIGHESTMODSEQ 3] Highest")
+	r.cmd("c", "UNSELECT")
+	r.cmd("d", "RENAME INBOX Old")
+	v := "0"
+	for _, l := range sel {
+		if strings.HasPrefix(l, "* OK [UIDVALIDITY ") {
+			v = strings.TrimSuffix(strings.Fields(l)[3], "]")
+		}
+	}
+	got := r.cmd("e", "SELECT INBOX (QRESYNC ("+v+" 3))")
+	assert.Contains(t, got, "* OK [HIGHESTMODSEQ 4] Highest")
+	assert.Contains(t, got, "* VANISHED (EARLIER) 1:2")
+}
