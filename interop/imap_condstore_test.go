@@ -44,7 +44,7 @@ func TestIMAPCondStoreMatchesDovecot(t *testing.T) {
 
 	type outcome struct {
 		modified, changedSince, searched, fetchedMods string
-		raised, statusAgrees                        bool
+		raised, statusAgrees                          bool
 	}
 	results := map[string]outcome{}
 	for name, c := range map[string]*imapclient.Client{"dovecot": dove, "mailkit": ours} {
