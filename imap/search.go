@@ -162,7 +162,7 @@ func (d *Decoder) searchKey(c *SearchCriteria, count *int, depth int) error {
 	if b == '(' {
 		return d.List(func() error { return d.searchKey(c, count, depth+1) })
 	}
-	if (b >= '0' && b <= '9') || b == '*' {
+	if (b >= '0' && b <= '9') || b == '*' || b == '$' {
 		set, err := d.SeqSet()
 		if err != nil {
 			return err

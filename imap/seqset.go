@@ -22,11 +22,14 @@ type SeqSet []SeqRange
 // MaxSeqSetRanges bounds the ranges [ParseSeqSet] accepts.
 const MaxSeqSetRanges = 10000
 
-// ParseSeqSet parses a sequence set. "$" (RFC 5182 saved result) is not
-// supported.
+// ParseSeqSet parses a sequence set; "$" alone is the RFC 5182 saved
+// result ([SavedResult]).
 func ParseSeqSet(s string) (SeqSet, error) {
 	if s == "" {
 		return nil, syntaxErr("empty sequence set")
+	}
+	if s == "$" {
+		return SavedResult(), nil
 	}
 	parts := strings.Split(s, ",")
 	if len(parts) > MaxSeqSetRanges {
@@ -45,7 +48,11 @@ func ParseSeqSet(s string) (SeqSet, error) {
 				return nil, err
 			}
 		}
-		set = append(set, SeqRange{Start: a, Stop: b})
+		r := SeqRange{Start: a, Stop: b}
+		if r == savedRange {
+			r.Start, r.Stop = b, a // "*:4294967295" is not "$"
+		}
+		set = append(set, r)
 	}
 	return set, nil
 }
@@ -71,8 +78,14 @@ func parseSeqNum(s string) (uint32, error) {
 
 func isSeqSetChar(b byte) bool { return (b >= '0' && b <= '9') || b == ':' || b == ',' || b == '*' }
 
-// SeqSet reads a sequence set.
+// SeqSet reads a sequence set, or "$" ([SavedResult], RFC 5182).
 func (d *Decoder) SeqSet() (SeqSet, error) {
+	if d.Accept('$') {
+		if b, err := d.Peek(); err == nil && (isSeqSetChar(b) || b == '$') {
+			return nil, d.unexpected("sequence set")
+		}
+		return SavedResult(), nil
+	}
 	s, err := d.readWhile(isSeqSetChar)
 	if err != nil {
 		return nil, err
@@ -114,8 +127,11 @@ func fmtNum(n uint32) string {
 	return strconv.FormatUint(uint64(n), 10)
 }
 
-// String formats the set in IMAP syntax.
+// String formats the set in IMAP syntax ("$" for [SavedResult]).
 func (s SeqSet) String() string {
+	if s.IsSavedResult() {
+		return "$"
+	}
 	var sb strings.Builder
 	for i, r := range s {
 		if i > 0 {

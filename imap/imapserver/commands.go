@@ -389,6 +389,10 @@ func cmdSelect(ctx context.Context, c *conn, tag string, uid bool) error {
 		// RFC 7162 §3.2.5: BAD unless QRESYNC was enabled.
 		return bad("QRESYNC not enabled")
 	}
+	if err := checkNoSaved(opts.QResync); err != nil {
+		return err
+	}
+	c.resetSearchRes()
 	if c.state == stateSelected {
 		if err := c.sess.Unselect(ctx); err != nil {
 			return err
@@ -824,6 +828,7 @@ func cmdClose(ctx context.Context, c *conn, tag string, uid bool) error {
 			return err
 		}
 	}
+	c.resetSearchRes()
 	if err := c.sess.Unselect(ctx); err != nil {
 		return err
 	}
@@ -848,6 +853,12 @@ func cmdExpunge(ctx context.Context, c *conn, tag string, uid bool) error {
 	if c.readOnly {
 		return ErrReadOnly
 	}
+	if uid {
+		var none bool
+		if _, set, none = c.savedSet(uid, set); none {
+			return nil // never nil below: that would expunge every \Deleted
+		}
+	}
 	return c.sess.Expunge(ctx, &UpdateWriter{c: c, uid: uid}, set)
 }
 
@@ -861,6 +872,7 @@ func kindOf(uid bool) imap.NumKind {
 // searchReturn holds the RETURN options of an extended SEARCH (RFC 4731).
 type searchReturn struct {
 	min, max, all, count bool
+	save                 bool // SAVE (RFC 5182, searchres.go)
 }
 
 // readSearchReturn reads "RETURN (options) " if it comes next; ok reports
@@ -889,6 +901,8 @@ func (c *conn) readSearchReturn() (ret searchReturn, ok bool, err error) {
 			ret.all = true
 		case "COUNT":
 			ret.count = true
+		case "SAVE":
+			ret.save = true
 		default:
 			return bad("unknown SEARCH RETURN option " + sanitize(a))
 		}
@@ -897,7 +911,7 @@ func (c *conn) readSearchReturn() (ret searchReturn, ok bool, err error) {
 	if err != nil {
 		return ret, false, err
 	}
-	if !ret.min && !ret.max && !ret.count {
+	if !ret.min && !ret.max && !ret.count && !ret.save {
 		ret.all = true // RETURN () means ALL (RFC 4731 §3.1)
 	}
 	return ret, true, c.dec.SP()
@@ -911,6 +925,10 @@ func cmdSearch(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err != nil {
 		return err
 	}
+	prev := c.searchRes
+	if ret.save {
+		c.resetSearchRes() // stays empty if this SEARCH fails (RFC 5182 §2.1)
+	}
 	crit, charset, err := c.dec.SearchCriteria()
 	if err != nil {
 		return err
@@ -918,6 +936,7 @@ func cmdSearch(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err := c.endLine(); err != nil {
 		return err
 	}
+	c.savedCriteria(crit, prev)
 	if charset != "" && !supportedCharset(charset) {
 		return errBadCharset
 	}
@@ -947,8 +966,15 @@ func cmdSearch(ctx context.Context, c *conn, tag string, uid bool) error {
 			return err
 		}
 	}
+	if ret.save {
+		if err := c.saveSearch(ctx, kindOf(uid), ret, nums); err != nil {
+			return err
+		}
+	}
 	if esearch {
-		c.writeESearchModSeq(tag, uid, ret, nums, false, modseq)
+		if !ret.saveOnly() {
+			c.writeESearchModSeq(tag, uid, ret, nums, false, modseq)
+		}
 		return nil
 	}
 	c.enc.Raw("* SEARCH")
@@ -983,6 +1009,10 @@ func cmdFetch(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err := c.endLine(); err != nil {
 		return err
 	}
+	kind, set, none := c.savedSet(uid, set)
+	if none {
+		return nil
+	}
 	if opts.ModSeq {
 		if err := c.needCondStore(ctx); err != nil {
 			return err
@@ -1014,7 +1044,7 @@ func cmdFetch(ctx context.Context, c *conn, tag string, uid bool) error {
 		// §3.1.12).
 		opts.ModSeq = true
 	}
-	return c.sess.Fetch(ctx, &FetchWriter{c: c, uid: uid}, kindOf(uid), set, opts)
+	return c.sess.Fetch(ctx, &FetchWriter{c: c, uid: uid}, kind, set, opts)
 }
 
 func cmdStore(ctx context.Context, c *conn, tag string, uid bool) error {
@@ -1094,13 +1124,22 @@ func cmdStore(ctx context.Context, c *conn, tag string, uid bool) error {
 	if c.readOnly {
 		return ErrReadOnly
 	}
+	kind, set, none := c.savedSet(uid, set)
+	if none {
+		return nil
+	}
 	w := &FetchWriter{c: c, uid: uid, silent: sf.Silent}
 	if sf.UnchangedSince == nil {
-		return c.sess.Store(ctx, w, kindOf(uid), set, sf)
+		return c.sess.Store(ctx, w, kind, set, sf)
 	}
-	modified, err := c.csSess.StoreUnchangedSince(ctx, w, kindOf(uid), set, sf)
+	modified, err := c.csSess.StoreUnchangedSince(ctx, w, kind, set, sf)
 	if err != nil {
 		return err
+	}
+	if kind != kindOf(uid) {
+		if modified, err = c.seqsOfUIDs(ctx, modified); err != nil {
+			return err
+		}
 	}
 	if len(modified) > 0 {
 		// RFC 7162 §3.1.3: OK [MODIFIED set] lists the messages that
@@ -1120,6 +1159,7 @@ func cmdCopy(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err != nil {
 		return err
 	}
+	kind, set, none := c.savedSet(uid, set)
 	var data *imap.CopyData
 	if move {
 		ms, ok := c.sess.(MoveSession)
@@ -1129,12 +1169,17 @@ func cmdCopy(ctx context.Context, c *conn, tag string, uid bool) error {
 		if c.readOnly {
 			return ErrReadOnly
 		}
-		if err := ms.Move(ctx, &MoveWriter{UpdateWriter{c: c, uid: uid}}, kindOf(uid), set, dest); err != nil {
+		if none {
+			return nil
+		}
+		if err := ms.Move(ctx, &MoveWriter{UpdateWriter{c: c, uid: uid}}, kind, set, dest); err != nil {
 			return tryCreate(err)
 		}
 		return nil
+	} else if none {
+		return nil
 	} else {
-		data, err = c.sess.Copy(ctx, kindOf(uid), set, dest)
+		data, err = c.sess.Copy(ctx, kind, set, dest)
 	}
 	if err != nil {
 		return tryCreate(err)

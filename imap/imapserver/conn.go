@@ -62,6 +62,9 @@ type conn struct {
 	// sentHighest: HIGHESTMODSEQ (or NOMODSEQ) was sent for the
 	// selected mailbox.
 	sentHighest bool
+	// searchRes is "$", the UIDs saved by SEARCH RETURN (SAVE) in the
+	// selected mailbox (RFC 5182, searchres.go).
+	searchRes imap.SeqSet
 
 	state    connState
 	readOnly bool
@@ -442,6 +445,7 @@ func (c *conn) caps() []string {
 		caps = append(caps, "SASL-IR")
 	}
 	caps = append(caps, "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "ESEARCH")
+	caps = append(caps, "SEARCHRES", "STATUS=SIZE") // RFC 5182 (searchres.go), RFC 8438
 	// I18NLEVEL=1 (RFC 5255 §4): SEARCH, and SORT and THREAD where
 	// offered, compare strings with i;unicode-casemap, as imap.Sort,
 	// imap.Threads and imap.SearchCriteria.Match do. SEARCH is always

@@ -38,6 +38,7 @@ func (c *conn) readCharsetAndKeys() (*imap.SearchCriteria, error) {
 	if !supportedCharset(charset) {
 		return nil, errBadCharset
 	}
+	c.savedCriteria(crit, c.searchRes)
 	return crit, nil
 }
 
@@ -53,6 +54,9 @@ func cmdSort(ctx context.Context, c *conn, tag string, uid bool) error {
 	ret, esort, err := c.readSearchReturn()
 	if err != nil {
 		return err
+	}
+	if ret.save {
+		return bad("SORT RETURN (SAVE) is not supported")
 	}
 	keys, err := c.dec.SortCriteria()
 	if err != nil {

@@ -1,0 +1,99 @@
+package imapserver
+
+import (
+	"context"
+	"slices"
+
+	"github.com/mailkit-go/mailkit/imap"
+)
+
+// This file is SEARCHRES (RFC 5182): SEARCH RETURN (SAVE ...) keeps the
+// result as the UIDs of the messages found (c.searchRes), and "$" in a
+// command's sequence set or search keys is replaced by them before the
+// session is called, so sessions only ever see ordinary UID sets. Since
+// UIDs are never reused, a message expunged later simply drops out of
+// "$" (RFC 5182 §2.1) without any bookkeeping.
+
+// saveOnly reports whether RETURN held SAVE and nothing else: no
+// ESEARCH reply then (RFC 5182 §2.4).
+func (r searchReturn) saveOnly() bool {
+	return r.save && !r.min && !r.max && !r.all && !r.count
+}
+
+// resetSearchRes empties "$" (SELECT, EXAMINE, UNSELECT, CLOSE, and a
+// SEARCH RETURN (SAVE) that failed; RFC 5182 §2.1).
+func (c *conn) resetSearchRes() { c.searchRes = nil }
+
+// savedSet resolves a command's set: "$" becomes the saved UIDs (kind
+// NumUID, whatever the command), anything else is returned as read.
+// empty reports a "$" with nothing saved: RFC 5182 §2.1 makes it a
+// valid set that matches no message, so the command succeeds without
+// calling the session.
+func (c *conn) savedSet(uid bool, set imap.SeqSet) (kind imap.NumKind, out imap.SeqSet, empty bool) {
+	if !set.IsSavedResult() {
+		return kindOf(uid), set, false
+	}
+	return imap.NumUID, c.searchRes, len(c.searchRes) == 0
+}
+
+// savedCriteria replaces "$" keys of crit by saved (the UIDs saved
+// before the command began: a SEARCH RETURN (SAVE) may use "$").
+func (c *conn) savedCriteria(crit *imap.SearchCriteria, saved imap.SeqSet) {
+	if crit != nil && crit.ContainsSavedResult() {
+		crit.ReplaceSavedResult(saved)
+	}
+}
+
+// checkNoSaved refuses "$" in SELECT (QRESYNC ...): "$" is emptied by
+// the SELECT itself, so it can only be a mistake.
+func checkNoSaved(q *imap.QResyncParams) error {
+	if q == nil {
+		return nil
+	}
+	for _, s := range []imap.SeqSet{q.KnownUIDs, q.SeqMatchSeqs, q.SeqMatchUIDs} {
+		if s.IsSavedResult() {
+			return bad("$ is not allowed in SELECT")
+		}
+	}
+	return nil
+}
+
+// saveSearch stores the result of a SEARCH RETURN (SAVE ...): with MIN
+// and/or MAX and neither ALL nor COUNT only those messages, otherwise
+// all of them (RFC 5182 §2.4). nums are of kind; sequence numbers are
+// turned into UIDs with a second search by those numbers.
+func (c *conn) saveSearch(ctx context.Context, kind imap.NumKind, ret searchReturn, nums []uint32) error {
+	c.resetSearchRes()
+	if len(nums) == 0 {
+		return nil
+	}
+	keep := nums
+	if (ret.min || ret.max) && !ret.all && !ret.count {
+		keep = nil
+		if ret.min {
+			keep = append(keep, slices.Min(nums))
+		}
+		if ret.max {
+			keep = append(keep, slices.Max(nums))
+		}
+	}
+	keep = slices.Compact(slices.Sorted(slices.Values(keep)))
+	if kind == imap.NumSeq {
+		uids, err := c.sess.Search(ctx, imap.NumUID, &imap.SearchCriteria{SeqNum: []imap.SeqSet{imap.SeqSetOf(keep...)}})
+		if err != nil {
+			return err
+		}
+		keep = slices.Compact(slices.Sorted(slices.Values(uids)))
+	}
+	c.searchRes = imap.SeqSetOf(keep...)
+	return nil
+}
+
+// seqsOfUIDs turns UIDs into the sequence numbers of the session's view
+// (for OK [MODIFIED] of a non-UID STORE on "$").
+func (c *conn) seqsOfUIDs(ctx context.Context, uids []uint32) ([]uint32, error) {
+	if len(uids) == 0 {
+		return nil, nil
+	}
+	return c.sess.Search(ctx, imap.NumSeq, &imap.SearchCriteria{UID: []imap.SeqSet{imap.SeqSetOf(uids...)}})
+}
