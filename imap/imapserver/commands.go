@@ -75,6 +75,7 @@ func init() {
 		"STORE":        sel(pollNoExpunge, cmdStore),
 		"COPY":         sel(pollAll, cmdCopy),
 		"MOVE":         sel(pollAll, cmdCopy),
+		"COMPRESS":     {stateAuth, stateSelected, pollNever, cmdCompress},
 	}
 }
 

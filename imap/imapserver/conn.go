@@ -74,6 +74,8 @@ type conn struct {
 	waiting  atomic.Bool // blocked reading the next command
 	saslOK   bool
 	cmd      string // name of the command being run
+
+	compressed bool // COMPRESS DEFLATE is active (compress.go)
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -474,6 +476,9 @@ func (c *conn) caps() []string {
 		caps = append(caps, "QRESYNC")
 	}
 	caps = append(caps, fmt.Sprintf("APPENDLIMIT=%d", c.lim.MaxMessageSize))
+	if c.state != stateNotAuth && !c.compressed {
+		caps = append(caps, "COMPRESS=DEFLATE") // RFC 4978, compress.go
+	}
 	return caps
 }
 
