@@ -62,6 +62,19 @@
 // [Decoder.SelectParams]) and the VANISHED fetch modifier
 // ([FetchOptions.Vanished]).
 //
+// SEARCHRES (RFC 5182): the sequence set "$", the saved result of a
+// SEARCH RETURN (SAVE), is [SavedResult]; [ParseSeqSet] and
+// [Decoder.SeqSet] read "$" (alone, not inside a list) as it, also as a
+// search key, [SeqSet.String] writes it back, and
+// [SeqSet.IsSavedResult] tells it apart. It is a one-range SeqSet
+// ("*:4294967295" as numbers, which ParseSeqSet returns the other way
+// round, so no text but "$" gives it); it stands for no numbers, so
+// [SeqSet.Contains], [SeqSet.Resolve] and [SeqSet.SeqNums] must not be
+// given it: a server replaces it first ([SearchCriteria.ReplaceSavedResult],
+// [SearchCriteria.ContainsSavedResult]). STATUS=SIZE (RFC 8438) and the
+// DELETED item (RFC 9051) are [StatusOptions.Size] and
+// [StatusOptions.NumDeleted].
+//
 // # Collation
 //
 // SORT, THREAD and SEARCH compare strings with i;unicode-casemap (RFC

@@ -50,6 +50,8 @@ func FuzzCommand(f *testing.F) {
 		"(CHANGEDSINCE 12345)\r\n", "(CHANGEDSINCE 1 VANISHED)\r\n",
 		"(QRESYNC (67890007 20050715194045000 41,43:211,214:541 (1:5 1:*)))\r\n",
 		"(CONDSTORE QRESYNC (1 2 3:*))\r\n", "(UNCHANGEDSINCE 0)\r\n", "(CONDSTORE)\r\n", "()\r\n",
+		// SEARCHRES (RFC 5182): "$" as a key, also under NOT and OR.
+		"$ UID $ NOT $ OR $ 1:*\r\n", "$1\r\n", "UID $,1\r\n", "*:4294967295 $\r\n",
 	} {
 		f.Add(s)
 	}
@@ -104,7 +106,7 @@ func FuzzCommand(f *testing.F) {
 
 // FuzzSeqSet checks that parse and String round-trip.
 func FuzzSeqSet(f *testing.F) {
-	for _, s := range []string{"1", "1:*", "*:4,7", "1,2,3:5"} {
+	for _, s := range []string{"1", "1:*", "*:4,7", "1,2,3:5", "$", "*:4294967295", "4294967295:*", "$,1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -14,7 +14,11 @@
 // [imap.FetchOptions].BinarySize, [FetchMessage.BinarySize]),
 // STORE, SEARCH, SORT and THREAD (RFC 5256, with typed results: sequence
 // numbers or UIDs in sort order, [imap.Thread] trees), SORT RETURN (ESORT,
-// RFC 5267 §3, [Client.ESort]), EXPUNGE, COPY, MOVE,
+// RFC 5267 §3, [Client.ESort]), SEARCH RETURN (ESEARCH, RFC 4731,
+// [Client.ESearch]) with SAVE (SEARCHRES, RFC 5182,
+// [SearchOptions].Save; [imap.SavedResult] is "$" wherever a command
+// takes an [imap.SeqSet] or a search key), STATUS SIZE and DELETED
+// (RFC 8438, RFC 9051: [imap.StatusOptions]), EXPUNGE, COPY, MOVE,
 // their UID variants, IDLE, CLOSE, UNSELECT, NOOP and LOGOUT, ENABLE
 // ([Client.Enable]) and CONDSTORE (RFC 7162 §3.1: MODSEQ and CHANGEDSINCE
 // in FETCH, [FetchMessage.ModSeq]; UNCHANGEDSINCE in STORE, with the

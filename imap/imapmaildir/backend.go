@@ -654,7 +654,7 @@ func (s *session) Status(ctx context.Context, name string, opts *imap.StatusOpti
 	if opts != nil && opts.Size {
 		var total int64
 		for i, m := range sizeOf {
-			n, err := f.vsizeOf(ctx, m, paths[i])
+			n, err := f.statusSize(ctx, m, paths[i])
 			if err != nil {
 				continue // vanished meanwhile
 			}

@@ -118,6 +118,13 @@
 //   - Messages are served with CRLF line ends: files with bare LF (as Postfix
 //     writes them) are converted on the fly, and RFC822.SIZE and STATUS SIZE
 //     count the converted size (computed once per message and process).
+//     STATUS SIZE (RFC 8438) takes it from the ",W=" field of the file
+//     name when the size is not known yet (our names and Dovecot's carry
+//     it), so it opens no file then; without ",W=" the file is read once.
+//     ",S=" and stat are not used: they give the size with bare LFs,
+//     below RFC822.SIZE, and RFC 8438 wants at least the sum of those. A
+//     ",W=" that lies is believed by STATUS (not by FETCH). STATUS DELETED
+//     counts the files with the T (trashed) flag.
 //     BINARY[] and BINARY.SIZE[] see the converted message too: a part
 //     with Content-Transfer-Encoding binary stored with bare LF comes back
 //     with CRLF (APPEND with literal8 stores binary parts in base64, which

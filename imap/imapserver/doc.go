@@ -3,6 +3,8 @@
 // 4959), IDLE (RFC 2177), NAMESPACE (RFC 2342), UNSELECT (RFC 3691),
 // UIDPLUS (RFC 4315), MOVE (RFC 6851), ID (RFC 2971), ENABLE (RFC 5161),
 // ESEARCH (RFC 4731: SEARCH RETURN with MIN, MAX, ALL, COUNT),
+// SEARCHRES (RFC 5182: RETURN (SAVE) and "$", see below), STATUS=SIZE
+// (RFC 8438; also the DELETED item of RFC 9051),
 // CHILDREN (RFC 3348), APPENDLIMIT (RFC 7889), BINARY (RFC 3516: FETCH
 // BINARY[], BINARY.PEEK[], BINARY.SIZE[], replies in literal8 "~{n}" when
 // the data holds a NUL, APPEND with literal8, whose binary parts are
@@ -109,6 +111,29 @@
 // among the known UIDs) that is no longer in the mailbox, which RFC 7162
 // §3.2.5.1 allows (clients ignore UIDs they do not have).
 //
+// # SEARCHRES
+//
+// SEARCH and UID SEARCH RETURN (SAVE ...) keep their result in the
+// connection as the UIDs of the messages found (with MIN and/or MAX and
+// neither ALL nor COUNT, only those; RETURN (SAVE) alone sends no
+// ESEARCH). "$" ([imap.SavedResult]) in FETCH, STORE, COPY, MOVE, UID
+// EXPUNGE and in the keys of SEARCH, SORT and THREAD, with or without
+// UID, is replaced by those UIDs before the session is called: sessions
+// only see ordinary UID sets (of kind [imap.NumUID] even in a non-UID
+// command, whose replies then carry UID items; OK [MODIFIED] of a
+// non-UID STORE is turned back into sequence numbers). A non-UID SEARCH
+// with SAVE costs a second [Session.Search] to turn its numbers into
+// UIDs. Since UIDs are never reused, an expunged message leaves "$"
+// without any bookkeeping (RFC 5182 §2.1). "$" is emptied by SELECT,
+// EXAMINE, UNSELECT and CLOSE and by a SEARCH RETURN (SAVE) that fails
+// (BAD or NO). An empty "$" matches no message: FETCH, STORE, COPY,
+// MOVE and UID EXPUNGE on it answer OK without calling the session, and
+// SEARCH $ finds nothing.
+//
+// STATUS=SIZE is announced with every session: [Session.Status] must
+// fill [imap.StatusData].Size (and NumDeleted for DELETED) when asked;
+// an item left nil is not sent. imapmem and imapmaildir fill both.
+//
 // # Security
 //
 // LOGIN and AUTHENTICATE PLAIN are refused without TLS (LOGINDISABLED is
@@ -209,6 +234,9 @@
 //     others a mailbox can get is the session's choice.
 //   - SEARCH, SORT and THREAD accept the charsets US-ASCII and UTF-8 (others
 //     get NO [BADCHARSET (US-ASCII UTF-8)]).
+//   - SORT RETURN (SAVE) gets BAD: RFC 5267 does not define SAVE for
+//     SORT, so "$" is saved by SEARCH only (SORT and THREAD can use it).
+//     "$" in SELECT (QRESYNC ...) gets BAD.
 //   - SORT RETURN (ESORT) has no PARTIAL, and CONTEXT=SEARCH and
 //     CONTEXT=SORT (RFC 5267 §4) are not offered. MIN and MAX of a SORT
 //     RETURN are the first and last message in sort order, and ALL keeps
