@@ -41,7 +41,7 @@ func imaptestSuite() *imaptest.Suite {
 	return &imaptest.Suite{
 		Dir:  filepath.Join("..", "imapserver", "testdata", "imaptest"),
 		Name: "imapmaildir",
-		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "MULTIAPPEND", "LIST-EXTENDED", "CONDSTORE", "QRESYNC"},
+		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "MULTIAPPEND", "LIST-EXTENDED", "CONDSTORE", "QRESYNC", "SEARCHRES", "STATUS=SIZE"},
 		Pass: imaptestPass,
 		Start: func(t *testing.T) string {
 			srv := &imapserver.Server{Backend: newBackend(t.TempDir()), AllowInsecureAuth: true}

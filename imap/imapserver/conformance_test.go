@@ -47,7 +47,7 @@ func imaptestSuite() *imaptest.Suite {
 	return &imaptest.Suite{
 		Dir:  filepath.Join("testdata", "imaptest"),
 		Name: "imapserver+imapmem",
-		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "MULTIAPPEND", "LIST-EXTENDED", "CONDSTORE", "QRESYNC"},
+		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "MULTIAPPEND", "LIST-EXTENDED", "CONDSTORE", "QRESYNC", "SEARCHRES", "STATUS=SIZE"},
 		Pass: imaptestPass,
 		Start: func(t *testing.T) string {
 			be := imapmem.New()
