@@ -28,7 +28,8 @@
 // QResync, RFC 7162 §3.2.5, after [Client.Enable] "QRESYNC": the
 // VANISHED (EARLIER) and FETCH replies go to [Options.OnUpdate], like
 // every VANISHED; once QRESYNC is enabled the server reports expunges
-// as VANISHED, so [Client.Expunge] returns no sequence numbers).
+// as VANISHED, so [Client.Expunge] returns no sequence numbers),
+// COMPRESS=DEFLATE (RFC 4978, [Client.Compress]).
 //
 // [Dial] connects in plaintext, [DialStartTLS] upgrades at once with
 // STARTTLS (whatever the server sent before the handshake is discarded,

@@ -197,9 +197,26 @@ func TestCompressPipelined(t *testing.T) {
 		r := login(t, env, "alice")
 		r.sendRaw("z COMPRESS DEFLATE\r\nn1 NOOP\r\n")
 		require.Equal(t, "z OK DEFLATE active", r.line())
-		// "n1 NOOP" is not DEFLATE data: the server closes the connection.
-		_, err := io.ReadAll(r.br)
-		assert.NoError(t, err)
+		r.compress()
+		// "n1 NOOP" is not DEFLATE data: BYE, and the connection ends.
+		assert.Equal(t, "* BYE Invalid compressed data", r.line())
+		rest, _ := io.ReadAll(r.br)
+		assert.Empty(t, rest)
+	})
+	t.Run("corrupt within a command", func(t *testing.T) {
+		t.Parallel()
+		r := login(t, env, "alice")
+		require.Equal(t, "z OK DEFLATE active", last(r.cmd("z", "COMPRESS DEFLATE")))
+		plain := r.c
+		r.compress()
+		assert.Equal(t, "n1 OK NOOP completed", last(r.cmd("n1", "NOOP")))
+		_, err := r.c.Write([]byte("n2 NO"))
+		require.NoError(t, err)
+		// After the sync flush a block starts: 0xff is a final block of
+		// the reserved type 3.
+		_, err = plain.Write([]byte{0xff, 0xff})
+		require.NoError(t, err)
+		assert.Equal(t, "* BYE Invalid compressed data", r.line())
 	})
 }
 

@@ -213,6 +213,8 @@ func (c *conn) readCommand() bool {
 			c.bye("Server shutting down")
 		} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
 			c.bye("Autologout; idle for too long")
+		} else if isCorruptDeflate(err) {
+			c.bye("Invalid compressed data")
 		}
 		return false
 	}
@@ -365,6 +367,8 @@ func (c *conn) fatal(err error) {
 		c.bye("Input exceeds " + le.Kind.String() + " limit")
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.bye("Autologout; timed out")
+	case isCorruptDeflate(err):
+		c.bye("Invalid compressed data")
 	default:
 		c.log.Debug("imapserver: connection ended", "err", err)
 	}
