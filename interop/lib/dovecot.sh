@@ -126,6 +126,11 @@ service auth {
 protocol pop3 {
   pop3_uidl_format = %08Xu%08Xv
 }
+# COMPRESS=DEFLATE (RFC 4978) for the IMAP clients that use it.
+mail_plugins = \$mail_plugins zlib
+protocol imap {
+  mail_plugins = \$mail_plugins imap_zlib
+}
 CONF
 }
 
