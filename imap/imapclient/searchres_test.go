@@ -80,4 +80,12 @@ func TestSearchResClient(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(len(threadMsgs[1])+len(threadMsgs[2])), *st.Size)
 	assert.Equal(t, uint32(1), *st.NumDeleted)
+
+	// SORT RETURN (SAVE MAX): the last message in sort order is kept.
+	sr, err := c.UIDESort(ctx, imapclient.SortReturn{Save: true, Max: true}, []imap.SortCriterion{{Key: imap.SortSubject, Reverse: true}}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, &imapclient.SortResult{UID: true, Max: 2}, sr)
+	nums, err = c.UIDSearch(ctx, &imap.SearchCriteria{UID: []imap.SeqSet{imap.SavedResult()}})
+	require.NoError(t, err)
+	assert.Equal(t, []uint32{2}, nums)
 }

@@ -60,6 +60,10 @@ type SortReturn struct {
 	// Min, Max, All and Count ask for the first message in sort order,
 	// the last one, all of them in sort order, and their number.
 	Min, Max, All, Count bool
+	// Save keeps the result as "$" (SEARCHRES, RFC 5182; see
+	// [SearchOptions].Save); with Min and/or Max alone only the first
+	// and/or last message. Save alone gets no ESEARCH reply.
+	Save bool
 }
 
 // SortResult is the reply to an extended SORT (an ESEARCH response).
@@ -82,7 +86,7 @@ func (r SortReturn) String() string {
 	for _, o := range []struct {
 		on   bool
 		name string
-	}{{r.Min, "MIN"}, {r.Max, "MAX"}, {r.All, "ALL"}, {r.Count, "COUNT"}} {
+	}{{r.Min, "MIN"}, {r.Max, "MAX"}, {r.All, "ALL"}, {r.Count, "COUNT"}, {r.Save, "SAVE"}} {
 		if o.on {
 			opts = append(opts, o.name)
 		}

@@ -918,7 +918,7 @@ func (c *conn) readSearchReturn() (ret searchReturn, ok bool, err error) {
 	return ret, true, c.dec.SP()
 }
 
-func cmdSearch(ctx context.Context, c *conn, tag string, uid bool) error {
+func cmdSearch(ctx context.Context, c *conn, tag string, uid bool) (err error) {
 	if err := c.dec.SP(); err != nil {
 		return err
 	}
@@ -928,7 +928,7 @@ func cmdSearch(ctx context.Context, c *conn, tag string, uid bool) error {
 	}
 	prev := c.searchRes
 	if ret.save {
-		c.resetSearchRes() // stays empty if this SEARCH fails (RFC 5182 §2.1)
+		defer func() { c.saveFailed(err) }()
 	}
 	crit, charset, err := c.dec.SearchCriteria()
 	if err != nil {

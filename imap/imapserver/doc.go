@@ -112,29 +112,6 @@
 // among the known UIDs) that is no longer in the mailbox, which RFC 7162
 // §3.2.5.1 allows (clients ignore UIDs they do not have).
 //
-// # SEARCHRES
-//
-// SEARCH and UID SEARCH RETURN (SAVE ...) keep their result in the
-// connection as the UIDs of the messages found (with MIN and/or MAX and
-// neither ALL nor COUNT, only those; RETURN (SAVE) alone sends no
-// ESEARCH). "$" ([imap.SavedResult]) in FETCH, STORE, COPY, MOVE, UID
-// EXPUNGE and in the keys of SEARCH, SORT and THREAD, with or without
-// UID, is replaced by those UIDs before the session is called: sessions
-// only see ordinary UID sets (of kind [imap.NumUID] even in a non-UID
-// command, whose replies then carry UID items; OK [MODIFIED] of a
-// non-UID STORE is turned back into sequence numbers). A non-UID SEARCH
-// with SAVE costs a second [Session.Search] to turn its numbers into
-// UIDs. Since UIDs are never reused, an expunged message leaves "$"
-// without any bookkeeping (RFC 5182 §2.1). "$" is emptied by SELECT,
-// EXAMINE, UNSELECT and CLOSE and by a SEARCH RETURN (SAVE) that fails
-// (BAD or NO). An empty "$" matches no message: FETCH, STORE, COPY,
-// MOVE and UID EXPUNGE on it answer OK without calling the session, and
-// SEARCH $ finds nothing.
-//
-// STATUS=SIZE is announced with every session: [Session.Status] must
-// fill [imap.StatusData].Size (and NumDeleted for DELETED) when asked;
-// an item left nil is not sent. imapmem and imapmaildir fill both.
-//
 // # COMPRESS
 //
 // COMPRESS=DEFLATE (RFC 4978) is announced in the authenticated and
@@ -160,6 +137,30 @@
 // nesting [Limits] bound it: 64 KiB of compressed input inflating to 64
 // MiB without a line end gets "* BYE Input exceeds line limit" and
 // about 1.2 MiB was allocated meanwhile (TestCompressBomb).
+//
+// # SEARCHRES
+//
+// SEARCH and UID SEARCH RETURN (SAVE ...), and SORT RETURN (SAVE ...)
+// (RFC 5182 §1 lets commands based on SEARCH save), keep their result in
+// the connection as the UIDs of the messages found (with MIN and/or MAX
+// and neither ALL nor COUNT, only those: for SORT the first and last in
+// sort order; RETURN (SAVE) alone sends no ESEARCH). "$" ([imap.SavedResult]) in FETCH, STORE, COPY, MOVE, UID
+// EXPUNGE and in the keys of SEARCH, SORT and THREAD, with or without
+// UID, is replaced by those UIDs before the session is called: sessions
+// only see ordinary UID sets (of kind [imap.NumUID] even in a non-UID
+// command, whose replies then carry UID items; OK [MODIFIED] of a
+// non-UID STORE is turned back into sequence numbers). A non-UID SEARCH
+// with SAVE costs a second [Session.Search] to turn its numbers into
+// UIDs. Since UIDs are never reused, an expunged message leaves "$"
+// without any bookkeeping (RFC 5182 §2.1). "$" is emptied by SELECT,
+// EXAMINE, UNSELECT and CLOSE and by a SEARCH or SORT with SAVE that
+// gets NO; one that gets BAD leaves it as it was (§2.1). An empty "$" matches no message: FETCH, STORE, COPY,
+// MOVE and UID EXPUNGE on it answer OK without calling the session, and
+// SEARCH $ finds nothing.
+//
+// STATUS=SIZE is announced with every session: [Session.Status] must
+// fill [imap.StatusData].Size (and NumDeleted for DELETED) when asked;
+// an item left nil is not sent. imapmem and imapmaildir fill both.
 //
 // # Security
 //
@@ -261,9 +262,10 @@
 //     others a mailbox can get is the session's choice.
 //   - SEARCH, SORT and THREAD accept the charsets US-ASCII and UTF-8 (others
 //     get NO [BADCHARSET (US-ASCII UTF-8)]).
-//   - SORT RETURN (SAVE) gets BAD: RFC 5267 does not define SAVE for
-//     SORT, so "$" is saved by SEARCH only (SORT and THREAD can use it).
-//     "$" in SELECT (QRESYNC ...) gets BAD.
+//   - "$" in SELECT (QRESYNC ...) gets BAD (SELECT empties it anyway).
+//     THREAD has no RETURN option, so it cannot save (it can use "$").
+//     The NOTSAVED refusal (RFC 5182 §2.5) is never sent: one saved
+//     result per connection is kept, bounded by what a SEARCH returns.
 //   - SORT RETURN (ESORT) has no PARTIAL, and CONTEXT=SEARCH and
 //     CONTEXT=SORT (RFC 5267 §4) are not offered. MIN and MAX of a SORT
 //     RETURN are the first and last message in sort order, and ALL keeps

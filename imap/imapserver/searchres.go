@@ -2,6 +2,7 @@ package imapserver
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/mailkit-go/mailkit/imap"
@@ -20,9 +21,23 @@ func (r searchReturn) saveOnly() bool {
 	return r.save && !r.min && !r.max && !r.all && !r.count
 }
 
-// resetSearchRes empties "$" (SELECT, EXAMINE, UNSELECT, CLOSE, and a
-// SEARCH RETURN (SAVE) that failed; RFC 5182 §2.1).
+// resetSearchRes empties "$" (SELECT, EXAMINE, UNSELECT, CLOSE; RFC
+// 5182 §2.1).
 func (c *conn) resetSearchRes() { c.searchRes = nil }
+
+// saveFailed is deferred by a SEARCH or SORT with SAVE: RFC 5182 §2.1
+// empties "$" when such a command gets NO, and leaves it alone when it
+// gets BAD (a line that could not be read, or a BAD reply).
+func (c *conn) saveFailed(err error) {
+	if err == nil {
+		return
+	}
+	var e *Error
+	if !c.lineDone || (errors.As(err, &e) && e.Type == StatusBAD) {
+		return
+	}
+	c.resetSearchRes()
+}
 
 // savedSet resolves a command's set: "$" becomes the saved UIDs (kind
 // NumUID, whatever the command), anything else is returned as read.
@@ -63,21 +78,46 @@ func checkNoSaved(q *imap.QResyncParams) error {
 // all of them (RFC 5182 §2.4). nums are of kind; sequence numbers are
 // turned into UIDs with a second search by those numbers.
 func (c *conn) saveSearch(ctx context.Context, kind imap.NumKind, ret searchReturn, nums []uint32) error {
+	if len(nums) == 0 || !minMaxOnly(ret) {
+		return c.saveNums(ctx, kind, nums)
+	}
+	var keep []uint32
+	if ret.min {
+		keep = append(keep, slices.Min(nums))
+	}
+	if ret.max {
+		keep = append(keep, slices.Max(nums))
+	}
+	return c.saveNums(ctx, kind, keep)
+}
+
+// saveSort is saveSearch for SORT RETURN (SAVE ...) (RFC 5182 §1 lets
+// commands based on SEARCH save too): MIN and MAX are the first and last
+// message in sort order, as in the ESORT reply; "$" itself is a set,
+// without order.
+func (c *conn) saveSort(ctx context.Context, kind imap.NumKind, ret searchReturn, nums []uint32) error {
+	if len(nums) == 0 || !minMaxOnly(ret) {
+		return c.saveNums(ctx, kind, nums)
+	}
+	var keep []uint32
+	if ret.min {
+		keep = append(keep, nums[0])
+	}
+	if ret.max {
+		keep = append(keep, nums[len(nums)-1])
+	}
+	return c.saveNums(ctx, kind, keep)
+}
+
+func minMaxOnly(r searchReturn) bool { return (r.min || r.max) && !r.all && !r.count }
+
+// saveNums makes nums (of kind) the new "$".
+func (c *conn) saveNums(ctx context.Context, kind imap.NumKind, nums []uint32) error {
 	c.resetSearchRes()
 	if len(nums) == 0 {
 		return nil
 	}
-	keep := nums
-	if (ret.min || ret.max) && !ret.all && !ret.count {
-		keep = nil
-		if ret.min {
-			keep = append(keep, slices.Min(nums))
-		}
-		if ret.max {
-			keep = append(keep, slices.Max(nums))
-		}
-	}
-	keep = slices.Compact(slices.Sorted(slices.Values(keep)))
+	keep := slices.Compact(slices.Sorted(slices.Values(nums)))
 	if kind == imap.NumSeq {
 		uids, err := c.sess.Search(ctx, imap.NumUID, &imap.SearchCriteria{SeqNum: []imap.SeqSet{imap.SeqSetOf(keep...)}})
 		if err != nil {

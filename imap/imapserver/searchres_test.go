@@ -67,8 +67,15 @@ func TestSearchRes(t *testing.T) {
 		{"min max saved", "SEARCH $", []string{"* SEARCH 1 4", "t OK"}},
 		{"save min all", "SEARCH RETURN (SAVE MIN ALL) SUBJECT hello", []string{`* ESEARCH (TAG "t") MIN 1 ALL 1:2,4`, "t OK"}},
 		{"all saved", "SEARCH $", []string{"* SEARCH 1 2 4", "t OK"}},
-		{"sort save refused", "SORT RETURN (SAVE) (SUBJECT) UTF-8 ALL", []string{"t BAD"}},
-		{"still saved", "SEARCH $", []string{"* SEARCH 1 2 4", "t OK"}},
+		// §1: commands based on SEARCH save too; MIN and MAX of a SORT
+		// are the first and last in sort order.
+		{"sort save min", "SORT RETURN (SAVE MIN) (REVERSE ARRIVAL) UTF-8 SUBJECT hello", []string{`* ESEARCH (TAG "t") MIN 4`, "t OK"}},
+		{"sort min saved", "SEARCH $", []string{"* SEARCH 4", "t OK"}},
+		{"uid sort save", "UID SORT RETURN (SAVE) (SUBJECT) UTF-8 SUBJECT hello", []string{"t OK"}},
+		{"sort saved", "SEARCH $", []string{"* SEARCH 1 2 4", "t OK"}},
+		{"sort save no", "SORT RETURN (SAVE) (SUBJECT) KOI8-R ALL", []string{"t NO [BADCHARSET"}},
+		{"emptied by sort NO", "SEARCH $", []string{"* SEARCH", "t OK"}},
+		{"save hello again", "SEARCH RETURN (SAVE) SUBJECT hello", []string{"t OK"}},
 		{"copy $", "COPY $ INBOX", []string{"* 8 EXISTS", "* 8 RECENT", "t OK [COPYUID "}},
 		// The session is called with UIDs, and its replies carry them.
 		{"store $", `STORE $ +FLAGS (\Flagged)`, []string{`* 1 FETCH (UID 2 FLAGS (\Flagged \Recent))`, `* 2 FETCH (UID 3 FLAGS (\Flagged \Recent))`, `* 4 FETCH (UID 5 FLAGS (\Flagged \Recent))`, "t OK"}},
@@ -79,13 +86,16 @@ func TestSearchRes(t *testing.T) {
 		{"uid expunge $ keeps undeleted", "UID EXPUNGE $", []string{"t OK"}},
 		{"move $", "MOVE $ INBOX", []string{"* OK [COPYUID ", "* 3 EXPUNGE", "* 1 EXPUNGE", "* 7 EXISTS", "* 7 RECENT", "t OK"}},
 		{"moved away", "SEARCH $", []string{"* SEARCH", "t OK"}},
-		// §2.1: a SEARCH RETURN (SAVE) that fails empties "$".
+		// §2.1: a SEARCH RETURN (SAVE) that gets NO empties "$"; one that
+		// gets BAD leaves it alone.
 		{"save again", "SEARCH RETURN (SAVE) ALL", []string{"t OK"}},
 		{"failed save", "SEARCH RETURN (SAVE) CHARSET KOI8-R ALL", []string{"t NO [BADCHARSET"}},
 		{"emptied by NO", "SEARCH $", []string{"* SEARCH", "t OK"}},
 		{"save again 2", "SEARCH RETURN (SAVE) ALL", []string{"t OK"}},
 		{"bad save", "SEARCH RETURN (SAVE) NOSUCHKEY", []string{"t BAD"}},
-		{"emptied by BAD", "SEARCH $", []string{"* SEARCH", "t OK"}},
+		{"kept after BAD", "SEARCH $", []string{"* SEARCH 1 2 3 4 5 6 7", "t OK"}},
+		{"bad sort save", "SORT RETURN (SAVE) (NOSUCHKEY) UTF-8 ALL", []string{"t BAD"}},
+		{"kept after sort BAD", "SEARCH $", []string{"* SEARCH 1 2 3 4 5 6 7", "t OK"}},
 		{"bad syntax", "FETCH $1 (UID)", []string{"t BAD"}},
 		{"bad mix", "FETCH 1,$ (UID)", []string{"t BAD"}},
 	})

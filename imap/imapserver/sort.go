@@ -44,7 +44,7 @@ func (c *conn) readCharsetAndKeys() (*imap.SearchCriteria, error) {
 
 // cmdSort is SORT and UID SORT (RFC 5256 §3) with SORT RETURN (RFC 5267
 // §3, ESORT): "SORT [RETURN (options) SP] (criteria) SP charset SP keys".
-func cmdSort(ctx context.Context, c *conn, tag string, uid bool) error {
+func cmdSort(ctx context.Context, c *conn, tag string, uid bool) (err error) {
 	if c.sortSess == nil {
 		return bad("SORT not supported")
 	}
@@ -56,7 +56,7 @@ func cmdSort(ctx context.Context, c *conn, tag string, uid bool) error {
 		return err
 	}
 	if ret.save {
-		return bad("SORT RETURN (SAVE) is not supported")
+		defer func() { c.saveFailed(err) }()
 	}
 	keys, err := c.dec.SortCriteria()
 	if err != nil {
@@ -70,8 +70,15 @@ func cmdSort(ctx context.Context, c *conn, tag string, uid bool) error {
 	if err != nil {
 		return err
 	}
+	if ret.save {
+		if err := c.saveSort(ctx, kindOf(uid), ret, nums); err != nil {
+			return err
+		}
+	}
 	if esort {
-		c.writeESearch(tag, uid, ret, nums, true)
+		if !ret.saveOnly() {
+			c.writeESearch(tag, uid, ret, nums, true)
+		}
 		return nil
 	}
 	c.enc.Raw("* SORT")
