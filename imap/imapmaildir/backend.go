@@ -56,6 +56,10 @@ type Backend struct {
 	Maildir *maildir.Options
 	// Logger receives warnings such as a corrupt uidlist (nil discards).
 	Logger *slog.Logger
+	// URLHosts are the host names by which absolute IMAP URLs of
+	// CATENATE (RFC 4469) may name this server; empty: only relative
+	// URLs ("/mailbox/;UID=n") are resolved.
+	URLHosts []string
 
 	mu      sync.Mutex
 	folders map[string]*folder

@@ -22,6 +22,10 @@ import (
 type Backend struct {
 	// Now is the clock for internal dates and UIDVALIDITY (nil: time.Now).
 	Now func() time.Time
+	// URLHosts are the host names by which absolute IMAP URLs of
+	// CATENATE (RFC 4469) may name this server; empty: only relative
+	// URLs ("/mailbox/;UID=n") are resolved.
+	URLHosts []string
 
 	mu          sync.Mutex
 	users       map[string]*user

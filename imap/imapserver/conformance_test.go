@@ -35,7 +35,8 @@ var imaptestPass = []string{
 	"sort-display-from", "sort-display-to", "sort-size", "sort-subject",
 	"listext",
 	"append-binary", "fetch-binary-mime", "fetch-binary-mime-base64",
-	"fetch-binary-mime-qp", "multiappend",
+	"fetch-binary-mime-qp", "multiappend", "catenate",
+	"catenate-multiappend",
 	"thread", "thread2", "thread3", "thread4", "thread5", "thread6",
 	"thread7", "thread8", "thread-orderedsubject", "thread-orderedsubject2",
 	"esearch-condstore",
@@ -47,7 +48,7 @@ func imaptestSuite() *imaptest.Suite {
 	return &imaptest.Suite{
 		Dir:  filepath.Join("testdata", "imaptest"),
 		Name: "imapserver+imapmem",
-		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "MULTIAPPEND", "LIST-EXTENDED", "CONDSTORE", "QRESYNC", "SEARCHRES", "STATUS=SIZE"},
+		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "MULTIAPPEND", "CATENATE", "LIST-EXTENDED", "CONDSTORE", "QRESYNC", "SEARCHRES", "STATUS=SIZE"},
 		Pass: imaptestPass,
 		Start: func(t *testing.T) string {
 			be := imapmem.New()

@@ -49,6 +49,7 @@ type conn struct {
 	thrSess  ThreadSession // sess, if it implements THREAD
 
 	maSess MultiAppendSession // sess, if it implements MULTIAPPEND
+	ctSess CatenateSession    // sess, if it implements CATENATE too
 	csSess CondStoreSession   // sess, if it implements CONDSTORE
 	qrSess QResyncSession     // sess, if it implements QRESYNC
 
@@ -169,6 +170,9 @@ func (c *conn) serve() {
 	c.sortSess, _ = sess.(SortSession)
 	c.thrSess, _ = sess.(ThreadSession)
 	c.maSess, _ = sess.(MultiAppendSession)
+	if c.maSess != nil {
+		c.ctSess, _ = sess.(CatenateSession)
+	}
 	c.csSess, _ = sess.(CondStoreSession)
 	c.qrSess, _ = sess.(QResyncSession)
 	if c.srv.SASL != nil {
@@ -472,6 +476,9 @@ func (c *conn) caps() []string {
 	}
 	if c.maSess != nil {
 		caps = append(caps, "MULTIAPPEND")
+	}
+	if c.ctSess != nil {
+		caps = append(caps, "CATENATE")
 	}
 	if c.csSess != nil {
 		caps = append(caps, "CONDSTORE")

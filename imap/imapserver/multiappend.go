@@ -79,6 +79,8 @@ type multiAppend struct {
 	// tooBig: a literal was refused by the total bound; sync tells whether
 	// it was a synchronising one (then the client sent nothing more).
 	tooBig, tooBigSync bool
+	ctx                context.Context // the command's, for CATENATE URLs
+	cat                *spill          // the last CATENATE message assembled
 }
 
 type countReader struct {
@@ -99,6 +101,8 @@ func (m *multiAppend) next() (*AppendMessage, error) {
 	if m.done {
 		return nil, io.EOF
 	}
+	m.cat.close()
+	m.cat = nil
 	msg, err := m.read()
 	if err != nil && err != io.EOF {
 		m.err = err
@@ -126,6 +130,9 @@ func (m *multiAppend) read() (*AppendMessage, error) {
 	opts, err := m.c.appendArgs()
 	if err != nil {
 		return nil, err
+	}
+	if m.c.ctSess != nil && d.HasPrefixFold("CATENATE ") {
+		return m.catenate(opts)
 	}
 	r, size, err := d.Literal()
 	if err != nil {
@@ -192,7 +199,8 @@ func cmdMultiAppend(ctx context.Context, c *conn, ms MultiAppendSession) error {
 		// rest of the line.
 		return err
 	}
-	m := &multiAppend{c: c, max: c.lim.MaxMultiAppendSize}
+	m := &multiAppend{c: c, max: c.lim.MaxMultiAppendSize, ctx: ctx}
+	defer func() { m.cat.close() }()
 	c.dec.CheckLiteral = func(size int64, sync bool) error {
 		if m.total+size > m.max {
 			m.tooBig, m.tooBigSync = true, sync

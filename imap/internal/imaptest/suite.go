@@ -38,7 +38,8 @@ func (s *Suite) vars() map[string]string {
 	if pass == "" {
 		pass = "pass"
 	}
-	return map[string]string{"mailbox": "imaptest", "user": user, "username": user, "password": pass, "domain": ""}
+	// mailbox_url: the mailbox name as in an IMAP URL (RFC 5092).
+	return map[string]string{"mailbox": "imaptest", "mailbox_url": "imaptest", "user": user, "username": user, "password": pass, "domain": ""}
 }
 
 // Scripts lists the script names of dir in order: every file except the
