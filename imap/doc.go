@@ -25,7 +25,9 @@
 // [SeqSet] (sequence sets and UID sets), [Flag], [Address], [Envelope],
 // [BodyStructure], [FetchOptions] with [FetchSection], [SearchCriteria]
 // (parsing, formatting, and evaluation with [SearchCriteria.Match]),
-// mailbox data ([ListData], [StatusData], [SelectData]). [Message] computes
+// mailbox data ([ListData], [StatusData], [SelectData]), IMAP URLs of
+// messages and parts ([URL], [ParseURL], RFC 5092, for CATENATE, RFC
+// 4469). [Message] computes
 // ENVELOPE, BODYSTRUCTURE and body sections of a raw message with package
 // [github.com/mailkit-go/mailkit/mime]. [EncodeMailbox] and
 // [DecodeMailbox] convert modified UTF-7 mailbox names (RFC 3501 §5.1.3).

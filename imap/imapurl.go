@@ -96,11 +96,13 @@ func ParseURL(s string) (*URL, error) {
 				return nil, badURL("invalid port")
 			}
 		}
-		h, err := pctDecode(host)
-		if err != nil {
+		inner := strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		if inner == "" || strings.IndexFunc(inner, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~:", r))
+		}) >= 0 || strings.Contains(inner, ":") != (len(inner) != len(host)) {
 			return nil, badURL("invalid host")
 		}
-		u.Host, u.Port = strings.ToLower(h), port
+		u.Host, u.Port = strings.ToLower(host), port
 	}
 	if !strings.HasPrefix(rest, "/") {
 		return nil, badURL("not an absolute path")

@@ -107,7 +107,10 @@
 // other sessions of the Backend see all of them or none; when one fails
 // (e.g. over maildir.Limits.MaxMessageSize) the ones already stored are
 // removed before the NO. Other processes may briefly see the first
-// files of a MULTIAPPEND that is then taken back. COPY writes new files
+// files of a MULTIAPPEND that is then taken back. Sessions implement
+// CATENATE (RFC 4469) too: IMAP URLs name the user's own messages
+// (absolute ones need the user's name and one of Backend.URLHosts), read
+// whole into memory (bounded by the maildir MaxMessageSize). COPY writes new files
 // (maildir.Maildir.Append); MOVE renames the files into the target folder
 // (a copy and removal across file systems). DELETE renames the folder out
 // of the way atomically before removing it. EXPUNGE fsyncs new/ and cur/

@@ -8,7 +8,9 @@
 // SORT=DISPLAY), THREAD (ORDEREDSUBJECT, REFERENCES) and MULTIAPPEND
 // interfaces of imapserver (a MULTIAPPEND reads every message into memory,
 // within the server's limits, and stores them under one lock: other
-// sessions see all or none); SORT and THREAD run [imap.Sort] and [imap.Threads] over the
+// sessions see all or none) and CATENATE (RFC 4469: IMAP URLs name the
+// user's own messages; absolute ones need the user's name and one of
+// Backend.URLHosts); SORT and THREAD run [imap.Sort] and [imap.Threads] over the
 // messages that match the search keys. SEARCH, SORT and THREAD compare
 // strings with i;unicode-casemap (RFC 5051), as the I18NLEVEL=1 that
 // imapserver announces asks.

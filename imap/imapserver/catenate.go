@@ -75,9 +75,7 @@ func (s *spill) Write(p []byte) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("imapserver: catenate: %w", err)
 		}
-		// Unlinked at once where the OS allows it; close removes it
-		// otherwise.
-		s.file = f
+		s.file = f // close removes it
 		if _, err := f.Write(s.mem.Bytes()); err != nil {
 			return 0, fmt.Errorf("imapserver: catenate: %w", err)
 		}

@@ -16,7 +16,8 @@
 // them, SORT and THREAD=ORDEREDSUBJECT/THREAD=REFERENCES (RFC 5256),
 // SORT=DISPLAY (RFC 5957) and ESORT (RFC 5267 §3: SORT RETURN with MIN,
 // MAX, ALL, COUNT), MULTIAPPEND (RFC 3502: one APPEND with several
-// messages, stored all or none, APPENDUID with a UID set), LIST-EXTENDED
+// messages, stored all or none, APPENDUID with a UID set), CATENATE (RFC
+// 4469, with MULTIAPPEND; see below), LIST-EXTENDED
 // (RFC 5258) with SPECIAL-USE (RFC 6154) and LIST-STATUS (RFC 5819),
 // CREATE-SPECIAL-USE (RFC 6154 §3), CONDSTORE and QRESYNC (RFC 7162),
 // and COMPRESS=DEFLATE (RFC 4978, see below).
@@ -31,7 +32,8 @@
 // (LIST-EXTENDED, SPECIAL-USE, LIST-STATUS), [CreateSpecialUseSession]
 // (CREATE-SPECIAL-USE), [CondStoreSession] (CONDSTORE), [QResyncSession]
 // (QRESYNC), [MultiAppendSession]
-// (MULTIAPPEND; every APPEND then goes through it), [SASLSession] (needed
+// (MULTIAPPEND; every APPEND then goes through it), [CatenateSession]
+// (CATENATE, with MultiAppendSession), [SASLSession] (needed
 // with [Server.SASL]), [NamespaceSession]. They are checked once per
 // connection, when its session is created, never by a failing type
 // assertion later: a missing MoveSession means MOVE is not announced and
@@ -209,6 +211,25 @@
 // ([MultiAppendSession.AppendMulti]) and stages it (imapmem in memory,
 // imapmaildir in files under the folder's tmp/). A syntax error in a later
 // message gets BAD and stores nothing either.
+//
+// # CATENATE
+//
+// An APPEND message may be "CATENATE (TEXT literal URL "imap-url" ...)"
+// (RFC 4469), also as one message of a MULTIAPPEND. The server assembles
+// it before the session reads it: TEXT literals (a literal8 "~{n}" where
+// the text holds NUL, otherwise BAD; binary parts are then stored base64
+// as for an APPEND literal8) and IMAP URLs (RFC 5092, [imap.ParseURL]),
+// which [CatenateSession.CatenateMessage] resolves to a stored message of
+// the same user on this server; the server checks UIDVALIDITY and cuts
+// SECTION (through [imap.Message.Section], as for FETCH BODY[section])
+// and PARTIAL. A URL that cannot be resolved (syntax, another user or
+// server, UIDVALIDITY, a missing message or section) gets NO [BADURL url]
+// at once (url without the characters a resp-text-code cannot hold) and
+// stores nothing of the command. The assembled message is bounded by
+// MaxMessageSize (past it: NO [TOOBIG]) and held in memory up to 256 KiB,
+// beyond that in a temporary file (os.TempDir) removed once the session
+// has read the message or the command ends. URLAUTH (RFC 4467) is not
+// supported.
 //
 // # Serve, Shutdown and Close
 //
