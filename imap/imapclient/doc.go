@@ -8,8 +8,9 @@
 // LIST-EXTENDED, RFC 5258, several patterns, SPECIAL-USE, and the STATUS
 // of every mailbox in the same round trip with LIST-STATUS, RFC 5819),
 // APPEND (LITERAL+ when offered; several messages at once with
-// [Client.AppendMulti], MULTIAPPEND, RFC 3502, and literal8 for binary
-// messages), FETCH with streamed body sections (BINARY[], BINARY.PEEK[]
+// [Client.AppendMulti], MULTIAPPEND, RFC 3502, literal8 for binary
+// messages, and messages the server assembles from text and IMAP URLs,
+// [AppendMessage].Catenate, CATENATE, RFC 4469), FETCH with streamed body sections (BINARY[], BINARY.PEEK[]
 // and BINARY.SIZE[] of RFC 3516 too: [imap.FetchSection].Binary,
 // [imap.FetchOptions].BinarySize, [FetchMessage.BinarySize]),
 // STORE, SEARCH, SORT and THREAD (RFC 5256, with typed results: sequence

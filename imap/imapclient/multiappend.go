@@ -30,6 +30,10 @@ type AppendMessage struct {
 	// Binary sends the message as a literal8 "~{n}" (RFC 3516), which
 	// may hold NUL octets; the server must announce BINARY.
 	Binary bool
+	// Catenate, when set, has the server build the message from these
+	// parts (CATENATE, RFC 4469; the server must announce it,
+	// [ErrNoCatenate]); Body, Size and Binary are then ignored.
+	Catenate []CatenatePart
 }
 
 // AppendMultiData is the result of [Client.AppendMulti].
@@ -58,6 +62,12 @@ func (c *Client) AppendMulti(ctx context.Context, mailbox string, msgs []AppendM
 		return nil, ErrNoMultiAppend
 	}
 	for _, m := range msgs {
+		if err := c.checkCatenate(&m); err != nil {
+			return nil, err
+		}
+		if len(m.Catenate) > 0 {
+			continue
+		}
 		if m.Binary && !c.Has("BINARY") {
 			return nil, ErrNoBinary
 		}
@@ -79,6 +89,15 @@ func (c *Client) AppendMulti(ctx context.Context, mailbox string, msgs []AppendM
 				}
 			}
 			e.SP()
+			if len(m.Catenate) > 0 {
+				if err := writeCatenate(e, m.Catenate); err != nil {
+					copyErr = fmt.Errorf("imapclient: reading message %d: %w", i+1, err)
+					c.closed = true
+					_ = c.conn.Close()
+					return
+				}
+				continue
+			}
 			if m.Binary {
 				e.Byte('~')
 			}
