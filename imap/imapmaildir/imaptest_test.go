@@ -34,6 +34,8 @@ var imaptestPass = []string{
 	"thread", "thread2", "thread3", "thread4", "thread5", "thread6",
 	"thread7", "thread8", "thread-orderedsubject", "thread-orderedsubject2",
 	"esearch-condstore",
+	"search-partial", "sort-partial", "search-context-update",
+	"search-context-update2", "search-context-update3",
 }
 
 // imaptestSuite runs the scripts against a fresh server on a fresh
@@ -42,7 +44,7 @@ func imaptestSuite() *imaptest.Suite {
 	return &imaptest.Suite{
 		Dir:  filepath.Join("..", "imapserver", "testdata", "imaptest"),
 		Name: "imapmaildir",
-		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "MULTIAPPEND", "CATENATE", "LIST-EXTENDED", "CONDSTORE", "QRESYNC", "SEARCHRES", "STATUS=SIZE"},
+		Caps: []string{"IMAP4REV1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "MOVE", "SASL-IR", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "MULTIAPPEND", "CATENATE", "LIST-EXTENDED", "CONDSTORE", "QRESYNC", "SEARCHRES", "STATUS=SIZE", "CONTEXT=SEARCH", "CONTEXT=SORT"},
 		Pass: imaptestPass,
 		Start: func(t *testing.T) string {
 			srv := &imapserver.Server{Backend: newBackend(t.TempDir()), AllowInsecureAuth: true}

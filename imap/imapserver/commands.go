@@ -76,6 +76,7 @@ func init() {
 		"COPY":         sel(pollAll, cmdCopy),
 		"MOVE":         sel(pollAll, cmdCopy),
 		"COMPRESS":     {stateAuth, stateSelected, pollNever, cmdCompress},
+		"CANCELUPDATE": sel(pollNoExpunge, cmdCancelUpdate), // RFC 5267 §4.2, context.go
 	}
 }
 
@@ -394,6 +395,7 @@ func cmdSelect(ctx context.Context, c *conn, tag string, uid bool) error {
 		return err
 	}
 	c.resetSearchRes()
+	c.resetContexts()
 	if c.state == stateSelected {
 		if err := c.sess.Unselect(ctx); err != nil {
 			return err
@@ -830,6 +832,7 @@ func cmdClose(ctx context.Context, c *conn, tag string, uid bool) error {
 		}
 	}
 	c.resetSearchRes()
+	c.resetContexts()
 	if err := c.sess.Unselect(ctx); err != nil {
 		return err
 	}
@@ -873,7 +876,9 @@ func kindOf(uid bool) imap.NumKind {
 // searchReturn holds the RETURN options of an extended SEARCH (RFC 4731).
 type searchReturn struct {
 	min, max, all, count bool
-	save                 bool // SAVE (RFC 5182, searchres.go)
+	save                 bool          // SAVE (RFC 5182, searchres.go)
+	update               bool          // UPDATE (RFC 5267 §4, context.go)
+	partial              *partialRange // PARTIAL (RFC 5267 §4.4, context.go)
 }
 
 // readSearchReturn reads "RETURN (options) " if it comes next; ok reports
@@ -905,6 +910,9 @@ func (c *conn) readSearchReturn() (ret searchReturn, ok bool, err error) {
 		case "SAVE":
 			ret.save = true
 		default:
+			if ok, err := c.readContextReturn(&ret, a); ok || err != nil {
+				return err
+			}
 			return bad("unknown SEARCH RETURN option " + sanitize(a))
 		}
 		return nil
@@ -912,8 +920,11 @@ func (c *conn) readSearchReturn() (ret searchReturn, ok bool, err error) {
 	if err != nil {
 		return ret, false, err
 	}
-	if !ret.min && !ret.max && !ret.count && !ret.save {
+	if !ret.min && !ret.max && !ret.count && !ret.save && !ret.update && ret.partial == nil {
 		ret.all = true // RETURN () means ALL (RFC 4731 §3.1)
+	}
+	if ret.update && ret.partial != nil {
+		return ret, false, errUpdatePartial
 	}
 	return ret, true, c.dec.SP()
 }
@@ -964,6 +975,11 @@ func cmdSearch(ctx context.Context, c *conn, tag string, uid bool) (err error) {
 	} else {
 		nums, err = c.sess.Search(ctx, kindOf(uid), crit)
 		if err != nil {
+			return err
+		}
+	}
+	if ret.update {
+		if err := c.addContext(tag, uid, nil, crit, nums); err != nil {
 			return err
 		}
 	}
@@ -1227,6 +1243,9 @@ func (c *conn) writeESearchModSeq(tag string, uid bool, ret searchReturn, nums [
 	}
 	if ret.count {
 		e.Raw(" COUNT ").Number(uint32(len(nums)))
+	}
+	if ret.partial != nil {
+		c.writePartial(ret.partial, nums, ordered)
 	}
 	if modseq != 0 {
 		e.Raw(" MODSEQ ").Number64(int64(modseq))

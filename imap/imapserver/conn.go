@@ -66,6 +66,9 @@ type conn struct {
 	// searchRes is "$", the UIDs saved by SEARCH RETURN (SAVE) in the
 	// selected mailbox (RFC 5182, searchres.go).
 	searchRes imap.SeqSet
+	// contexts are the RETURN (UPDATE) searches (RFC 5267, context.go),
+	// guarded by wmu.
+	contexts []*searchContext
 
 	state    connState
 	readOnly bool
@@ -293,6 +296,9 @@ func (c *conn) readCommand() bool {
 			c.log.Warn("imapserver: poll", "err", perr)
 		}
 	}
+	if c.state == stateSelected && len(c.contexts) > 0 && (err == nil || isReply(err)) {
+		c.contextUpdates(ctx) // RFC 5267 §4.3, context.go
+	}
 	c.reply(tag, name, err)
 	if err := c.enc.Flush(); err != nil {
 		return false
@@ -455,6 +461,8 @@ func (c *conn) caps() []string {
 		caps = append(caps, "SASL-IR")
 	}
 	caps = append(caps, "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "CHILDREN", "ESEARCH")
+	// CONTEXT=SEARCH: RFC 5267 §4, context.go.
+	caps = append(caps, "CONTEXT=SEARCH")
 	caps = append(caps, "SEARCHRES", "STATUS=SIZE") // RFC 5182 (searchres.go), RFC 8438
 	// I18NLEVEL=1 (RFC 5255 §4): SEARCH, and SORT and THREAD where
 	// offered, compare strings with i;unicode-casemap, as imap.Sort,
@@ -468,7 +476,7 @@ func (c *conn) caps() []string {
 		caps = append(caps, "MOVE")
 	}
 	if c.sortSess != nil {
-		caps = append(caps, "SORT", "SORT=DISPLAY", "ESORT")
+		caps = append(caps, "SORT", "SORT=DISPLAY", "ESORT", "CONTEXT=SORT")
 	}
 	caps = append(caps, c.listExtCaps()...)
 	if c.thrSess != nil {

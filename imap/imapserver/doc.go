@@ -3,7 +3,9 @@
 // 4959), IDLE (RFC 2177), NAMESPACE (RFC 2342), UNSELECT (RFC 3691),
 // UIDPLUS (RFC 4315), MOVE (RFC 6851), ID (RFC 2971), ENABLE (RFC 5161),
 // ESEARCH (RFC 4731: SEARCH RETURN with MIN, MAX, ALL, COUNT),
-// SEARCHRES (RFC 5182: RETURN (SAVE) and "$", see below), STATUS=SIZE
+// SEARCHRES (RFC 5182: RETURN (SAVE) and "$", see below),
+// CONTEXT=SEARCH (RFC 5267 §4: RETURN (UPDATE), CANCELUPDATE, PARTIAL;
+// see below), STATUS=SIZE
 // (RFC 8438; also the DELETED item of RFC 9051),
 // CHILDREN (RFC 3348), APPENDLIMIT (RFC 7889), BINARY (RFC 3516: FETCH
 // BINARY[], BINARY.PEEK[], BINARY.SIZE[], replies in literal8 "~{n}" when
@@ -15,7 +17,8 @@
 // (RFC 2595, RFC 8314 implicit TLS), and, when the session implements
 // them, SORT and THREAD=ORDEREDSUBJECT/THREAD=REFERENCES (RFC 5256),
 // SORT=DISPLAY (RFC 5957) and ESORT (RFC 5267 §3: SORT RETURN with MIN,
-// MAX, ALL, COUNT), MULTIAPPEND (RFC 3502: one APPEND with several
+// MAX, ALL, COUNT) with CONTEXT=SORT (§4), MULTIAPPEND (RFC 3502: one
+// APPEND with several
 // messages, stored all or none, APPENDUID with a UID set), CATENATE (RFC
 // 4469, with MULTIAPPEND; see below), LIST-EXTENDED
 // (RFC 5258) with SPECIAL-USE (RFC 6154) and LIST-STATUS (RFC 5819),
@@ -139,6 +142,24 @@
 // nesting [Limits] bound it: 64 KiB of compressed input inflating to 64
 // MiB without a line end gets "* BYE Input exceeds line limit" and
 // about 1.2 MiB was allocated meanwhile (TestCompressBomb).
+//
+// # CONTEXT=SEARCH and CONTEXT=SORT
+//
+// SEARCH and SORT (with or without UID) take RETURN (UPDATE) and RETURN
+// (PARTIAL lo:hi) of RFC 5267 §4. An UPDATE search is kept as a context
+// of the connection (at most [Limits.MaxUpdateContexts], default 8; one
+// more gets NO [NOUPDATE "tag"]); after every command in the selected
+// state, once [Session.Poll] has run, the server runs each kept search
+// again (one [Session.Search] or [SortSession.Sort] per context: that is
+// the work per update) and sends the difference as ESEARCH ADDTO and
+// REMOVEFROM before the tagged reply. A sequence-number context hears of
+// an expunged message just before its EXPUNGE response (RFC 5267 §4.3);
+// UID contexts on the next update. SEARCH contexts use position 0,
+// SORT contexts the 1-based position in sort order. CANCELUPDATE ends
+// contexts; SELECT, EXAMINE, UNSELECT and CLOSE end them all. Changes
+// reported during IDLE reach the contexts when IDLE ends. After EXPUNGE
+// written as VANISHED (QRESYNC enabled) sequence-number contexts are not
+// renumbered: use UID contexts with QRESYNC.
 //
 // # SEARCHRES
 //
@@ -287,8 +308,9 @@
 //     THREAD has no RETURN option, so it cannot save (it can use "$").
 //     The NOTSAVED refusal (RFC 5182 §2.5) is never sent: one saved
 //     result per connection is kept, bounded by what a SEARCH returns.
-//   - SORT RETURN (ESORT) has no PARTIAL, and CONTEXT=SEARCH and
-//     CONTEXT=SORT (RFC 5267 §4) are not offered. MIN and MAX of a SORT
+//   - PARTIAL is RFC 5267 §4.4's (positive ranges); RFC 9394's negative
+//     ranges are not supported and its PARTIAL capability is not
+//     announced. UPDATE with PARTIAL gets BAD. MIN and MAX of a SORT
 //     RETURN are the first and last message in sort order, and ALL keeps
 //     the sort order (ranges only for ascending runs).
 //

@@ -18,7 +18,7 @@ import (
 // saveOnly reports whether RETURN held SAVE and nothing else: no
 // ESEARCH reply then (RFC 5182 §2.4).
 func (r searchReturn) saveOnly() bool {
-	return r.save && !r.min && !r.max && !r.all && !r.count
+	return r.save && !r.min && !r.max && !r.all && !r.count && r.partial == nil
 }
 
 // resetSearchRes empties "$" (SELECT, EXAMINE, UNSELECT, CLOSE; RFC

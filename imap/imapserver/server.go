@@ -73,6 +73,11 @@ type Limits struct {
 	// address (default 0: no limit besides MaxConnections); more get
 	// "* BYE Too many connections".
 	MaxConnectionsPerIP int
+	// MaxUpdateContexts bounds the SEARCH/SORT RETURN (UPDATE) contexts
+	// of one connection (RFC 5267 §4, default 8); one more gets
+	// "NO [NOUPDATE "tag"]". Each context costs one search after every
+	// command in the selected state.
+	MaxUpdateContexts int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -103,6 +108,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxConnections <= 0 {
 		l.MaxConnections = 1000
+	}
+	if l.MaxUpdateContexts <= 0 {
+		l.MaxUpdateContexts = 8
 	}
 	return l
 }

@@ -70,6 +70,11 @@ func cmdSort(ctx context.Context, c *conn, tag string, uid bool) (err error) {
 	if err != nil {
 		return err
 	}
+	if ret.update {
+		if err := c.addContext(tag, uid, keys, crit, nums); err != nil {
+			return err
+		}
+	}
 	if ret.save {
 		if err := c.saveSort(ctx, kindOf(uid), ret, nums); err != nil {
 			return err

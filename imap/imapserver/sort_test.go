@@ -73,7 +73,7 @@ func TestSortAndThread(t *testing.T) {
 		{"empty criteria", "SORT () UTF-8 ALL", []string{"t BAD"}},
 		{"missing charset", "SORT (DATE) ALL", []string{"t BAD"}},
 		{"missing keys", "SORT (DATE) UTF-8", []string{"t BAD"}},
-		{"esort partial unsupported", "SORT RETURN (PARTIAL 1:5) (DATE) UTF-8 ALL", []string{"t BAD"}},
+		{"esort partial (RFC 5267 §4.4)", "SORT RETURN (PARTIAL 2:4) (DATE) UTF-8 ALL", []string{`* ESEARCH (TAG "t") PARTIAL (2:4 3,2,4)`, "t OK"}},
 		{"references", "THREAD REFERENCES UTF-8 ALL", []string{"* THREAD (1 2 4)(3 5)", "t OK"}},
 		{"uid references", "UID THREAD REFERENCES UTF-8 ALL", []string{"* THREAD (2 3 5)(4 6)", "t OK"}},
 		{"orderedsubject", "THREAD ORDEREDSUBJECT US-ASCII ALL", []string{"* THREAD (1 (2)(4))(3 5)", "t OK"}},

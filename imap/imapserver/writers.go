@@ -36,6 +36,7 @@ func (w *UpdateWriter) WriteRecent(n uint32) error {
 func (w *UpdateWriter) WriteExpunge(seq uint32) error {
 	w.c.wmu.Lock()
 	defer w.c.wmu.Unlock()
+	w.c.contextExpunged(seq) // REMOVEFROM first (RFC 5267 §4.3, context.go)
 	w.c.enc.Raw("* ").Number(seq).Raw(" EXPUNGE").CRLF()
 	return w.c.flushIfIdle()
 }
