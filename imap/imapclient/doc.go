@@ -18,7 +18,11 @@
 // RFC 5267 §3, [Client.ESort]), SEARCH RETURN (ESEARCH, RFC 4731,
 // [Client.ESearch]) with SAVE (SEARCHRES, RFC 5182,
 // [SearchOptions].Save; [imap.SavedResult] is "$" wherever a command
-// takes an [imap.SeqSet] or a search key), STATUS SIZE and DELETED
+// takes an [imap.SeqSet] or a search key), CONTEXT=SEARCH and
+// CONTEXT=SORT (RFC 5267 §4: [SearchOptions] and [SortReturn] Partial
+// and Update; the ADDTO/REMOVEFROM updates arrive through
+// [Options.OnUpdate] and [ParseContextUpdate] reads them;
+// [Client.CancelUpdate]), STATUS SIZE and DELETED
 // (RFC 8438, RFC 9051: [imap.StatusOptions]), EXPUNGE, COPY, MOVE,
 // their UID variants, IDLE, CLOSE, UNSELECT, NOOP and LOGOUT, ENABLE
 // ([Client.Enable]) and CONDSTORE (RFC 7162 §3.1: MODSEQ and CHANGEDSINCE

@@ -2,6 +2,7 @@ package imapclient
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/mailkit-go/mailkit/imap"
@@ -21,6 +22,13 @@ type SearchOptions struct {
 	// those messages are kept. Save alone gets no ESEARCH reply: the
 	// [SearchResult] is then empty.
 	Save bool
+	// Update keeps the search as a context whose changes the server
+	// reports until [Client.CancelUpdate] (RFC 5267 §4; the server must
+	// announce CONTEXT=SEARCH): see [ParseContextUpdate].
+	Update bool
+	// Partial asks for a range of positions of the result (RFC 5267
+	// §4.4, CONTEXT=SEARCH); nil: none.
+	Partial *PartialRange
 }
 
 // String formats o as the RETURN option of SEARCH, e.g. "RETURN (MIN
@@ -33,10 +41,13 @@ func (o *SearchOptions) String() string {
 	for _, x := range []struct {
 		on   bool
 		name string
-	}{{o.Min, "MIN"}, {o.Max, "MAX"}, {o.All, "ALL"}, {o.Count, "COUNT"}, {o.Save, "SAVE"}} {
+	}{{o.Min, "MIN"}, {o.Max, "MAX"}, {o.All, "ALL"}, {o.Count, "COUNT"}, {o.Save, "SAVE"}, {o.Update, "UPDATE"}} {
 		if x.on {
 			opts = append(opts, x.name)
 		}
+	}
+	if o.Partial != nil {
+		opts = append(opts, fmt.Sprintf("PARTIAL %d:%d", o.Partial.First, o.Partial.Last))
 	}
 	return "RETURN (" + strings.Join(opts, " ") + ")"
 }
@@ -52,6 +63,11 @@ type SearchResult struct {
 	All []uint32
 	// Count is the number of matching messages.
 	Count uint32
+	// Partial is the PARTIAL result (when asked for).
+	Partial *PartialResult
+	// Tag is the command's tag, which names the update context of
+	// [SearchOptions].Update (empty without Update).
+	Tag string
 }
 
 // ESearch is an extended SEARCH (RFC 4731: "SEARCH RETURN (...)", or UID
@@ -59,6 +75,11 @@ type SearchResult struct {
 // all). The server must announce ESEARCH, and SEARCHRES for opts.Save.
 // crit may use "$" ([imap.SavedResult]) as a sequence-number or UID key.
 func (c *Client) ESearch(ctx context.Context, kind imap.NumKind, opts *SearchOptions, crit *imap.SearchCriteria) (*SearchResult, error) {
+	if opts != nil {
+		if err := opts.Partial.valid(); err != nil {
+			return nil, err
+		}
+	}
 	name := "SEARCH"
 	if kind == imap.NumUID {
 		name = "UID SEARCH"
@@ -80,5 +101,9 @@ func (c *Client) ESearch(ctx context.Context, kind imap.NumKind, opts *SearchOpt
 	if err != nil {
 		return nil, err
 	}
-	return &SearchResult{UID: res.UID, Min: res.Min, Max: res.Max, All: res.All, Count: res.Count}, nil
+	out := &SearchResult{UID: res.UID, Min: res.Min, Max: res.Max, All: res.All, Count: res.Count, Partial: res.Partial}
+	if opts != nil && opts.Update {
+		out.Tag = cmd.tag
+	}
+	return out, nil
 }

@@ -64,6 +64,10 @@ type SortReturn struct {
 	// [SearchOptions].Save); with Min and/or Max alone only the first
 	// and/or last message. Save alone gets no ESEARCH reply.
 	Save bool
+	// Update and Partial are those of [SearchOptions] (RFC 5267 §4; the
+	// server must announce CONTEXT=SORT).
+	Update  bool
+	Partial *PartialRange
 }
 
 // SortResult is the reply to an extended SORT (an ESEARCH response).
@@ -77,6 +81,11 @@ type SortResult struct {
 	All []uint32
 	// Count is the number of matching messages.
 	Count uint32
+	// Partial is the PARTIAL result (when asked for), in sort order.
+	Partial *PartialResult
+	// Tag is the command's tag, which names the update context of
+	// [SortReturn].Update (empty without Update).
+	Tag string
 }
 
 // String formats r as the RETURN option of SORT, e.g. "RETURN (MIN
@@ -86,10 +95,13 @@ func (r SortReturn) String() string {
 	for _, o := range []struct {
 		on   bool
 		name string
-	}{{r.Min, "MIN"}, {r.Max, "MAX"}, {r.All, "ALL"}, {r.Count, "COUNT"}, {r.Save, "SAVE"}} {
+	}{{r.Min, "MIN"}, {r.Max, "MAX"}, {r.All, "ALL"}, {r.Count, "COUNT"}, {r.Save, "SAVE"}, {r.Update, "UPDATE"}} {
 		if o.on {
 			opts = append(opts, o.name)
 		}
+	}
+	if r.Partial != nil {
+		opts = append(opts, fmt.Sprintf("PARTIAL %d:%d", r.Partial.First, r.Partial.Last))
 	}
 	return "RETURN (" + strings.Join(opts, " ") + ")"
 }
@@ -97,6 +109,9 @@ func (r SortReturn) String() string {
 func (c *Client) esort(ctx context.Context, name string, ret SortReturn, keys []imap.SortCriterion, crit *imap.SearchCriteria) (*SortResult, error) {
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("imapclient: %s without sort criteria", name)
+	}
+	if err := ret.Partial.valid(); err != nil {
+		return nil, err
 	}
 	res := &SortResult{}
 	cmd := &command{}
@@ -114,6 +129,9 @@ func (c *Client) esort(ctx context.Context, name string, ret SortReturn, keys []
 	})
 	if err != nil {
 		return nil, err
+	}
+	if ret.Update {
+		res.Tag = cmd.tag
 	}
 	return res, nil
 }
@@ -170,6 +188,8 @@ func (c *Client) parseESort(res *SortResult, vals []imap.Value) error {
 		case "ALL":
 			set, _ := vals[i].(imap.Atom)
 			res.All, err = orderedSet(string(set), c.maxResponses())
+		case "PARTIAL":
+			res.Partial, err = c.parsePartial(vals[i])
 		default:
 			// An extension's item: its value is skipped.
 		}
