@@ -195,3 +195,26 @@ func appendCmd(flags, subject string) string {
 	}
 	return "APPEND INBOX " + flags + "{" + itoa(len(msg)) + "+}\r\n" + msg
 }
+
+// TestContextQResync checks that with QRESYNC enabled a sequence-number
+// context hears of an expunged message before the VANISHED response and
+// is renumbered after it.
+func TestContextQResync(t *testing.T) {
+	t.Parallel()
+	a, b := contextEnv(t, nil)
+	runCtxSteps(t, a, b, []ctxStep{
+		{name: "enable", cmd: "ENABLE QRESYNC"},
+		{name: "start", cmd: "SEARCH RETURN (UPDATE ALL) NOT SUBJECT m1", want: []string{`* ESEARCH (TAG "x1") ALL 2:5`}},
+		{name: "delete", onB: true, cmd: `STORE 1:2 +FLAGS.SILENT (\Deleted)`},
+		{name: "expunge", onB: true, cmd: "EXPUNGE", want: []string{"* 2 EXPUNGE", "* 1 EXPUNGE"}},
+		{name: "removefrom", cmd: "NOOP", want: []string{`* ESEARCH (TAG "x1") REMOVEFROM (0 2)`}},
+		// m4, seq 4 before, is seq 2 now.
+		{name: "delete m4", onB: true, cmd: `STORE 2 +FLAGS.SILENT (\Deleted)`},
+		{name: "expunge m4", onB: true, cmd: "EXPUNGE", want: []string{"* 2 EXPUNGE"}},
+		{name: "renumbered", cmd: "NOOP", want: []string{`* ESEARCH (TAG "x1") REMOVEFROM (0 2)`}},
+		{name: "unseen m5", onB: true, cmd: `STORE 2 +FLAGS.SILENT (\Seen)`},
+		{name: "nothing else", cmd: "NOOP"},
+	})
+	got := a.cmd("z", "SEARCH RETURN (ALL) NOT SUBJECT m1")
+	assert.Equal(t, `* ESEARCH (TAG "z") ALL 1:2`, got[0])
+}

@@ -157,9 +157,11 @@
 // UID contexts on the next update. SEARCH contexts use position 0,
 // SORT contexts the 1-based position in sort order. CANCELUPDATE ends
 // contexts; SELECT, EXAMINE, UNSELECT and CLOSE end them all. Changes
-// reported during IDLE reach the contexts when IDLE ends. After EXPUNGE
-// written as VANISHED (QRESYNC enabled) sequence-number contexts are not
-// renumbered: use UID contexts with QRESYNC.
+// reported during IDLE reach the contexts when IDLE ends. With QRESYNC
+// enabled the REMOVEFROM comes before the VANISHED response, provided
+// the session's [Update] carries the expunged message's sequence number
+// besides its UID (imapmem and imapmaildir do); otherwise use UID
+// contexts with QRESYNC.
 //
 // # SEARCHRES
 //

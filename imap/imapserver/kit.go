@@ -146,6 +146,11 @@ func (w *UpdateWriter) WriteUpdates(ups []Update) error {
 	for _, u := range ups {
 		if qr && u.Kind == UpdateExpunge && u.UID != 0 {
 			vanished.AddNum(u.UID)
+			if u.Seq != 0 {
+				w.c.wmu.Lock()
+				w.c.contextExpunged(u.Seq) // before the VANISHED (context.go)
+				w.c.wmu.Unlock()
+			}
 			continue
 		}
 		if err := flush(); err != nil {
