@@ -20,8 +20,8 @@ import (
 
 // imaptestPass lists the scripts that pass; the test fails if one of them
 // regresses. Every script whose "capabilities:" the server announces
-// passes; the others (CATENATE, CONTEXT=SEARCH, CONTEXT=SORT,
-// NOTIFY, URLAUTH) are skipped.
+// passes; the others (notify: NOTIFY; urlauth, urlauth2,
+// urlauth-binary: URLAUTH) are skipped.
 var imaptestPass = []string{
 	"esearch", "fetch-envelope", "append", "atoms", "close", "copy",
 	"expunge", "expunge2", "fetch", "fetch-body", "fetch-body-message-rfc822",
