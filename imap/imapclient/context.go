@@ -63,8 +63,8 @@ type ContextUpdate struct {
 
 // ParseContextUpdate reads a context update from u, an untagged
 // response given to [Options.OnUpdate]: ok is false when u is not an
-// ESEARCH with ADDTO or REMOVEFROM. A malformed one gets an error
-// wrapping [ErrProtocol].
+// ESEARCH with ADDTO or REMOVEFROM. A malformed one, or a set of more
+// than 1<<20 numbers, gets an error wrapping [ErrProtocol].
 func ParseContextUpdate(u *Update) (cu *ContextUpdate, ok bool, err error) {
 	if u == nil || u.Name != "ESEARCH" || len(u.Values) == 0 {
 		return nil, false, nil
