@@ -142,7 +142,10 @@
 //     (RFC 5051), as the I18NLEVEL=1 that imapserver announces asks.
 //     SORT and THREAD read every matching message, one at a time, to take
 //     the keys from its header (nothing is cached or indexed), except
-//     SORT by ARRIVAL and SIZE only, which reads no message file.
+//     SORT by ARRIVAL and SIZE only, which reads no message file. An
+//     update context (SEARCH or SORT RETURN (UPDATE), RFC 5267, kept
+//     by imapserver) repeats its search or sort after every command
+//     while it lasts.
 //   - A rescan costs one listing of new/ and cur/ (O(messages)); the uidlist is
 //     reread only when its inode, size or modification time changed, and
 //     rewritten (O(messages), with fsync) only when messages appeared or
