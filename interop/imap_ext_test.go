@@ -42,11 +42,19 @@ func binaryTestMessage() (msg string, raw []byte) {
 // ourIMAPClient logs in to our test server over STARTTLS.
 func ourIMAPClient(t *testing.T, ctx context.Context, env *imapEnv) *imapclient.Client {
 	t.Helper()
+	return ourIMAPClientOpts(t, ctx, env, &imapclient.Options{})
+}
+
+// ourIMAPClientOpts is ourIMAPClient with client options (TLSConfig is
+// set here).
+func ourIMAPClientOpts(t *testing.T, ctx context.Context, env *imapEnv, opts *imapclient.Options) *imapclient.Client {
+	t.Helper()
 	pem, err := os.ReadFile(env.caFile)
 	require.NoError(t, err)
 	pool := x509.NewCertPool()
 	require.True(t, pool.AppendCertsFromPEM(pem))
-	c, err := imapclient.DialStartTLS(ctx, env.plainAddr, &imapclient.Options{TLSConfig: &tls.Config{ServerName: "localhost", RootCAs: pool, MinVersion: tls.VersionTLS12}})
+	opts.TLSConfig = &tls.Config{ServerName: "localhost", RootCAs: pool, MinVersion: tls.VersionTLS12}
+	c, err := imapclient.DialStartTLS(ctx, env.plainAddr, opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	require.NoError(t, c.Login(ctx, "alice@example.test", "secret"))
